@@ -1,0 +1,67 @@
+// f32 matmul: C[M,N] = alpha·op(A)·op(B) (+C) (+bias). The one GEMM every linear layer, LoRA product and their
+// backward passes use (forward y = x·Wᵀ, dx = g·W, dA = uᵀ·x, dB = gᵀ·h). CPU reference: core/reference/matmul.ts.
+import type { Binding, GpuContext } from '../gpu/context';
+import { Params } from '../gpu/params';
+import { Tensor } from '../gpu/tensor';
+import { ShapeError } from '../common/errors';
+import vec4Code from './matmul.wgsl';
+import scalarCode from './matmul_scalar.wgsl';
+
+export interface MatmulDims {
+  M: number;
+  N: number;
+  K: number;
+}
+
+export interface MatmulOptions {
+  /** A is stored [K, M] (use Aᵀ). */
+  transA?: boolean;
+  /** B is stored [N, K] (use Bᵀ); a linear layer's weight [out, in] is used this way. */
+  transB?: boolean;
+  /** C += result instead of C = result. */
+  accumulate?: boolean;
+  alpha?: number;
+  /** bias[N], added once per output. */
+  bias?: Tensor;
+}
+
+function elems(b: Binding): number {
+  return b instanceof Tensor ? b.bytes / 4 : b.size / 4;
+}
+
+function nameOf(b: Binding): string {
+  return String(b instanceof Tensor ? b : b.tensor);
+}
+
+/** Can the vec4 kernel run: is the contiguous dimension of each operand a multiple of 4? */
+export function matmulVec4Ok(d: MatmulDims, o: MatmulOptions): boolean {
+  const aContig = o.transA ? d.M : d.K;
+  const bContig = o.transB ? d.K : d.N;
+  return aContig % 4 === 0 && bContig % 4 === 0;
+}
+
+/** out (M, N) = alpha · op(a) (M, K) · op(b) (K, N). */
+export function matmul(ctx: GpuContext, out: Binding, a: Binding, b: Binding, d: MatmulDims, o: MatmulOptions = {}): void {
+  const { M, N, K } = d;
+  if (M === 0 || N === 0) return;
+  if (elems(out) < M * N) throw new ShapeError(`matmul: output ${nameOf(out)} holds ${elems(out)} values, needs ${M}×${N}`);
+  if (elems(a) < M * K) throw new ShapeError(`matmul: A ${nameOf(a)} holds ${elems(a)} values, needs ${M}×${K}`);
+  if (elems(b) < K * N) throw new ShapeError(`matmul: B ${nameOf(b)} holds ${elems(b)} values, needs ${K}×${N}`);
+  if (o.bias && o.bias.numel < N) throw new ShapeError(`matmul: bias ${o.bias} shorter than N=${N}`);
+  const vec4 = matmulVec4Ok(d, o);
+  ctx.run(
+    {
+      name: vec4 ? 'matmul' : 'matmul_scalar',
+      code: vec4 ? vec4Code : scalarCode,
+      constants: { TRANS_A: !!o.transA, TRANS_B: !!o.transB, ACCUM: !!o.accumulate, BIAS: !!o.bias },
+    },
+    [out, a, b, o.bias ?? ctx.dummy],
+    new Params().u(M).u(N).u(K).f(o.alpha ?? 1),
+    [Math.ceil(N / 32), Math.ceil(M / 32)],
+  );
+}
+
+/** FLOPs of one matmul (multiply-add = 2). */
+export function matmulFlops(d: MatmulDims): number {
+  return 2 * d.M * d.N * d.K;
+}

@@ -1,0 +1,92 @@
+// Frozen weight matrices on the GPU: f32, int8 or int4 (DESIGN.md §4), split into row tiles so that no binding is
+// over the profile's maxStorageBufferBindingSize (the 151936 × C embedding and LM head need several tiles under
+// phone limits). Every linear layer, the embedding and the head use this one type.
+//
+// Formats, for a matrix W [rows = out, cols = in] (row-major, HF layout):
+//   f32   data (rows, cols) f32.
+//   int8  data (rows, cols/4) u32, byte j of word w = q[r, 4w+j];  sb (rows, cols/64) u32.
+//   int4  data (rows, cols/8) u32, nibble j (bits 4j..4j+3) of word w = q[r, 8w+j];  sb (rows, cols/64) u32.
+//   sb word = f16 scale (low 16 bits) | f16 bias (high 16 bits) of one group of 64 inputs: w = scale·q + bias.
+// So int4 takes 4 + 32/64 = 4.5 bits per parameter and int8 8.5. CPU packing: core/common/quant.ts.
+import type { GpuContext } from '../gpu/context';
+import type { Category } from '../gpu/ledger';
+import type { Tensor } from '../gpu/tensor';
+
+export type WeightFormat = 'f32' | 'int8' | 'int4';
+
+/** Inputs per quantization group. */
+export const QUANT_GROUP = 64;
+
+export interface WeightTile {
+  /** First row (output feature) of the tile and its row count. */
+  row0: number;
+  rows: number;
+  /** f32: (rows, cols) f32. int8: (rows, cols/4) u32. int4: (rows, cols/8) u32. */
+  data: Tensor;
+  /** int8/int4: (rows, cols/64) u32 packed f16 scale|bias; null for f32. */
+  sb: Tensor | null;
+}
+
+export interface WeightMatrix {
+  name: string;
+  format: WeightFormat;
+  /** Output features (the first dimension of the HF weight). */
+  rows: number;
+  /** Input features. */
+  cols: number;
+  tiles: WeightTile[];
+}
+
+/** 32-bit words per row of `data`. */
+export function dataWordsPerRow(format: WeightFormat, cols: number): number {
+  if (format === 'f32') return cols;
+  return format === 'int8' ? cols / 4 : cols / 8;
+}
+
+export function sbWordsPerRow(format: WeightFormat, cols: number): number {
+  return format === 'f32' ? 0 : cols / QUANT_GROUP;
+}
+
+/** Bytes the weight takes in the ledger (data + scales/biases), over all tiles. */
+export function weightBytes(format: WeightFormat, rows: number, cols: number): number {
+  return rows * (dataWordsPerRow(format, cols) + sbWordsPerRow(format, cols)) * 4;
+}
+
+/** Check a matrix can be stored in a format: quantized formats need cols % 64 == 0. */
+export function formatFits(format: WeightFormat, cols: number): boolean {
+  return format === 'f32' || cols % QUANT_GROUP === 0;
+}
+
+/** Row tiles such that each tile's data (and sb) binding fits in maxBindingBytes. */
+export function planRowTiles(rows: number, cols: number, format: WeightFormat, maxBindingBytes: number): { row0: number; rows: number }[] {
+  const rowBytes = dataWordsPerRow(format, cols) * 4;
+  const perTile = Math.max(1, Math.floor(maxBindingBytes / rowBytes));
+  const tiles: { row0: number; rows: number }[] = [];
+  for (let r = 0; r < rows; r += perTile) tiles.push({ row0: r, rows: Math.min(perTile, rows - r) });
+  return tiles;
+}
+
+/** Allocate (zeroed) tiles for a weight matrix under the context's binding limit. */
+export function allocWeight(ctx: GpuContext, category: Category, name: string, rows: number, cols: number, format: WeightFormat): WeightMatrix {
+  if (!formatFits(format, cols)) throw new RangeError(`${name}: ${format} needs input features divisible by ${QUANT_GROUP}, got ${cols}`);
+  const maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+  const plan = planRowTiles(rows, cols, format, maxBinding);
+  const tiles: WeightTile[] = [];
+  try {
+    for (const [i, t] of plan.entries()) {
+      const suffix = plan.length > 1 ? `.tile${i}` : '';
+      const data = ctx.alloc(category, `${name}${suffix}`, [t.rows, dataWordsPerRow(format, cols)], format === 'f32' ? 'f32' : 'u32');
+      tiles.push({ row0: t.row0, rows: t.rows, data, sb: null });
+      if (format !== 'f32') tiles[tiles.length - 1].sb = ctx.alloc(category, `${name}${suffix}.sb`, [t.rows, sbWordsPerRow(format, cols)], 'u32');
+    }
+  } catch (e) {
+    for (const t of tiles) ctx.free(t.data, t.sb);
+    throw e;
+  }
+  return { name, format, rows, cols, tiles };
+}
+
+export function freeWeight(ctx: GpuContext, w: WeightMatrix): void {
+  for (const t of w.tiles) ctx.free(t.data, t.sb);
+  w.tiles = [];
+}

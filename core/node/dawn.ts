@@ -1,0 +1,29 @@
+// The Node GPU provider: Dawn through the `webgpu` package (N-API). Keeps a module-level strong reference to the
+// GPU object for the life of the process: if V8 collects it, Dawn frees its instance and the process aborts later
+// (shared/notes/webgpu-here.md).
+import { create, globals } from 'webgpu';
+import type { GpuProvider } from '../gpu/context';
+
+let gpu: GPU | null = null;
+let installed = false;
+
+/** Dawn's GPU object, created once per process. */
+export function dawnGpu(): GPU {
+  if (!installed) {
+    // GPUBufferUsage, GPUMapMode, ... as globals, as in a browser.
+    Object.assign(globalThis, globals);
+    installed = true;
+  }
+  if (!gpu) gpu = create([]);
+  return gpu;
+}
+
+export const dawnProvider: GpuProvider = {
+  name: 'dawn',
+  requestAdapter: (options) => dawnGpu().requestAdapter(options),
+};
+
+/** Read by tests and tools to prove the reference is still held. */
+export function dawnInstanceHeld(): boolean {
+  return gpu !== null;
+}

@@ -1,0 +1,30 @@
+// Vitest projects: unit (pure TS, no GPU), gpu (Dawn + lavapipe; fails, never skips, without an adapter),
+// and renderer component/store tests (happy-dom). e2e tests run with `npm run e2e`, not here.
+import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
+import { wgslText } from './build/wgsl-plugin';
+
+export default defineConfig({
+  plugins: [wgslText(), vue()],
+  test: {
+    projects: [
+      {
+        plugins: [wgslText()],
+        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
+      },
+      {
+        plugins: [wgslText()],
+        test: {
+          name: 'gpu',
+          include: ['tests/gpu/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          // One GPU test file at a time: lavapipe already uses every core.
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
