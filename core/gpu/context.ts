@@ -20,6 +20,10 @@ export interface GpuProvider {
 export interface DeviceLimits {
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
+  /** Defaults to WebGPU's 16 KiB. */
+  maxComputeWorkgroupStorageSize?: number;
+  /** Defaults to WebGPU's 256. */
+  maxComputeInvocationsPerWorkgroup?: number;
 }
 
 /** What phones give (and the WebGPU defaults): 128 MiB per storage binding, 256 MiB per buffer. */
@@ -105,8 +109,8 @@ export class GpuContext {
       maxStorageBufferBindingSize: Math.min(limits.maxStorageBufferBindingSize, a.maxStorageBufferBindingSize),
       maxBufferSize: Math.min(limits.maxBufferSize, a.maxBufferSize),
       maxStorageBuffersPerShaderStage: Math.min(10, a.maxStorageBuffersPerShaderStage),
-      maxComputeWorkgroupStorageSize: Math.min(32768, a.maxComputeWorkgroupStorageSize),
-      maxComputeInvocationsPerWorkgroup: Math.min(256, a.maxComputeInvocationsPerWorkgroup),
+      maxComputeWorkgroupStorageSize: Math.min(limits.maxComputeWorkgroupStorageSize ?? 16384, a.maxComputeWorkgroupStorageSize),
+      maxComputeInvocationsPerWorkgroup: Math.min(limits.maxComputeInvocationsPerWorkgroup ?? 256, a.maxComputeInvocationsPerWorkgroup),
     };
     const device = await adapter.requestDevice({ label: options.label ?? 'mesp', requiredLimits });
     const info = adapter.info;
@@ -120,6 +124,8 @@ export class GpuContext {
     const effective: DeviceLimits = {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
       maxBufferSize: device.limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
     };
     return new GpuContext(device, summary, effective, options.capBytes ?? Number.POSITIVE_INFINITY);
   }

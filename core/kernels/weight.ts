@@ -8,6 +8,8 @@
 //   int4  data (rows, cols/8) u32, nibble j (bits 4j..4j+3) of word w = q[r, 8w+j];  sb (rows, cols/64) u32.
 //   sb word = f16 scale (low 16 bits) | f16 bias (high 16 bits) of one group of 64 inputs: w = scale·q + bias.
 // So int4 takes 4 + 32/64 = 4.5 bits per parameter and int8 8.5. CPU packing: core/common/quant.ts.
+import { ShapeError } from '../common/errors';
+import { quantizeRows } from '../common/quant';
 import type { GpuContext } from '../gpu/context';
 import type { Category } from '../gpu/ledger';
 import type { Tensor } from '../gpu/tensor';
@@ -66,11 +68,27 @@ export function planRowTiles(rows: number, cols: number, format: WeightFormat, m
   return tiles;
 }
 
-/** Allocate (zeroed) tiles for a weight matrix under the context's binding limit. */
-export function allocWeight(ctx: GpuContext, category: Category, name: string, rows: number, cols: number, format: WeightFormat): WeightMatrix {
+/**
+ * Allocate (zeroed) tiles for a weight matrix under the context's binding limit. `maxTileRows` caps the rows per
+ * tile below what the limit allows (tests use it to get several tiles from a small matrix).
+ */
+export function allocWeight(
+  ctx: GpuContext,
+  category: Category,
+  name: string,
+  rows: number,
+  cols: number,
+  format: WeightFormat,
+  maxTileRows?: number,
+): WeightMatrix {
   if (!formatFits(format, cols)) throw new RangeError(`${name}: ${format} needs input features divisible by ${QUANT_GROUP}, got ${cols}`);
   const maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
-  const plan = planRowTiles(rows, cols, format, maxBinding);
+  let binding = maxBinding;
+  if (maxTileRows !== undefined) {
+    if (!Number.isInteger(maxTileRows) || maxTileRows < 1) throw new RangeError(`${name}: maxTileRows must be a positive integer, got ${maxTileRows}`);
+    binding = Math.min(maxBinding, maxTileRows * dataWordsPerRow(format, cols) * 4);
+  }
+  const plan = planRowTiles(rows, cols, format, binding);
   const tiles: WeightTile[] = [];
   try {
     for (const [i, t] of plan.entries()) {
@@ -84,6 +102,28 @@ export function allocWeight(ctx: GpuContext, category: Category, name: string, r
     throw e;
   }
   return { name, format, rows, cols, tiles };
+}
+
+/**
+ * Fill a weight matrix from row-major (rows, cols) f32 values: f32 tiles get them as they are; int8 / int4 tiles get
+ * them quantized (core/common/quant.ts quantizeRows, bits 8 / 4), tile by tile (quantization is per row, so this
+ * equals quantizing the whole matrix and slicing it).
+ */
+export function writeWeight(ctx: GpuContext, W: WeightMatrix, values: Float32Array): void {
+  const { rows, cols, format } = W;
+  if (values.length !== rows * cols) {
+    throw new ShapeError(`writeWeight ${W.name}: got ${values.length} values, needs ${rows}×${cols} = ${rows * cols}`);
+  }
+  for (const tile of W.tiles) {
+    const part = values.subarray(tile.row0 * cols, (tile.row0 + tile.rows) * cols); // (tile.rows, cols)
+    if (format === 'f32') {
+      ctx.write(tile.data, part);
+      continue;
+    }
+    const packed = quantizeRows(part, tile.rows, cols, format === 'int8' ? 8 : 4);
+    ctx.write(tile.data, packed.data); // (tile.rows, cols·bits/32) u32
+    ctx.write(tile.sb!, packed.sb); // (tile.rows, cols/64) u32
+  }
 }
 
 export function freeWeight(ctx: GpuContext, w: WeightMatrix): void {

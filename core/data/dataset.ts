@@ -1,0 +1,549 @@
+// Datasets: one JSON object per line (jsonl) → token ids and labels for causal-LM fine-tuning (DESIGN.md §7).
+// Formats and masking follow Hugging Face TRL's SFT conventions:
+//   {"text"}                     loss on every token; eos appended;
+//   {"prompt", "completion"}     prompt + completion tokenized together, loss on the completion only; eos appended
+//                                (TRL's prompt-completion format);
+//   {"messages": [...]}          the tokenizer's chat template (HF apply_chat_template), loss on the assistant turns
+//                                only: the tokens of each assistant content and the end-of-turn token the template
+//                                writes right after it (<|im_end|> in Qwen2.5's ChatML), as HF's
+//                                return_assistant_tokens_mask would mark them;
+//   {"input_ids", "labels"?}     pre-tokenized; labels default to input_ids; −100 masks (HF's ignore_index).
+// Pure TS: text in, objects out. core/node reads the file.
+import { ConfigError, DataError, FormatError } from '../common/errors';
+import type { ChatMessage, TextTokenizer } from './tokenizer';
+
+/** HF's ignore_index: a label that takes no part in the loss. */
+export const IGNORE_INDEX = -100;
+
+export type DatasetFormat = 'text' | 'prompt-completion' | 'messages' | 'input-ids';
+
+export const CHAT_ROLES = ['system', 'user', 'assistant'] as const;
+
+export interface Example {
+  inputIds: number[];
+  /** Same length as inputIds; −100 = masked. Position t is the label of token t (the shift happens in batching). */
+  labels: number[];
+  /** 1-based line in the file. */
+  line: number;
+  format: DatasetFormat;
+  /** True when the row was longer than seqLen and cut. */
+  truncated: boolean;
+}
+
+export interface ParseOptions {
+  /** Cut rows to this many tokens. A row whose prompt alone fills it is an error (nothing would be trained). */
+  seqLen?: number;
+  /** Stop after this many rows. */
+  maxRows?: number;
+  /** Bound for ids and labels of {"input_ids"} rows (the model's vocab_size); defaults to the tokenizer's. */
+  vocabSize?: number;
+}
+
+const ACCEPTED_FORMATS =
+  'Accepted rows: {"text": "..."}, {"prompt": "...", "completion": "..."}, ' +
+  '{"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}, ' +
+  '{"input_ids": [...], "labels": [...]} (labels optional).';
+
+type Row = Record<string, unknown>;
+
+function isObject(v: unknown): v is Row {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
+
+function excerpt(s: string, max = 60): string {
+  const t = s.length > max ? `${s.slice(0, max)}…` : s;
+  return JSON.stringify(t);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Where a row came from, for errors. */
+export interface RowPlace {
+  file: string;
+  line: number;
+}
+
+/** A tokenized row before truncation. */
+export interface TokenizedRow {
+  inputIds: number[];
+  labels: number[];
+}
+
+/**
+ * Parses a jsonl dataset. Empty and blank lines are skipped; every other line must be one JSON object in one of the
+ * accepted formats. Throws DataError(file, line) for the first bad row, DataError(file, 0) for a file with no rows,
+ * and ConfigError for bad options.
+ */
+export function parseJsonl(text: string, file: string, tokenizer: TextTokenizer | null, opts: ParseOptions = {}): Example[] {
+  const seqLen = opts.seqLen;
+  if (seqLen !== undefined && (!Number.isInteger(seqLen) || seqLen < 2)) {
+    throw new ConfigError(`--seq-len must be an integer of at least 2, got ${seqLen}.`, { field: 'seqLen' });
+  }
+  const maxRows = opts.maxRows;
+  if (maxRows !== undefined && (!Number.isInteger(maxRows) || maxRows < 1)) {
+    throw new ConfigError(`--max-rows must be a positive integer, got ${maxRows}.`, { field: 'maxRows' });
+  }
+  const vocabSize = opts.vocabSize ?? tokenizer?.vocabSize;
+
+  const examples: Example[] = [];
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // a UTF-8 BOM is not part of the first row
+  const lines = body.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (maxRows !== undefined && examples.length >= maxRows) break;
+    const raw = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+    if (raw.trim() === '') continue;
+    const place = { file, line: i + 1 };
+    const fail = (msg: string): never => {
+      throw new DataError(file, i + 1, msg);
+    };
+
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (e) {
+      fail(`not valid JSON (${errorText(e)}): ${excerpt(raw)}. Each line must be one JSON object.`);
+    }
+    if (!isObject(value)) fail(`each line must be one JSON object, found ${typeName(value)}: ${excerpt(raw)}.`);
+    const row = value as Row;
+
+    const format = detectFormat(row, fail);
+    if (format !== 'input-ids' && tokenizer === null) {
+      fail(
+        `${format} rows need the model's tokenizer (tokenizer.json in the model folder), and none is loaded. ` +
+          'Point --model at a folder with tokenizer.json, or give pre-tokenized {"input_ids": [...]} rows.',
+      );
+    }
+    let tokenized: TokenizedRow;
+    switch (format) {
+      case 'text':
+        tokenized = tokenizeText(tokenizer!, expectString(row, 'text', fail), place);
+        break;
+      case 'prompt-completion':
+        tokenized = tokenizePromptCompletion(tokenizer!, expectString(row, 'prompt', fail), expectString(row, 'completion', fail), place);
+        break;
+      case 'messages':
+        tokenized = tokenizeChat(tokenizer!, expectMessages(row.messages, fail), place);
+        break;
+      case 'input-ids':
+        tokenized = readIds(row, vocabSize, fail);
+        break;
+    }
+    examples.push(finish(tokenized, format, seqLen, place));
+  }
+  if (examples.length === 0) {
+    throw new DataError(file, 0, 'has no rows: the file is empty or holds only blank lines. Write one JSON object per line. ' + ACCEPTED_FORMATS);
+  }
+  return examples;
+}
+
+function detectFormat(row: Row, fail: (msg: string) => never): DatasetFormat {
+  const found: DatasetFormat[] = [];
+  if ('text' in row) found.push('text');
+  if ('prompt' in row || 'completion' in row) found.push('prompt-completion');
+  if ('messages' in row) found.push('messages');
+  if ('input_ids' in row) found.push('input-ids');
+  if (found.length > 1) fail(`the row mixes formats (${found.join(' and ')}); use one per row. ${ACCEPTED_FORMATS}`);
+  if (found.length === 0) {
+    const keys = Object.keys(row);
+    fail(`unknown row format (keys: ${keys.length ? keys.join(', ') : 'none'}). ${ACCEPTED_FORMATS}`);
+  }
+  if (found[0] === 'prompt-completion') {
+    if (!('prompt' in row)) fail('the row has "completion" but no "prompt". Add "prompt" (it may be "").');
+    if (!('completion' in row)) fail('the row has "prompt" but no "completion". Add the "completion" to learn.');
+  }
+  return found[0];
+}
+
+function expectString(row: Row, key: string, fail: (msg: string) => never): string {
+  const v = row[key];
+  if (typeof v !== 'string') fail(`"${key}" must be a string, found ${typeName(v)}.`);
+  return v as string;
+}
+
+function expectMessages(v: unknown, fail: (msg: string) => never): ChatMessage[] {
+  if (!Array.isArray(v)) fail(`"messages" must be a list of {"role", "content"} objects, found ${typeName(v)}.`);
+  const list = v as unknown[];
+  if (list.length === 0) fail('"messages" is empty; give at least a user and an assistant message.');
+  const out: ChatMessage[] = [];
+  list.forEach((m, k) => {
+    const n = k + 1;
+    if (!isObject(m)) fail(`message ${n} must be an object {"role", "content"}, found ${typeName(m)}.`);
+    const msg = m as Row;
+    if (typeof msg.role !== 'string') fail(`message ${n}: "role" must be a string, found ${typeName(msg.role)}.`);
+    const role = msg.role as string;
+    if (!(CHAT_ROLES as readonly string[]).includes(role)) {
+      fail(`message ${n} has role ${JSON.stringify(role)}; the accepted roles are ${CHAT_ROLES.join(', ')}.`);
+    }
+    if (typeof msg.content !== 'string') fail(`message ${n} (${role}): "content" must be a string, found ${typeName(msg.content)}.`);
+    out.push({ role, content: msg.content as string });
+  });
+  if (!out.some((m) => m.role === 'assistant')) {
+    fail('the conversation has no assistant message, so no token would be trained. Add the assistant reply.');
+  }
+  return out;
+}
+
+function readIds(row: Row, vocabSize: number | undefined, fail: (msg: string) => never): TokenizedRow {
+  const ids = row.input_ids;
+  if (!Array.isArray(ids)) fail(`"input_ids" must be a list of token ids, found ${typeName(ids)}.`);
+  const inputIds = ids as unknown[];
+  if (inputIds.length === 0) fail('"input_ids" is empty.');
+  const range = vocabSize !== undefined ? `0..${vocabSize - 1}` : '0 or more';
+  inputIds.forEach((id, k) => {
+    if (typeof id !== 'number' || !Number.isInteger(id)) fail(`input_ids[${k}] must be an integer token id, found ${JSON.stringify(id)}.`);
+    if ((id as number) < 0 || (vocabSize !== undefined && (id as number) >= vocabSize)) {
+      fail(`input_ids[${k}] = ${id} is outside the vocabulary (${range}). Tokenize with the model's own tokenizer.`);
+    }
+  });
+  if (!('labels' in row)) return { inputIds: inputIds as number[], labels: [...(inputIds as number[])] };
+  const labels = row.labels;
+  if (!Array.isArray(labels)) fail(`"labels" must be a list, found ${typeName(labels)}.`);
+  const ls = labels as unknown[];
+  if (ls.length !== inputIds.length) {
+    fail(`"labels" has ${ls.length} entries but "input_ids" has ${inputIds.length}; they must have the same length.`);
+  }
+  ls.forEach((l, k) => {
+    if (typeof l !== 'number' || !Number.isInteger(l)) fail(`labels[${k}] must be an integer, found ${JSON.stringify(l)}.`);
+    const v = l as number;
+    if (v !== IGNORE_INDEX && (v < 0 || (vocabSize !== undefined && v >= vocabSize))) {
+      fail(`labels[${k}] = ${v} is neither ${IGNORE_INDEX} (masked) nor a token id (${range}).`);
+    }
+  });
+  return { inputIds: inputIds as number[], labels: ls as number[] };
+}
+
+/** Checks that something will be trained, then truncates to seqLen. */
+function finish(row: TokenizedRow, format: DatasetFormat, seqLen: number | undefined, place: RowPlace): Example {
+  const { inputIds, labels } = row;
+  // With the causal shift the label of position 0 is never a target (nothing precedes it).
+  let firstTarget = -1;
+  for (let t = 1; t < labels.length; t++) {
+    if (labels[t] !== IGNORE_INDEX) {
+      firstTarget = t;
+      break;
+    }
+  }
+  if (firstTarget < 0) {
+    throw new DataError(place.file, place.line, 'no token of this row is trained (every label is masked, or the row has a single token). Give it a completion or an unmasked label.');
+  }
+  let truncated = false;
+  if (seqLen !== undefined && inputIds.length > seqLen) {
+    if (firstTarget >= seqLen) {
+      const firstLabeled = labels.findIndex((l) => l !== IGNORE_INDEX);
+      const n = firstLabeled >= 1 ? firstLabeled : firstTarget;
+      throw new DataError(
+        place.file,
+        place.line,
+        `prompt of ${n} tokens is ${n > seqLen ? 'longer than' : 'as long as'} --seq-len ${seqLen}, so no completion token ` +
+          'would survive truncation. Raise --seq-len, shorten the prompt, or drop this row.',
+      );
+    }
+    truncated = true;
+    return { inputIds: inputIds.slice(0, seqLen), labels: labels.slice(0, seqLen), line: place.line, format, truncated };
+  }
+  return { inputIds, labels, line: place.line, format, truncated };
+}
+
+function withEos(tokenizer: TextTokenizer, ids: number[], place: RowPlace): number[] {
+  const eos = tokenizer.eosId;
+  if (eos === null) {
+    throw new FormatError(
+      tokenizer.files.config ?? tokenizer.files.tokenizer,
+      `has no eos_token, which ${place.file} needs to end its rows. Set "eos_token" in tokenizer_config.json.`,
+    );
+  }
+  return ids.length > 0 && ids[ids.length - 1] === eos ? ids : [...ids, eos];
+}
+
+/** {"text"}: loss on all tokens, eos appended (unless the text already ends with it). */
+export function tokenizeText(tokenizer: TextTokenizer, text: string, place: RowPlace): TokenizedRow {
+  if (text.length === 0) throw new DataError(place.file, place.line, '"text" is empty; give it some text or drop the row.');
+  const inputIds = withEos(tokenizer, tokenizer.encode(text), place);
+  return { inputIds, labels: [...inputIds] };
+}
+
+/** {"prompt", "completion"}: tokenized together (as TRL does), loss on the completion and its eos. */
+export function tokenizePromptCompletion(tokenizer: TextTokenizer, prompt: string, completion: string, place: RowPlace): TokenizedRow {
+  if (completion.length === 0) throw new DataError(place.file, place.line, '"completion" is empty; nothing would be learned from this row.');
+  const full = prompt + completion;
+  const ids = tokenizer.encode(full);
+  const start = firstTokenFrom(indexTokens(tokenizer, full, ids, true), prompt.length);
+  const inputIds = withEos(tokenizer, ids, place);
+  const labels = inputIds.map((id, t) => (t >= start ? id : IGNORE_INDEX));
+  return { inputIds, labels };
+}
+
+/**
+ * {"messages"}: the chat template, with loss on each assistant content and the end-of-turn special token the
+ * template writes right after it. Assistant spans are found exactly in the rendered text (see assistantSpans), then
+ * mapped to tokens of the whole rendered conversation; a token is trained when it holds a character of a span.
+ */
+export function tokenizeChat(
+  tokenizer: TextTokenizer,
+  messages: readonly ChatMessage[],
+  place: RowPlace,
+  method: 'auto' | 'markers' | 'prefixes' = 'auto',
+): TokenizedRow {
+  const { text, spans } = assistantSpans(tokenizer, messages, place, method);
+  const inputIds = tokenizer.encode(text, { addSpecialTokens: false });
+  const labels = new Array<number>(inputIds.length).fill(IGNORE_INDEX);
+  const index = indexTokens(tokenizer, text, inputIds, false);
+  for (const [s, e] of spans) {
+    const a = firstTokenFrom(index, s);
+    const b = tokensBefore(index, e);
+    for (let t = a; t < b; t++) labels[t] = inputIds[t];
+  }
+  return { inputIds, labels };
+}
+
+function render(tokenizer: TextTokenizer, messages: readonly ChatMessage[], place: RowPlace, addGenerationPrompt = false): string {
+  try {
+    return tokenizer.applyChatTemplate(messages, { addGenerationPrompt });
+  } catch (e) {
+    // No template at all is the model folder's problem: keep that FormatError. A template that raises is this row's.
+    if (e instanceof FormatError && tokenizer.chatTemplate !== null) {
+      throw new DataError(place.file, place.line, `the chat template rejected this conversation: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+const MARK = '\uE000'; // a private-use character: marks assistant contents while rendering
+const MARK_RE = /\uE000([az])(\d+)\uE000/g;
+
+/**
+ * The rendered conversation and the character spans [start, end) of the assistant contents, each extended over
+ * the special token (e.g. <|im_end|>) the template writes immediately after it.
+ *
+ * Method 1 (markers): render once with each assistant content wrapped in private-use markers; the marked render,
+ * markers removed, must equal the plain render, which proves the template copied the content verbatim, and the
+ * marker positions are the spans. Exact for Qwen2.5's ChatML template.
+ * Method 2 (prefixes), used when a template transforms the marked content: render messages[:k] with
+ * add_generation_prompt and messages[:k+1]; both must be prefixes of the whole render, and the content must follow.
+ */
+export function assistantSpans(
+  tokenizer: TextTokenizer,
+  messages: readonly ChatMessage[],
+  place: RowPlace,
+  method: 'auto' | 'markers' | 'prefixes' = 'auto',
+): { text: string; spans: Array<[number, number]> } {
+  const text = render(tokenizer, messages, place);
+  const assistants = messages.map((m, k) => (m.role === 'assistant' ? k : -1)).filter((k) => k >= 0);
+  const byMarkers = method === 'prefixes' ? null : spansByMarkers(tokenizer, messages, assistants, text, place);
+  const spans = byMarkers ?? (method === 'markers' ? null : spansByPrefixes(tokenizer, messages, assistants, text, place));
+  if (spans === null) {
+    throw new DataError(
+      place.file,
+      place.line,
+      'cannot locate the assistant messages in the chat template output (the template rewrites them), so the loss mask ' +
+        'cannot be built. Give this row as {"prompt", "completion"} or pre-tokenized {"input_ids", "labels"}.',
+    );
+  }
+  const specials = [...tokenizer.specialTokens].sort((x, y) => y.length - x.length);
+  return {
+    text,
+    spans: spans.map(([s, e]): [number, number] => {
+      const closing = specials.find((sp) => sp.length > 0 && text.startsWith(sp, e));
+      return [s, closing ? e + closing.length : e];
+    }),
+  };
+}
+
+function spansByMarkers(
+  tokenizer: TextTokenizer,
+  messages: readonly ChatMessage[],
+  assistants: number[],
+  plain: string,
+  place: RowPlace,
+): Array<[number, number]> | null {
+  if (messages.some((m) => m.content.includes(MARK))) return null;
+  const marked = messages.map((m, k) => (m.role === 'assistant' ? { role: m.role, content: `${MARK}a${k}${MARK}${m.content}${MARK}z${k}${MARK}` } : m));
+  const out = render(tokenizer, marked, place);
+  let clean = '';
+  let last = 0;
+  const open = new Map<number, number>();
+  const close = new Map<number, number>();
+  for (const m of out.matchAll(MARK_RE)) {
+    clean += out.slice(last, m.index);
+    last = m.index + m[0].length;
+    const k = Number(m[2]);
+    const where = m[1] === 'a' ? open : close;
+    if (where.has(k)) return null; // the template repeated a message
+    where.set(k, clean.length);
+  }
+  clean += out.slice(last);
+  if (clean !== plain || clean.includes(MARK)) return null;
+  const spans: Array<[number, number]> = [];
+  let prevEnd = 0;
+  for (const k of assistants) {
+    const s = open.get(k);
+    const e = close.get(k);
+    if (s === undefined || e === undefined || e < s || s < prevEnd) return null;
+    spans.push([s, e]);
+    prevEnd = e;
+  }
+  return spans;
+}
+
+function spansByPrefixes(
+  tokenizer: TextTokenizer,
+  messages: readonly ChatMessage[],
+  assistants: number[],
+  plain: string,
+  place: RowPlace,
+): Array<[number, number]> | null {
+  const spans: Array<[number, number]> = [];
+  for (const k of assistants) {
+    let before: string;
+    let after: string;
+    try {
+      before = render(tokenizer, messages.slice(0, k), place, true);
+      after = render(tokenizer, messages.slice(0, k + 1), place);
+    } catch {
+      return null;
+    }
+    if (!plain.startsWith(before) || !plain.startsWith(after)) return null;
+    const s = after.indexOf(messages[k].content, before.length);
+    if (s < 0) return null;
+    spans.push([s, s + messages[k].content.length]);
+  }
+  return spans;
+}
+
+/**
+ * The tokens of a rendered text, with anchors: the character offset right after each added token (<|im_start|>,
+ * <|im_end|>, ...) and the number of tokens up to it. The tokenizer splits text at added tokens before BPE, so the
+ * tokens of text[0, pos) are the tokens up to the last anchor q ≤ pos followed by the tokens of text[q, pos): boundary
+ * lookups cost the length of one turn, not of the whole conversation. Anchors are only used when they are provably
+ * right: added tokens matched exactly (no lstrip/rstrip/normalization), no post-processor tokens, and the added-token
+ * ids found in the text, in order, equal those in `ids`. Otherwise the only anchor is (0, 0) and whole prefixes are
+ * re-encoded (exact, slower).
+ */
+interface TokenIndex {
+  tokenizer: TextTokenizer;
+  text: string;
+  ids: readonly number[];
+  addSpecialTokens: boolean;
+  anchorChars: number[];
+  anchorTokens: number[];
+}
+
+function indexTokens(tokenizer: TextTokenizer, text: string, ids: readonly number[], addSpecialTokens: boolean): TokenIndex {
+  const index: TokenIndex = { tokenizer, text, ids, addSpecialTokens, anchorChars: [0], anchorTokens: [0] };
+  const added = tokenizer.addedTokens.filter((a) => a.content.length > 0);
+  if (addSpecialTokens || added.length === 0 || added.some((a) => a.fuzzy)) return index;
+  const byFirstChar = new Map<string, typeof added>();
+  for (const a of [...added].sort((x, y) => y.content.length - x.content.length)) {
+    const list = byFirstChar.get(a.content[0]) ?? [];
+    list.push(a);
+    byFirstChar.set(a.content[0], list);
+  }
+  const addedIds = new Set(added.map((a) => a.id));
+  const chars = [0];
+  const tokens = [0];
+  let k = 0;
+  for (let i = 0; i < text.length; ) {
+    const hit = byFirstChar.get(text[i])?.find((a) => text.startsWith(a.content, i));
+    if (!hit) {
+      i++;
+      continue;
+    }
+    while (k < ids.length && !addedIds.has(ids[k])) k++;
+    if (k >= ids.length || ids[k] !== hit.id) return index;
+    k++;
+    i += hit.content.length;
+    chars.push(i);
+    tokens.push(k);
+  }
+  for (; k < ids.length; k++) if (addedIds.has(ids[k])) return index;
+  index.anchorChars = chars;
+  index.anchorTokens = tokens;
+  return index;
+}
+
+/** The last anchor at or before `pos`: [char offset, token count]. */
+function anchorBefore(index: TokenIndex, pos: number): [number, number] {
+  const chars = index.anchorChars;
+  let lo = 0;
+  let hi = chars.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (chars[mid] <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  return [chars[lo], index.anchorTokens[lo]];
+}
+
+/** How many tokens of ids[from...] equal head[...] from the start. */
+function matchLength(head: readonly number[], ids: readonly number[], from: number): number {
+  const n = Math.min(head.length, ids.length - from);
+  let i = 0;
+  while (i < n && head[i] === ids[from + i]) i++;
+  return i;
+}
+
+/** Characters of the text covered by tokens [k0, count), counted from the anchor q; -1 when that cannot be told exactly. */
+function charsCovered(index: TokenIndex, q: number, k0: number, count: number): number {
+  const decoded = index.tokenizer.decode(index.ids.slice(k0, count));
+  return index.text.startsWith(decoded, q) ? q + decoded.length : -1;
+}
+
+/** Tokens of text[q, pos) after the anchor (q, k0), and how far they agree with the tokens of the whole text. */
+function head(index: TokenIndex, pos: number): { q: number; k0: number; j: number; exact: boolean } {
+  const [q, k0] = anchorBefore(index, pos);
+  const h = index.tokenizer.encode(index.text.slice(q, pos), { addSpecialTokens: index.addSpecialTokens });
+  const m = matchLength(h, index.ids, k0);
+  return { q, k0, j: k0 + m, exact: m === h.length };
+}
+
+/**
+ * Index of the first token that holds a character at or after `pos`. When BPE merges across `pos` the token that
+ * straddles it is included (it holds a character of the span).
+ */
+function firstTokenFrom(index: TokenIndex, pos: number): number {
+  const { ids, text } = index;
+  if (pos <= 0) return index.addSpecialTokens ? leadingSpecials(index.tokenizer, ids) : 0;
+  if (pos >= text.length) return ids.length;
+  const h = head(index, pos);
+  let j = h.j;
+  if (h.exact) return j;
+  // Rare: the tokens diverge before pos. Skip the tokens that still end at or before pos.
+  while (j < ids.length) {
+    const c = charsCovered(index, h.q, h.k0, j + 1);
+    if (c < 0 || c > pos) break;
+    j++;
+  }
+  return j;
+}
+
+/** When the whole text is the completion, skip only tokens a post-processor prepended (e.g. BOS). */
+function leadingSpecials(tokenizer: TextTokenizer, ids: readonly number[]): number {
+  const none = tokenizer.encode('', { addSpecialTokens: true });
+  return matchLength(none, ids, 0) === none.length ? Math.min(none.length, ids.length) : 0;
+}
+
+/** Number of leading tokens that hold a character before `pos` (the exclusive end of a span). */
+function tokensBefore(index: TokenIndex, pos: number): number {
+  const { ids, text } = index;
+  if (pos <= 0) return 0;
+  if (pos >= text.length) return ids.length;
+  const h = head(index, pos);
+  if (h.exact) return h.j;
+  // Token j starts before pos, so it holds a character of the span; so may the next ones if BPE split differently.
+  let k = h.j + 1;
+  while (k < ids.length) {
+    const c = charsCovered(index, h.q, h.k0, k);
+    if (c < 0 || c >= pos) break;
+    k++;
+  }
+  return k;
+}

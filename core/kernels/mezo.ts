@@ -1,0 +1,24 @@
+// MeZO's perturbation θ += c·z with z regenerated on the GPU from a per-step seed and a per-tensor stream, never
+// stored (DESIGN.md §5). CPU reference of the generator: core/reference/mezo.ts.
+import type { GpuContext } from '../gpu/context';
+import { Params } from '../gpu/params';
+import type { Tensor } from '../gpu/tensor';
+import code from './mezo.wgsl';
+import { grid1d } from './grid';
+
+/** The generator key of a (step seed, tensor stream) pair; the same mixing as the CPU reference. */
+export function mezoKey(seed: number, stream: number): number {
+  return pcgHash((seed >>> 0) ^ pcgHash(stream >>> 0)) >>> 0;
+}
+
+export function pcgHash(v: number): number {
+  const s = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
+  const w = Math.imul(((s >>> ((s >>> 28) + 4)) ^ s) >>> 0, 277803737) >>> 0;
+  return ((w >>> 22) ^ w) >>> 0;
+}
+
+/** θ ← θ + c·z(seed, stream) */
+export function mezoPerturb(ctx: GpuContext, theta: Tensor, seed: number, stream: number, c: number): void {
+  const n = theta.numel;
+  ctx.run({ name: 'mezo', code }, [theta], new Params().u(n).u(mezoKey(seed, stream)).f(c), grid1d(n, 64));
+}

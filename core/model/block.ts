@@ -1,0 +1,160 @@
+// One Qwen2 decoder layer forward (HF Qwen2DecoderLayer), written once for eval and all four training methods.
+// What a caller keeps is a set of names (`keep`): a kept intermediate is allocated as `activations` and returned in
+// `saved`; anything else is a `workspace` temporary, freed as soon as the forward has consumed it. The training
+// methods differ only in that set and in when they call this (core/train/methods).
+//
+//   a1 = rmsnorm(x)·w1                          (N, C)      [rstd1 (N)]
+//   q = rope(a1·Wqᵀ + bq + s·(a1·Aqᵀ)·Bqᵀ)      (N, NH*HS)  "qr"     (and k → "kr"; v, without rope)
+//   att = softmax(q·kᵀ/√HS, causal)·v          (N, NH*HS)  [lse (N, NH) or probs (B, NH, T, T)]
+//   x2 = x + att·Woᵀ + lora                    (N, C)
+//   a2 = rmsnorm(x2)·w2                         (N, C)      [rstd2 (N)]
+//   gate, up = a2·Wgᵀ, a2·Wuᵀ (+ lora)          (N, I)
+//   m = silu(gate) ⊙ up                         (N, I)
+//   y = x2 + m·Wdᵀ + lora                       (N, C)
+// LoRA h = inp·Aᵀ (N, R) is named h_<proj>.
+import type { GpuContext } from '../gpu/context';
+import type { Category } from '../gpu/ledger';
+import type { Tensor } from '../gpu/tensor';
+import { attentionForward } from '../kernels/attention';
+import { add, addInPlace } from '../kernels/elementwise';
+import { linearForward } from '../kernels/linear';
+import { matmul } from '../kernels/matmul';
+import { rmsnormForward } from '../kernels/rmsnorm';
+import { ropeForward } from '../kernels/rope';
+import { swigluForward } from '../kernels/swiglu';
+import type { LoraAdapter } from './adapter';
+import type { ModelWeights, Projection } from './weights';
+
+export const SAVED_NAMES = [
+  'rstd1', 'a1', 'h_q', 'h_k', 'h_v', 'qr', 'kr', 'v', 'lse', 'probs', 'att', 'h_o',
+  'x2', 'rstd2', 'a2', 'h_gate', 'h_up', 'gate', 'up', 'm', 'h_down',
+] as const;
+export type SavedName = (typeof SAVED_NAMES)[number];
+export type Saved = Partial<Record<SavedName, Tensor>>;
+
+export interface BlockDims {
+  B: number;
+  T: number;
+  /** Tokens: B·T. */
+  N: number;
+  C: number;
+  NH: number;
+  NKV: number;
+  HS: number;
+  I: number;
+  eps: number;
+}
+
+/** What every block of one forward shares. */
+export interface Fwd {
+  ctx: GpuContext;
+  model: ModelWeights;
+  lora: LoraAdapter | null;
+  /** RoPE cos|sin table (T, HS). */
+  rope: Tensor;
+  dims: BlockDims;
+}
+
+export function blockDims(model: ModelWeights, B: number, T: number): BlockDims {
+  const c = model.cfg;
+  return { B, T, N: B * T, C: c.hidden, NH: c.heads, NKV: c.kvHeads, HS: c.headDim, I: c.intermediate, eps: c.eps };
+}
+
+/**
+ * out (N, outF) = inp (N, inF)·W0ᵀ (+ bias) + s·(inp·Aᵀ)·Bᵀ. The LoRA intermediate h (N, R) is kept in `saved` under
+ * h_<p> when `keep` asks for it (the `full`/`mebp` tables and MeSP's --store-h), else freed at once.
+ */
+export function projForward(
+  f: Fwd, l: number, p: Projection, out: Tensor, inp: Tensor, bias: Tensor | null,
+  keep: ReadonlySet<SavedName>, saved: Saved,
+): void {
+  const { ctx, model, lora } = f;
+  const W = model.layers[l].proj[p];
+  const N = f.dims.N;
+  linearForward(ctx, out, inp, W, { T: N, in: W.cols, out: W.rows }, bias ? { bias } : {});
+  const ad = lora?.layers[l]?.[p];
+  if (!ad || !lora) return;
+  const R = lora.rank;
+  const hName = `h_${p}` as SavedName;
+  const h = ctx.alloc(keep.has(hName) ? 'activations' : 'workspace', `l${l}.${hName}`, [N, R]); // (N, R)
+  matmul(ctx, h, inp, ad.A, { M: N, N: R, K: W.cols }, { transB: true }); // h = inp·Aᵀ
+  matmul(ctx, out, h, ad.B, { M: N, N: W.rows, K: R }, { transB: true, accumulate: true, alpha: lora.scale }); // out += s·h·Bᵀ
+  if (keep.has(hName)) saved[hName] = h;
+  else ctx.free(h);
+}
+
+/**
+ * Run layer l on x (N, C). Returns y (N, C), allocated as `out.category:out.name`, and the kept intermediates.
+ * x is not freed. With `out` null the forward stops once m exists (MeSP's replay: the backward needs m, never y),
+ * and y is null.
+ */
+export function blockForward(
+  f: Fwd, l: number, x: Tensor, out: { category: Category; name: string } | null, keep: ReadonlySet<SavedName>,
+): { y: Tensor | null; saved: Saved } {
+  const { ctx, model, dims: d } = f;
+  const L = model.layers[l];
+  const saved: Saved = {};
+  const alloc = (n: SavedName, shape: number[]): Tensor => {
+    const t = ctx.alloc(keep.has(n) ? 'activations' : 'workspace', `l${l}.${n}`, shape);
+    if (keep.has(n)) saved[n] = t;
+    return t;
+  };
+  const done = (...names: SavedName[]): void => {
+    for (const n of names) {
+      const t = tmp[n];
+      if (t && !keep.has(n)) ctx.free(t);
+    }
+  };
+  const tmp: Saved = {};
+  const mk = (n: SavedName, shape: number[]): Tensor => (tmp[n] = alloc(n, shape));
+  const qDim = d.NH * d.HS;
+  const kvDim = d.NKV * d.HS;
+
+  // ---- attention half
+  const rstd1 = keep.has('rstd1') ? mk('rstd1', [d.N]) : null; // (N)
+  const a1 = mk('a1', [d.N, d.C]); // (N, C)
+  rmsnormForward(ctx, a1, rstd1, x, L.inputNorm, { N: d.N, C: d.C, eps: d.eps });
+  const q = mk('qr', [d.N, qDim]); // (N, NH*HS)
+  projForward(f, l, 'q', q, a1, L.qBias, keep, saved);
+  ropeForward(ctx, q, q, f.rope, { B: d.B, T: d.T, H: d.NH, HS: d.HS });
+  const k = mk('kr', [d.N, kvDim]); // (N, NKV*HS)
+  projForward(f, l, 'k', k, a1, L.kBias, keep, saved);
+  ropeForward(ctx, k, k, f.rope, { B: d.B, T: d.T, H: d.NKV, HS: d.HS });
+  const v = mk('v', [d.N, kvDim]); // (N, NKV*HS)
+  projForward(f, l, 'v', v, a1, L.vBias, keep, saved);
+  done('a1');
+  const att = mk('att', [d.N, qDim]); // (N, NH*HS)
+  const lse = keep.has('lse') ? mk('lse', [d.N, d.NH]) : null; // (N, NH)
+  const probs = keep.has('probs') ? mk('probs', [d.B, d.NH, d.T, d.T]) : null; // (B, NH, T, T)
+  attentionForward(ctx, att, lse, probs, q, k, v, { B: d.B, T: d.T, NH: d.NH, NKV: d.NKV, HS: d.HS });
+  done('qr', 'kr', 'v');
+  const o = ctx.alloc('workspace', `l${l}.o`, [d.N, d.C]); // (N, C)
+  projForward(f, l, 'o', o, att, null, keep, saved);
+  done('att');
+  const x2 = mk('x2', [d.N, d.C]); // (N, C)  x2 = x + o
+  add(ctx, x2, x, o, { N: d.N * d.C });
+  ctx.free(o);
+
+  // ---- MLP half
+  const rstd2 = keep.has('rstd2') ? mk('rstd2', [d.N]) : null; // (N)
+  const a2 = mk('a2', [d.N, d.C]); // (N, C)
+  rmsnormForward(ctx, a2, rstd2, x2, L.postNorm, { N: d.N, C: d.C, eps: d.eps });
+  const gate = mk('gate', [d.N, d.I]); // (N, I)
+  projForward(f, l, 'gate', gate, a2, null, keep, saved);
+  const up = mk('up', [d.N, d.I]); // (N, I)
+  projForward(f, l, 'up', up, a2, null, keep, saved);
+  done('a2');
+  const m = mk('m', [d.N, d.I]); // (N, I)  m = silu(gate) ⊙ up
+  swigluForward(ctx, m, gate, up, { N: d.N * d.I });
+  done('gate', 'up');
+  if (!out) {
+    done('m', 'x2');
+    return { y: null, saved };
+  }
+  const y = ctx.alloc(out.category, out.name, [d.N, d.C]); // (N, C)
+  projForward(f, l, 'down', y, m, null, keep, saved);
+  done('m');
+  addInPlace(ctx, y, x2, { N: d.N * d.C }); // y = x2 + down
+  done('x2');
+  return { y, saved };
+}

@@ -1,0 +1,80 @@
+// `mesp eval`, `mesp profiles` and `mesp demo-model`.
+import { resolve } from 'node:path';
+import { writeDemoDataset, writeDemoModel } from '../demo';
+import { listBuiltinProfiles } from '../../profiles/builtin';
+import { capBytesOf } from '../../profiles/schema';
+import { runEval } from '../service/eval';
+import { choiceFlag, intFlag, parseFlags, required } from './args';
+import { mb, peakTable, table } from './format';
+import { ProgressBar } from './progress';
+
+export const EVAL_HELP = `mesp eval --model DIR --data FILE [--quant none|int8|int4] [--profile ID|FILE] [--adapter DIR]
+          [--seq-len N] [--max-rows N] [--json]
+  Per-row next-token loss of a jsonl dataset, the mean and the perplexity, and the peak GPU memory by category,
+  under the profile's WebGPU limits and memory cap.`;
+
+export async function cmdEval(argv: string[]): Promise<number> {
+  const v = parseFlags(argv, {
+    model: { type: 'string' }, data: { type: 'string' }, quant: { type: 'string' }, profile: { type: 'string' },
+    adapter: { type: 'string' }, 'seq-len': { type: 'string' }, 'max-rows': { type: 'string' }, json: { type: 'boolean' },
+  }, 'eval');
+  const json = !!v.json;
+  let bar: ProgressBar | null = null;
+  const r = await runEval({
+    modelDir: required(v, 'model', 'eval'),
+    dataPath: required(v, 'data', 'eval'),
+    quant: choiceFlag(v, 'quant', 'eval', ['none', 'int8', 'int4'] as const, 'none'),
+    profile: (v.profile as string | undefined) ?? 'phone-8gb',
+    adapterDir: v.adapter as string | undefined,
+    seqLen: v['seq-len'] !== undefined ? intFlag(v, 'seq-len', 'eval', 0) : undefined,
+    maxRows: v['max-rows'] !== undefined ? intFlag(v, 'max-rows', 'eval', 0) : undefined,
+  }, {}, (p) => {
+    if (json) return;
+    bar ??= new ProgressBar('eval', p.total);
+    bar.update(p.done);
+  });
+  (bar as ProgressBar | null)?.done();
+  if (json) {
+    process.stdout.write(JSON.stringify(r) + '\n');
+    return 0;
+  }
+  console.log(table(['line', 'tokens', 'loss'], r.rows.map((x) => [x.line, x.tokens, x.tokens ? x.loss.toFixed(6) : '(no targets)'])));
+  console.log(`\nmean loss ${r.meanLoss.toFixed(6)}   perplexity ${r.perplexity.toFixed(3)}   (${r.rows.length} rows, ${r.seconds.toFixed(1)} s)`);
+  console.log(`profile ${r.profile}, cap ${mb(r.capBytes)}, adapter: ${r.adapter}\n`);
+  console.log(peakTable(r.peakBytes));
+  console.log(`working set (all but weights) at its peak: ${mb(r.workingSetBytes)}`);
+  return 0;
+}
+
+export const PROFILES_HELP = `mesp profiles [--json]
+  The built-in device profiles: RAM, the app's memory budget (the cap), WebGPU limits and GPU compute.`;
+
+export function cmdProfiles(argv: string[]): number {
+  const v = parseFlags(argv, { json: { type: 'boolean' } }, 'profiles');
+  const all = listBuiltinProfiles();
+  if (v.json) {
+    process.stdout.write(JSON.stringify(all) + '\n');
+    return 0;
+  }
+  console.log(table(
+    ['id', 'name', 'RAM', 'app budget (cap)', 'max binding', 'GPU', 'f16 peak', 'bandwidth'],
+    all.map((p) => [
+      p.id, p.name, `${p.ramGB} GB`, mb(capBytesOf(p)), `${p.webgpu.maxStorageBufferBindingSize / 2 ** 20} MiB`,
+      p.gpu.name, `${(p.gpu.peakFlopsF16 / 1e12).toFixed(2)} TFLOP/s`, `${p.gpu.bandwidthGBs} GB/s`,
+    ]),
+  ));
+  return 0;
+}
+
+export const DEMO_HELP = `mesp demo-model --out DIR [--dataset FILE]
+  Write the embedded demo model: a small Qwen2-architecture model with deterministic random weights and a real
+  byte-level BPE tokenizer.json (nothing is downloaded). With --dataset, also write the bundled demo dataset.`;
+
+export function cmdDemoModel(argv: string[]): number {
+  const v = parseFlags(argv, { out: { type: 'string' }, dataset: { type: 'string' } }, 'demo-model');
+  const out = resolve(required(v, 'out', 'demo-model'));
+  const files = writeDemoModel(out);
+  console.log(`wrote the demo model to ${out}: ${files.map((f) => f.split('/').pop()).join(', ')}`);
+  if (typeof v.dataset === 'string') console.log(`wrote the demo dataset to ${writeDemoDataset(resolve(v.dataset))}`);
+  return 0;
+}

@@ -1,0 +1,74 @@
+// The `mesp` command line: the same service the app uses, for scripts and servers. Exit codes: 0 ok, 1 unexpected
+// error, 2 usage, 3 memory budget exceeded (OutOfBudgetError), 4 no WebGPU adapter, 5 bad input file or setting.
+import { ConfigError, DataError, FormatError, GpuUnavailableError, MespError, OutOfBudgetError, ShapeError } from '../../common/errors';
+import { UsageError } from './args';
+import { DEMO_HELP, EVAL_HELP, PROFILES_HELP, cmdDemoModel, cmdEval, cmdProfiles } from './cmd-basic';
+
+export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
+
+interface Command {
+  help: string;
+  run(argv: string[]): Promise<number> | number;
+}
+
+const COMMANDS: Record<string, Command> = {
+  eval: { help: EVAL_HELP, run: cmdEval },
+  profiles: { help: PROFILES_HELP, run: cmdProfiles },
+  'demo-model': { help: DEMO_HELP, run: cmdDemoModel },
+};
+
+export function registerCommand(name: string, c: Command): void {
+  COMMANDS[name] = c;
+}
+
+function usage(): string {
+  return [
+    'mesp — fine-tune Qwen2.5 models with LoRA on WebGPU under a phone\'s memory cap (MeSP Studio).',
+    '',
+    'Usage: mesp <command> [flags]      mesp <command> --help',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(14)} ${c.help.split('\n')[1]?.trim() ?? ''}`),
+    '',
+    'Exit codes: 0 ok, 1 error, 2 usage, 3 memory budget exceeded, 4 no WebGPU adapter, 5 bad input.',
+  ].join('\n');
+}
+
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof UsageError) return EXIT.usage;
+  if (e instanceof OutOfBudgetError) return EXIT.outOfBudget;
+  if (e instanceof GpuUnavailableError) return EXIT.noGpu;
+  if (e instanceof FormatError || e instanceof ConfigError || e instanceof DataError || e instanceof ShapeError) return EXIT.badInput;
+  if (e instanceof MespError) return EXIT.error;
+  return EXIT.error;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return EXIT.ok;
+  }
+  if (name === '--version') {
+    console.log('mesp 0.1.0');
+    return EXIT.ok;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`mesp: unknown command "${name}".\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(cmd.help);
+    return EXIT.ok;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    const code = exitCodeOf(e);
+    const msg = e instanceof Error ? e.message : String(e);
+    console.error(`mesp ${name}: ${msg}`);
+    if (code === EXIT.error && e instanceof Error && e.stack && process.env.MESP_DEBUG) console.error(e.stack);
+    return code;
+  }
+}

@@ -1,0 +1,134 @@
+// LoRA adapters on the GPU (PEFT semantics, DESIGN.md §5, §7): targets among q, k, v, o, gate, up, down; rank R,
+// alpha, s = alpha / R, dropout 0. PEFT's default init: A is Kaiming-uniform with a = √5, i.e. U(−1/√in, 1/√in), drawn
+// here from our own seeded generator (one stream per layer and projection); B is zero, so the adapter starts as the
+// identity. Tensors are ledger category `adapter`.
+import { ConfigError, ShapeError } from '../common/errors';
+import { Rng, deriveSeed } from '../common/rng';
+import type { GpuContext } from '../gpu/context';
+import type { LoraAdapter, LoraProj } from '../model/adapter';
+import { PROJECTIONS, projShape, type Projection } from '../model/weights';
+import type { Qwen2Config } from '../model/config';
+
+export interface LoraSettings {
+  rank: number;
+  alpha: number;
+  targets: readonly Projection[];
+  seed: number;
+}
+
+/** Host-side adapter values: A (R, in) and B (out, R) per "layer.proj" key, e.g. "3.q". */
+export interface HostAdapter {
+  rank: number;
+  alpha: number;
+  targets: Projection[];
+  A: Map<string, Float32Array>;
+  B: Map<string, Float32Array>;
+}
+
+export function parseTargets(spec: string): Projection[] {
+  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const aliases: Record<string, Projection> = {
+    q: 'q', k: 'k', v: 'v', o: 'o', gate: 'gate', up: 'up', down: 'down',
+    q_proj: 'q', k_proj: 'k', v_proj: 'v', o_proj: 'o', gate_proj: 'gate', up_proj: 'up', down_proj: 'down',
+  };
+  if (names.length === 1 && names[0] === 'all') return [...PROJECTIONS];
+  const out: Projection[] = [];
+  for (const n of names) {
+    const p = aliases[n];
+    if (!p) throw new ConfigError(`unknown LoRA target "${n}"; use any of q,k,v,o,gate,up,down (or "all")`, { field: 'targets' });
+    if (!out.includes(p)) out.push(p);
+  }
+  if (!out.length) throw new ConfigError('no LoRA targets given; use e.g. --targets q,v or --targets all', { field: 'targets' });
+  return PROJECTIONS.filter((p) => out.includes(p));
+}
+
+/** Number of trainable parameters. */
+export function loraParamCount(cfg: Qwen2Config, rank: number, targets: readonly Projection[]): number {
+  let n = 0;
+  for (const p of targets) {
+    const [out, inF] = projShape(cfg, p);
+    n += rank * (inF + out);
+  }
+  return n * cfg.layers;
+}
+
+/** PEFT's initial values: A ~ U(−1/√in, 1/√in) from the seed, B = 0. */
+export function initHostAdapter(cfg: Qwen2Config, s: LoraSettings): HostAdapter {
+  if (!Number.isInteger(s.rank) || s.rank < 1) throw new ConfigError(`LoRA rank must be a positive integer, got ${s.rank}`, { field: 'rank' });
+  const A = new Map<string, Float32Array>();
+  const B = new Map<string, Float32Array>();
+  for (let l = 0; l < cfg.layers; l++) {
+    for (const p of s.targets) {
+      const [out, inF] = projShape(cfg, p);
+      const rng = new Rng(deriveSeed(s.seed, 'lora_A', l, p));
+      const bound = 1 / Math.sqrt(inF);
+      const a = new Float32Array(s.rank * inF); // (R, in)
+      for (let i = 0; i < a.length; i++) a[i] = rng.uniform(-bound, bound);
+      A.set(`${l}.${p}`, a);
+      B.set(`${l}.${p}`, new Float32Array(out * s.rank)); // (out, R)
+    }
+  }
+  return { rank: s.rank, alpha: s.alpha, targets: [...s.targets], A, B };
+}
+
+/** Check a host adapter against the model: every target of every layer present with PEFT shapes. */
+export function checkAdapterFits(cfg: Qwen2Config, h: HostAdapter, source: string): void {
+  for (let l = 0; l < cfg.layers; l++) {
+    for (const p of h.targets) {
+      const [out, inF] = projShape(cfg, p);
+      const a = h.A.get(`${l}.${p}`);
+      const b = h.B.get(`${l}.${p}`);
+      if (!a || !b) throw new ShapeError(`${source}: adapter has no ${p}_proj for layer ${l} (the model has ${cfg.layers} layers)`);
+      if (a.length !== h.rank * inF) {
+        throw new ShapeError(`${source}: layer ${l} ${p}_proj lora_A has ${a.length} values, the model needs [${h.rank}, ${inF}] (rank × in_features)`);
+      }
+      if (b.length !== out * h.rank) {
+        throw new ShapeError(`${source}: layer ${l} ${p}_proj lora_B has ${b.length} values, the model needs [${out}, ${h.rank}] (out_features × rank)`);
+      }
+    }
+  }
+  for (const key of h.A.keys()) {
+    const l = Number(key.split('.')[0]);
+    if (l >= cfg.layers) throw new ShapeError(`${source}: adapter has layer ${l}, the model has only ${cfg.layers} layers`);
+  }
+}
+
+/** Allocate the adapter on the GPU and upload host values (or only allocate, in a dry plan). */
+export function uploadAdapter(ctx: GpuContext, cfg: Qwen2Config, h: HostAdapter | { rank: number; alpha: number; targets: readonly Projection[] }): LoraAdapter {
+  const layers: Partial<Record<Projection, LoraProj>>[] = [];
+  const host = 'A' in h ? h : null;
+  for (let l = 0; l < cfg.layers; l++) {
+    const layer: Partial<Record<Projection, LoraProj>> = {};
+    for (const p of h.targets) {
+      const [out, inF] = projShape(cfg, p);
+      const A = ctx.alloc('adapter', `l${l}.${p}.lora_A`, [h.rank, inF]); // (R, in)
+      const B = ctx.alloc('adapter', `l${l}.${p}.lora_B`, [out, h.rank]); // (out, R)
+      if (host) {
+        ctx.write(A, host.A.get(`${l}.${p}`)!);
+        ctx.write(B, host.B.get(`${l}.${p}`)!);
+      }
+      layer[p] = { A, B };
+    }
+    layers.push(layer);
+  }
+  return { rank: h.rank, alpha: h.alpha, scale: h.alpha / h.rank, targets: [...h.targets], layers };
+}
+
+/** Read the adapter back to the host. */
+export async function downloadAdapter(ctx: GpuContext, a: LoraAdapter): Promise<HostAdapter> {
+  const A = new Map<string, Float32Array>();
+  const B = new Map<string, Float32Array>();
+  for (const [l, layer] of a.layers.entries()) {
+    for (const p of a.targets) {
+      const t = layer[p]!;
+      A.set(`${l}.${p}`, await ctx.readF32(t.A));
+      B.set(`${l}.${p}`, await ctx.readF32(t.B));
+    }
+  }
+  return { rank: a.rank, alpha: a.alpha, targets: [...a.targets], A, B };
+}
+
+export function freeAdapter(ctx: GpuContext, a: LoraAdapter): void {
+  for (const layer of a.layers) for (const p of a.targets) ctx.free(layer[p]!.A, layer[p]!.B);
+  a.layers = [];
+}

@@ -1,0 +1,136 @@
+// The four training methods (DESIGN.md §5) as schedules over the same kernels. `full`, `mebp` and `mesp` run the same
+// forward (core/model/block.ts) and the same backward (core/train/backward.ts); they differ only in what they keep and
+// when they recompute. The tables below are the whole difference, written where a reader can see them.
+import type { GpuContext } from '../gpu/context';
+import type { Tensor } from '../gpu/tensor';
+import { embeddingForward } from '../kernels/embedding';
+import { rmsnormBackward, rmsnormForward } from '../kernels/rmsnorm';
+import { ropeTable } from '../kernels/rope';
+import type { LoraAdapter } from '../model/adapter';
+import { blockDims, blockForward, type Fwd, type Saved, type SavedName } from '../model/block';
+import { uploadBatch, type TokenBatch } from '../model/forward';
+import type { ModelWeights } from '../model/weights';
+import { blockBackward, type Bwd, type GradSink } from './backward';
+import { headAutogradBackward, headAutogradForward, headChunkedLossAndGrad } from './head';
+
+export const METHODS = ['full', 'mebp', 'mesp', 'mezo'] as const;
+export type Method = (typeof METHODS)[number];
+
+/**
+ * What an autograd engine saves for one decoder layer with our fused ops (RMSNorm keeps its input and rstd, a linear
+ * keeps its input, LoRA keeps h = x·Aᵀ for dB, eager attention keeps q, k, v and the softmax P, SwiGLU keeps gate and
+ * up, the down projection keeps m). The layer input x itself is kept beside the table. `full` keeps this for every
+ * layer from the forward to the backward; `mebp` re-creates it one layer at a time in the backward.
+ */
+export const AUTOGRAD_TABLE: readonly SavedName[] = [
+  'rstd1', 'a1', 'h_q', 'h_k', 'h_v', 'qr', 'kr', 'v', 'probs', 'att', 'h_o',
+  'x2', 'rstd2', 'a2', 'h_gate', 'h_up', 'gate', 'up', 'm', 'h_down',
+];
+
+/**
+ * What MeSP keeps while it replays one layer for its backward: no LoRA h (recomputed from the projection's input, as
+ * r ≪ in), no attention probabilities (recomputed from q, k and the log-sum-exp), and the replay stops at m (the
+ * backward never needs the layer's output). Each of these is freed by the backward as soon as it is consumed.
+ */
+export const MESP_TABLE: readonly SavedName[] = ['rstd1', 'a1', 'qr', 'kr', 'v', 'lse', 'att', 'x2', 'rstd2', 'a2', 'gate', 'up', 'm'];
+
+/** MeSP with --store-h (the paper's ablation): also keeps every h = x·Aᵀ from the replay. */
+export const MESP_STORE_H_TABLE: readonly SavedName[] = [...MESP_TABLE, 'h_q', 'h_k', 'h_v', 'h_o', 'h_gate', 'h_up', 'h_down'];
+
+export interface ExactStepOptions {
+  method: Exclude<Method, 'mezo'>;
+  /** MeSP ablation: keep h instead of recomputing it. */
+  storeH?: boolean;
+  /** MeSP runs the head and loss in token chunks; `--no-chunked-head` turns that off. `full`/`mebp` never chunk. */
+  chunkedHead?: boolean;
+  /** Tokens per head chunk. */
+  headChunk?: number;
+}
+
+export interface StepTensors {
+  ctx: GpuContext;
+  model: ModelWeights;
+  lora: LoraAdapter;
+  grads: GradSink;
+}
+
+/** Sum of NLL over the batch's unmasked targets and their count (the loss is sum/count). */
+export interface StepLoss {
+  nllSum: number;
+  tokens: number;
+}
+
+export function countTargets(batch: TokenBatch): number {
+  let n = 0;
+  for (const t of batch.targets) if (t !== -100) n++;
+  return n;
+}
+
+/**
+ * One forward and backward of `full`, `mebp` or `mesp` on a batch: every LoRA gradient goes to `grads` as soon as it
+ * exists (the sink decides whether to update at once or to keep it). Returns the batch loss parts.
+ */
+export async function exactStep(s: StepTensors, batch: TokenBatch, o: ExactStepOptions): Promise<StepLoss> {
+  const { ctx, model } = s;
+  const d = blockDims(model, batch.B, batch.T);
+  const L = model.cfg.layers;
+  const count = countTargets(batch);
+  const scale = count > 0 ? 1 / count : 0;
+  const chunked = o.method === 'mesp' && o.chunkedHead !== false;
+  const keepForward = new Set<SavedName>(o.method === 'full' ? AUTOGRAD_TABLE : []);
+  const replayTable = new Set<SavedName>(o.method === 'mebp' ? AUTOGRAD_TABLE : o.storeH ? MESP_STORE_H_TABLE : MESP_TABLE);
+
+  const { ids, targets } = uploadBatch(ctx, batch);
+  const rope = ropeTable(ctx, d.T, d.HS, model.cfg.ropeTheta); // (T, HS)
+  const f: Fwd = { ctx, model, lora: s.lora, rope, dims: d };
+  const b: Bwd = { ...f, grads: s.grads, inPlaceSwiglu: o.method === 'mesp' };
+
+  // ---- forward: the residual stream entering each layer is kept (the checkpoints; `full` keeps its tables too)
+  const xs: Tensor[] = []; // xs[l]: (N, C) input of layer l
+  const tables: Saved[] = [];
+  xs.push(ctx.alloc('activations', 'resid.0', [d.N, d.C]));
+  embeddingForward(ctx, xs[0], ids, model.embed, { N: d.N, C: d.C, V: model.cfg.vocab });
+  for (let l = 0; l < L; l++) {
+    const { y, saved } = blockForward(f, l, xs[l], { category: 'activations', name: `resid.${l + 1}` }, keepForward);
+    xs.push(y!);
+    tables.push(saved);
+  }
+  const rstdF = ctx.alloc('activations', 'final_norm.rstd', [d.N]); // (N)
+  const xf = ctx.alloc('activations', 'final_norm', [d.N, d.C]); // (N, C)
+  rmsnormForward(ctx, xf, rstdF, xs[L], model.finalNorm, { N: d.N, C: d.C, eps: d.eps });
+  const nll = ctx.alloc('activations', 'nll', [d.N]); // (N)
+  const dxf = ctx.alloc('workspace', 'final_norm.grad', [d.N, d.C]); // (N, C)
+  const headDims = { T: d.N, C: d.C, V: model.cfg.vocab };
+  if (chunked) {
+    // forward and backward of head + loss, one chunk of tokens at a time: (chunk, V) logits at most
+    headChunkedLossAndGrad(ctx, nll, dxf, xf, model.head, targets, { ...headDims, chunk: o.headChunk ?? 16, scale });
+  } else {
+    const saved = headAutogradForward(ctx, nll, xf, model.head, targets, headDims); // logits (N, V) kept
+    headAutogradBackward(ctx, dxf, saved, model.head, targets, { ...headDims, scale });
+  }
+  ctx.free(xf);
+
+  // ---- backward
+  const dy = ctx.alloc('workspace', 'resid.grad', [d.N, d.C]); // (N, C) dL/d(residual stream)
+  rmsnormBackward(ctx, dy, dxf, xs[L], model.finalNorm, rstdF, { N: d.N, C: d.C });
+  ctx.free(dxf, rstdF, xs[L]);
+  for (let l = L - 1; l >= 0; l--) {
+    let saved = tables[l];
+    if (o.method !== 'full') {
+      // mebp: re-run the layer keeping its autograd table (its output is discarded);
+      // mesp: replay it up to m, keeping only what the hand-written backward consumes.
+      const out = o.method === 'mebp' ? { category: 'workspace' as const, name: `l${l}.recomputed_y` } : null;
+      const r = blockForward(f, l, xs[l], out, replayTable);
+      ctx.free(r.y);
+      saved = r.saved;
+    }
+    blockBackward(b, l, dy, xs[l], saved);
+    ctx.free(xs[l]);
+  }
+  ctx.free(dy, ids, targets, rope);
+  const nllHost = await ctx.readF32(nll);
+  ctx.free(nll);
+  let sum = 0;
+  for (let i = 0; i < nllHost.length; i++) if (batch.targets[i] !== -100) sum += nllHost[i];
+  return { nllSum: sum, tokens: count };
+}

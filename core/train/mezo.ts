@@ -1,0 +1,56 @@
+// MeZO (Malladi et al. 2023; DESIGN.md §5): zeroth-order SGD. Two forwards at θ ± εz with z ~ N(0, I) regenerated
+// on the GPU from a per-step seed (core/kernels/mezo.wgsl) and never stored; the projected gradient
+// ĝ = (L₊ − L₋)/2ε; the update θ ← θ − lr·ĝ·z. Memory: the forward's working set and nothing else.
+import { deriveSeed } from '../common/rng';
+import type { GpuContext } from '../gpu/context';
+import { mezoPerturb } from '../kernels/mezo';
+import type { LoraAdapter } from '../model/adapter';
+import { forwardNll, type TokenBatch } from '../model/forward';
+import type { ModelWeights } from '../model/weights';
+import { countTargets, type StepLoss } from './methods';
+import { adapterParams } from './optimizer';
+
+/** The seed of step `step`'s perturbation. */
+export function mezoStepSeed(seed: number, step: number): number {
+  return deriveSeed(seed, 'mezo', step);
+}
+
+/** θ ← θ + c·z(stepSeed) over every adapter tensor (stream = the tensor's index in adapterParams order). */
+export function perturbAdapter(ctx: GpuContext, lora: LoraAdapter, stepSeed: number, c: number): void {
+  adapterParams(lora).forEach((p, stream) => mezoPerturb(ctx, p.tensor, stepSeed, stream, c));
+}
+
+/** Mean loss of a batch (sum of NLL over unmasked targets / their count) at the current adapter. */
+export async function batchLoss(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, batch: TokenBatch): Promise<StepLoss> {
+  const nll = await forwardNll(ctx, model, lora, batch);
+  let s = 0;
+  for (let i = 0; i < nll.length; i++) if (batch.targets[i] !== -100) s += nll[i];
+  return { nllSum: s, tokens: countTargets(batch) };
+}
+
+export interface MezoEstimate {
+  lossPlus: number;
+  lossMinus: number;
+  /** ĝ = (L₊ − L₋) / 2ε: the gradient's projection on z. */
+  projected: number;
+}
+
+/** Estimate the projected gradient at θ along z(stepSeed); leaves θ as it was (up to f32 rounding of ±εz). */
+export async function mezoEstimate(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter, batch: TokenBatch, stepSeed: number, eps: number): Promise<MezoEstimate> {
+  perturbAdapter(ctx, lora, stepSeed, eps);
+  const plus = await batchLoss(ctx, model, lora, batch);
+  perturbAdapter(ctx, lora, stepSeed, -2 * eps);
+  const minus = await batchLoss(ctx, model, lora, batch);
+  perturbAdapter(ctx, lora, stepSeed, eps);
+  const lossPlus = plus.nllSum / Math.max(1, plus.tokens);
+  const lossMinus = minus.nllSum / Math.max(1, minus.tokens);
+  return { lossPlus, lossMinus, projected: (lossPlus - lossMinus) / (2 * eps) };
+}
+
+/** One MeZO-SGD step: estimate, then θ ← θ − lr·ĝ·z. Returns the loss (mean of L₊ and L₋) parts. */
+export async function mezoStep(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter, batch: TokenBatch, stepSeed: number, eps: number, lr: number): Promise<StepLoss & MezoEstimate> {
+  const e = await mezoEstimate(ctx, model, lora, batch, stepSeed, eps);
+  perturbAdapter(ctx, lora, stepSeed, -lr * e.projected);
+  const tokens = countTargets(batch);
+  return { ...e, nllSum: ((e.lossPlus + e.lossMinus) / 2) * tokens, tokens };
+}
