@@ -239,3 +239,17 @@ export function* iterateEpochs(examples: readonly Example[], opts: EpochOptions)
     }
   }
 }
+
+/**
+ * The batch of 0-based optimizer step `step`: epoch = step / batches-per-epoch, rows taken in that epoch's seeded
+ * order. A pure function of (examples, batchSize, seed, step), so a resumed run sees exactly the batches it would
+ * have seen (the last batch of an epoch may be short).
+ */
+export function batchAtStep(examples: readonly Example[], batchSize: number, seed: number, step: number, opts: BatchOptions = {}): Batch {
+  const perEpoch = batchesPerEpoch(examples.length, batchSize, false);
+  if (perEpoch === 0) throw new ConfigError('the dataset has no rows to train on.', { field: 'data' });
+  const epoch = Math.floor(step / perEpoch);
+  const index = step % perEpoch;
+  const order = epochOrder(examples.length, seed, epoch);
+  return makeBatch(order.slice(index * batchSize, (index + 1) * batchSize).map((i) => examples[i]), opts);
+}

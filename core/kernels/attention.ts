@@ -147,11 +147,12 @@ export function attentionBackward(
   k: Tensor, // (B*T, NKV*HS)
   v: Tensor, // (B*T, NKV*HS)
   out: Tensor, // (B*T, NH*HS)
-  lse: Tensor, // (B*T, NH)
+  lse: Tensor | null, // (B*T, NH); may be null when probs is given (P needs no recompute)
   probs: Tensor | null, // (B, NH, T, T)
   dims: AttentionDims,
 ): void {
   const op = 'attentionBackward';
+  if (!lse && !probs) throw new ShapeError(`${op}: give lse (to recompute P) or probs`);
   checkDims(op, dims);
   const { B, T, NH, NKV, HS } = dims;
   need(op, 'dq', dq, B * T * NH * HS, '(B*T, NH*HS)');
@@ -162,7 +163,7 @@ export function attentionBackward(
   need(op, 'k', k, B * T * NKV * HS, '(B*T, NKV*HS)');
   need(op, 'v', v, B * T * NKV * HS, '(B*T, NKV*HS)');
   need(op, 'out', out, B * T * NH * HS, '(B*T, NH*HS)');
-  need(op, 'lse', lse, B * T * NH, '(B*T, NH)');
+  if (lse) need(op, 'lse', lse, B * T * NH, '(B*T, NH)');
   if (probs) {
     need(op, 'probs', probs, B * NH * T * T, '(B, NH, T, T)');
     checkProbsBinding(ctx, op, dims);
@@ -172,7 +173,9 @@ export function attentionBackward(
   const p = params(dims);
   // stats[r] = (lse[r], D[r]), D = Σ_d dout·out per (token, query head).
   const stats = ctx.alloc('workspace', 'attention.stats', [B * T, NH, 2]); // (B*T, NH, 2)
-  ctx.run(STATS, [stats, dout, out, lse], p, grid1d(R, STATS_WG));
+  const lseIn = lse ?? ctx.alloc('workspace', 'attention.lse_unused', [B * T, NH]); // (B*T, NH) zeros: P is given
+  ctx.run(STATS, [stats, dout, out, lseIn], p, grid1d(R, STATS_WG));
+  if (!lse) ctx.free(lseIn);
   const probsIn = probs ?? ctx.dummy;
   const constants = { PROBS: probs !== null };
   // forward: out = P·v, P = softmax(q·kᵀ·scale)  so  dq = scale·dS·k

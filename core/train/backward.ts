@@ -136,7 +136,7 @@ export function blockBackward(b: Bwd, l: number, dy: Tensor, x: Tensor, saved: S
   const lse = probs ? null : need(saved, 'lse', l);
   attentionBackward(
     ctx, dq, dk, dv, datt, need(saved, 'qr', l), need(saved, 'kr', l), need(saved, 'v', l), att,
-    lse ?? ctx.dummy, probs, { B: d.B, T: d.T, NH: d.NH, NKV: d.NKV, HS: d.HS },
+    lse, probs, { B: d.B, T: d.T, NH: d.NH, NKV: d.NKV, HS: d.HS },
   );
   ctx.free(datt);
   release(b, saved, 'att', 'probs', 'lse', 'qr', 'kr', 'v');

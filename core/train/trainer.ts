@@ -64,8 +64,10 @@ export interface TrainState {
 export interface TrainHooks {
   onEvent(e: LoopEvent): void;
   checkpoint?(state: TrainState): Promise<void>;
-  /** Checked between steps: 'stop' ends the run cleanly (a checkpoint is written). */
-  control?(): 'run' | 'stop';
+  /** Awaited between steps: resolves 'run' to go on (a paused run resolves it later), 'stop' to end cleanly. */
+  control?(): Promise<'run' | 'stop'> | 'run' | 'stop';
+  /** Called before each step (0-based index of the step about to run). */
+  onStepStart?(step: number): void;
 }
 
 export interface TrainData {
@@ -154,10 +156,11 @@ export async function trainLoop(
   };
   let reason: LoopResult['reason'] = 'done';
   while (step < spec.steps) {
-    if (hooks.control && hooks.control() === 'stop') {
+    if (hooks.control && (await hooks.control()) === 'stop') {
       reason = 'stopped';
       break;
     }
+    hooks.onStepStart?.(step);
     const batch = data.batchAt(step);
     ctx.ledger.resetPeak();
     const ts = performance.now();

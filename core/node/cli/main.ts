@@ -3,6 +3,7 @@
 import { ConfigError, DataError, FormatError, GpuUnavailableError, MespError, OutOfBudgetError, ShapeError } from '../../common/errors';
 import { UsageError } from './args';
 import { DEMO_HELP, EVAL_HELP, PROFILES_HELP, cmdDemoModel, cmdEval, cmdProfiles } from './cmd-basic';
+import { TRAIN_HELP, cmdTrain } from './cmd-train';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
 
@@ -13,6 +14,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   eval: { help: EVAL_HELP, run: cmdEval },
+  train: { help: TRAIN_HELP, run: cmdTrain },
   profiles: { help: PROFILES_HELP, run: cmdProfiles },
   'demo-model': { help: DEMO_HELP, run: cmdDemoModel },
 };

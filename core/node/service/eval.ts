@@ -1,21 +1,13 @@
 // `mesp eval` and the app's model check: per-row next-token loss of a dataset under a device profile's limits and
 // cap, with the ledger's peak memory by category.
 import { EvalRequestSchema, type EvalRequest, type EvalResult } from '../../api/eval';
-import type { Example } from '../../data/dataset';
-import { forwardNll, rowLosses, type TokenBatch } from '../../model/forward';
+import { makeBatch } from '../../data/batching';
+import { forwardNll, rowLosses } from '../../model/forward';
 import { capBytesOf } from '../../profiles/schema';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { loadAdapterFolder } from './adapters';
 import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
 import { uploadAdapter } from '../../train/lora';
-
-/** One example as a batch of one row: targets[t] = labels[t + 1], the last position masked (HF's shift). */
-export function singleRowBatch(ex: Example): TokenBatch {
-  const T = ex.inputIds.length;
-  const targets = new Int32Array(T).fill(-100);
-  for (let t = 0; t + 1 < T; t++) targets[t] = ex.labels[t + 1];
-  return { B: 1, T, inputIds: Int32Array.from(ex.inputIds), targets };
-}
 
 export interface EvalProgress {
   done: number;
@@ -38,7 +30,7 @@ export async function runEval(input: EvalRequest, env: JobEnv = {}, onProgress?:
     let nllTotal = 0;
     let tokTotal = 0;
     for (const [i, ex] of rows.entries()) {
-      const batch = singleRowBatch(ex);
+      const batch = makeBatch([ex]);
       const nll = await forwardNll(ctx, model, lora, batch);
       const [r] = rowLosses(nll, batch);
       out.push({ line: ex.line, loss: r.loss, tokens: r.tokens });
