@@ -40,7 +40,7 @@ export class OutOfBudgetError extends MespError {
       'OUT_OF_BUDGET',
       `Out of memory budget: allocating ${request.category}:${request.name} (${formatBytes(request.bytes)}) would take ` +
         `live GPU memory to ${formatBytes(liveBytes + request.bytes)}, over the cap of ${formatBytes(capBytes)} ` +
-        `by ${formatBytes(overshoot)} (${overshoot} bytes). Live now: ${parts || 'nothing'}. ` +
+        `by ${formatBytes(overshoot)} (${overshoot} byte${overshoot === 1 ? '' : 's'}). Live now: ${parts || 'nothing'}. ` +
         `Choose a device profile with a larger budget, or lower --seq-len, --batch or --rank, or use --quant int4 or --method mesp.`,
     );
     this.request = request;

@@ -69,6 +69,8 @@ export class GpuContext {
   private readonly errors: string[] = [];
   /** Dispatches issued since the context opened (for benchmarks). */
   dispatches = 0;
+  /** Algorithmic FLOPs of the matmul-like kernels dispatched (multiply-add = 2), counted by the kernels (benchmarks). */
+  flops = 0;
   submits = 0;
 
   private constructor(

@@ -121,6 +121,7 @@ export function attentionForward(
   // The kernel always writes lse; without a caller tensor it goes to a temporary (a buffer bound twice writable is
   // not allowed, so the dummy cannot stand in for both lse and probs).
   const lseOut = lse ?? ctx.alloc('workspace', 'attention.lse', [B * T, NH]); // (B*T, NH)
+  ctx.flops += attentionFlops(dims).forward;
   ctx.run(
     { ...FWD, constants: { PROBS: probs !== null } },
     [out, lseOut, probs ?? ctx.dummy, q, k, v],
@@ -171,6 +172,7 @@ export function attentionBackward(
   distinct(op, { dq, dk, dv }, { dout, q, k, v, out, lse, probs });
   const R = B * T * NH;
   const p = params(dims);
+  ctx.flops += attentionFlops(dims).backward;
   // stats[r] = (lse[r], D[r]), D = Σ_d dout·out per (token, query head).
   const stats = ctx.alloc('workspace', 'attention.stats', [B * T, NH, 2]); // (B*T, NH, 2)
   const lseIn = lse ?? ctx.alloc('workspace', 'attention.lse_unused', [B * T, NH]); // (B*T, NH) zeros: P is given

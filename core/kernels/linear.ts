@@ -117,6 +117,7 @@ export function qlinearTile(
   need('qlinear', 'y', y, (at.yrow0 + M - 1) * at.ldy + at.ycol + N);
   if (o.bias && o.bias.numel < at.ycol + N) throw new ShapeError(`qlinear: bias ${o.bias} shorter than ${at.ycol + N}`);
   noAlias('qlinear', y, x, tile.data, tile.sb, o.bias);
+  ctx.flops += 2 * M * N * K;
   const spec = { name: 'qlinear', code: fwdCode, constants: { BITS: bitsOf(W.format), ACCUM: !!o.accumulate, BIAS: !!o.bias } };
   const blocks = Math.ceil(N / FWD_N_BLOCK);
   const gx = Math.ceil(M / M_BLOCK);
@@ -151,6 +152,7 @@ export function qlinearTileT(
   need('qlinear_t', 'g', g, (at.grow0 + M - 1) * at.ldg + at.gcol + K);
   need('qlinear_t', 'dx', dx, (at.dxrow0 + M) * N);
   noAlias('qlinear_t', dx, g, tile.data, tile.sb);
+  ctx.flops += 2 * M * N * K;
   const spec = { name: 'qlinear_t', code: bwdCode, constants: { BITS: bitsOf(W.format), ACCUM: !!o.accumulate } };
   const blocks = Math.ceil(N / BWD_N_BLOCK);
   const gx = Math.ceil(M / M_BLOCK);

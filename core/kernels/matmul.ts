@@ -49,6 +49,7 @@ export function matmul(ctx: GpuContext, out: Binding, a: Binding, b: Binding, d:
   if (elems(b) < K * N) throw new ShapeError(`matmul: B ${nameOf(b)} holds ${elems(b)} values, needs ${K}×${N}`);
   if (o.bias && o.bias.numel < N) throw new ShapeError(`matmul: bias ${o.bias} shorter than N=${N}`);
   const vec4 = matmulVec4Ok(d, o);
+  ctx.flops += 2 * M * N * K;
   ctx.run(
     {
       name: vec4 ? 'matmul' : 'matmul_scalar',

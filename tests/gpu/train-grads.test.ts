@@ -9,6 +9,7 @@ import { exactGradients, maxRelDiff } from '../../core/train/grads';
 import { uploadAdapter, type HostAdapter } from '../../core/train/lora';
 import type { LoraAdapter } from '../../core/model/adapter';
 import { gpu } from '../helpers/gpu';
+import { refGrads, toRef64 } from '../helpers/lora';
 import { ref64 } from '../helpers/ref64';
 import { makeTinyModel, tokenRows, type TinyModel } from '../helpers/tiny';
 
@@ -36,14 +37,6 @@ function randomAdapter(m: TinyModel, rank: number, alpha: number, seed: number):
   return { rank, alpha, targets: [...PROJECTIONS], A, B };
 }
 
-function toRef(h: HostAdapter): { rank: number; alpha: number; A: Map<string, Float64Array>; B: Map<string, Float64Array> } {
-  return {
-    rank: h.rank, alpha: h.alpha,
-    A: new Map([...h.A].map(([k, v]) => [k, Float64Array.from(v)])),
-    B: new Map([...h.B].map(([k, v]) => [k, Float64Array.from(v)])),
-  };
-}
-
 describe('exact LoRA gradients: full = mebp = mesp = float64 reference', () => {
   let ctx: GpuContext;
   let m: TinyModel;
@@ -65,17 +58,12 @@ describe('exact LoRA gradients: full = mebp = mesp = float64 reference', () => {
     targets[2] = -100; // a masked target inside a row
     targets[13] = -100;
     batch = { B: 2, T: 10, inputIds: Int32Array.from([...rows[0].ids, ...rows[1].ids]), targets: Int32Array.from(targets) };
-    want = ref64(m.cfg, m.weights, batch.inputIds, batch.targets, 2, 10, toRef(host), true);
+    want = ref64(m.cfg, m.weights, batch.inputIds, batch.targets, 2, 10, toRef64(host), true);
   });
   afterAll(() => m.cleanup());
 
   function vsRef(g: HostAdapter): number {
-    const ref: HostAdapter = {
-      rank: g.rank, alpha: g.alpha, targets: g.targets,
-      A: new Map([...want.gradA].map(([k, v]) => [k, Float32Array.from(v)])),
-      B: new Map([...want.gradB].map(([k, v]) => [k, Float32Array.from(v)])),
-    };
-    return maxRelDiff(g, ref);
+    return maxRelDiff(g, refGrads(g, want));
   }
 
   it('all three exact methods, and MeSP with --store-h and --no-chunked-head', async () => {

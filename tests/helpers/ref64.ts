@@ -282,6 +282,8 @@ export interface Ref64Result {
   /** dLoss/dA and dLoss/dB per "l.proj" key (only when a LoRA was given). */
   gradA: Map<string, F64>;
   gradB: Map<string, F64>;
+  /** The logits (n, V) of the forward. */
+  logits: F64;
 }
 
 /**
@@ -352,5 +354,5 @@ export function ref64(
     for (const [key, node] of loraA) gradA.set(key, node.grad ?? new Float64Array(node.v.length));
     for (const [key, node] of loraB) gradB.set(key, node.grad ?? new Float64Array(node.v.length));
   }
-  return { loss: loss.v[0], gradA, gradB };
+  return { loss: loss.v[0], gradA, gradB, logits: logits.v };
 }

@@ -1,9 +1,11 @@
 // `mesp eval`, `mesp profiles` and `mesp demo-model`.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { writeDemoDataset, writeDemoModel } from '../demo';
 import { listBuiltinProfiles } from '../../profiles/builtin';
 import { capBytesOf } from '../../profiles/schema';
 import { runEval } from '../service/eval';
+import { runTrain } from '../service/train';
 import { choiceFlag, intFlag, parseFlags, required } from './args';
 import { mb, peakTable, table } from './format';
 import { ProgressBar } from './progress';
@@ -76,5 +78,41 @@ export function cmdDemoModel(argv: string[]): number {
   const files = writeDemoModel(out);
   console.log(`wrote the demo model to ${out}: ${files.map((f) => f.split('/').pop()).join(', ')}`);
   if (typeof v.dataset === 'string') console.log(`wrote the demo dataset to ${writeDemoDataset(resolve(v.dataset))}`);
+  return 0;
+}
+
+export const DEMO_RUN_HELP = `mesp demo [--dir DIR] [--method M] [--steps N] [--profile ID]
+  The first thing to run: writes the embedded demo model and dataset (once) under DIR (default ./runs), evaluates
+  it, fine-tunes a LoRA adapter with MeSP under the phone profile's cap, and evaluates again.`;
+
+export async function cmdDemo(argv: string[]): Promise<number> {
+  const v = parseFlags(argv, { dir: { type: 'string' }, method: { type: 'string' }, steps: { type: 'string' }, profile: { type: 'string' } }, 'demo');
+  const root = resolve((v.dir as string | undefined) ?? 'runs');
+  const model = join(root, 'demo-model');
+  const data = join(model, 'data.jsonl');
+  if (!existsSync(join(model, 'config.json'))) {
+    writeDemoModel(model);
+    writeDemoDataset(data);
+    console.log(`wrote the demo model and dataset to ${model}`);
+  }
+  const profile = (v.profile as string | undefined) ?? 'phone-6gb';
+  const method = choiceFlag(v, 'method', 'demo', ['full', 'mebp', 'mesp', 'mezo'] as const, 'mesp');
+  const steps = intFlag(v, 'steps', 'demo', 40);
+  const before = await runEval({ modelDir: model, dataPath: data, profile, maxRows: 40 });
+  console.log(`before: mean loss ${before.meanLoss.toFixed(4)} on 40 rows (peak ${mb(before.peakBytes.total)} under the ${profile} cap of ${mb(before.capBytes)})`);
+  const out = join(root, `demo-${method}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const bar = new ProgressBar(`train ${method}`, steps);
+  let last = 0;
+  const r = await runTrain({ modelDir: model, dataPath: data, outDir: out, method, profile, steps, batch: 4, lr: 0.05, targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], seqLen: 128 }, {}, (e) => {
+    if (e.type === 'step') {
+      last = e.loss;
+      bar.update(e.step, `loss ${e.loss.toFixed(4)}`, e.etaSeconds);
+      if (!process.stderr.isTTY && (e.step === 1 || e.step % 10 === 0)) console.log(`step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} peak ${mb(e.peakBytes.total)}`);
+    }
+  });
+  bar.done();
+  const after = await runEval({ modelDir: model, dataPath: data, profile, maxRows: 40, adapterDir: r.adapterDir });
+  console.log(`after ${steps} ${method} steps (last batch loss ${last.toFixed(4)}): mean loss ${after.meanLoss.toFixed(4)} on the same 40 rows`);
+  console.log(`run folder: ${r.runDir}  (try: mesp grads --model ${model} --data ${data} --adapter ${r.adapterDir} --compare full,mebp,mesp,mezo)`);
   return 0;
 }

@@ -2,8 +2,11 @@
 // error, 2 usage, 3 memory budget exceeded (OutOfBudgetError), 4 no WebGPU adapter, 5 bad input file or setting.
 import { ConfigError, DataError, FormatError, GpuUnavailableError, MespError, OutOfBudgetError, ShapeError } from '../../common/errors';
 import { UsageError } from './args';
-import { DEMO_HELP, EVAL_HELP, PROFILES_HELP, cmdDemoModel, cmdEval, cmdProfiles } from './cmd-basic';
+import { DEMO_HELP, DEMO_RUN_HELP, EVAL_HELP, PROFILES_HELP, cmdDemo, cmdDemoModel, cmdEval, cmdProfiles } from './cmd-basic';
 import { TRAIN_HELP, cmdTrain } from './cmd-train';
+import { EXPORT_HELP, IMPORT_HELP, cmdExport, cmdImportAdapter } from './cmd-export';
+import { BENCH_HELP, cmdBench } from './cmd-bench';
+import { GRADS_HELP, cmdGrads } from './cmd-grads';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
 
@@ -13,10 +16,15 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  demo: { help: DEMO_RUN_HELP, run: cmdDemo },
   eval: { help: EVAL_HELP, run: cmdEval },
   train: { help: TRAIN_HELP, run: cmdTrain },
+  grads: { help: GRADS_HELP, run: cmdGrads },
+  bench: { help: BENCH_HELP, run: cmdBench },
   profiles: { help: PROFILES_HELP, run: cmdProfiles },
   'demo-model': { help: DEMO_HELP, run: cmdDemoModel },
+  export: { help: EXPORT_HELP, run: cmdExport },
+  'import-adapter': { help: IMPORT_HELP, run: cmdImportAdapter },
 };
 
 export function registerCommand(name: string, c: Command): void {

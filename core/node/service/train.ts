@@ -27,7 +27,7 @@ export interface TrainOutcome extends LoopResult {
   adapterDir: string;
 }
 
-interface Prepared {
+export interface Prepared {
   cfg: TrainConfig;
   lora: { rank: number; alpha: number; targets: Projection[] };
   init: HostAdapter;
@@ -39,7 +39,8 @@ interface Prepared {
 
 const MAX_TIMELINE_POINTS = 4000;
 
-function prepare(cfg: TrainConfig, folder: ReturnType<typeof openModelFolder>): Prepared {
+/** Tokenize, split and size a run (shared with the Compare view's gradient-cosine check). */
+export function prepare(cfg: TrainConfig, folder: ReturnType<typeof openModelFolder>): Prepared {
   const tokenizer = loadTokenizer(folder.dir);
   const rows = loadDataset(cfg.dataPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab });
   const validation = cfg.valPath ? loadDataset(cfg.valPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab }) : undefined;
