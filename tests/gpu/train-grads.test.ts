@@ -37,7 +37,12 @@ function randomAdapter(m: TinyModel, rank: number, alpha: number, seed: number):
   return { rank, alpha, targets: [...PROJECTIONS], A, B };
 }
 
-describe('exact LoRA gradients: full = mebp = mesp = float64 reference', () => {
+const MODELS = [
+  { name: 'tied head, vocab 1024', opts: { seed: 21 } },
+  { name: 'untied head, vocab 4096, MHA 4/4', opts: { seed: 23, tied: false, vocab: 4096, kvHeads: 4 } },
+];
+
+for (const variant of MODELS) describe(`exact LoRA gradients (${variant.name}): full = mebp = mesp = float64 reference`, () => {
   let ctx: GpuContext;
   let m: TinyModel;
   let model: ModelWeights;
@@ -48,7 +53,7 @@ describe('exact LoRA gradients: full = mebp = mesp = float64 reference', () => {
 
   beforeAll(async () => {
     ctx = await gpu();
-    m = makeTinyModel({ seed: 21 });
+    m = makeTinyModel(variant.opts);
     const folder = openModelFolder(m.dir);
     model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
     host = randomAdapter(m, 4, 8, 99);
@@ -77,7 +82,7 @@ describe('exact LoRA gradients: full = mebp = mesp = float64 reference', () => {
     for (const [name, r] of Object.entries(runs)) {
       const relRef = vsRef(r.grads);
       const relFull = maxRelDiff(r.grads, runs.full.grads);
-      console.log(`[max diff] ${name}: loss ${r.loss.toFixed(7)} (float64 ${want.loss.toFixed(7)}); grads vs float64 rel ${relRef.toExponential(3)}, vs full rel ${relFull.toExponential(3)}`);
+      console.log(`[max diff] ${variant.name}, ${name}: loss ${r.loss.toFixed(7)} (float64 ${want.loss.toFixed(7)}); grads vs float64 rel ${relRef.toExponential(3)}, vs full rel ${relFull.toExponential(3)}`);
       expect(relRef).toBeLessThan(1e-4);
       expect(relFull).toBeLessThan(1e-5);
       expect(Math.abs(r.loss - want.loss) / want.loss).toBeLessThan(1e-5);
