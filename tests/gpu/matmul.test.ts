@@ -41,3 +41,24 @@ describe('matmul', () => {
     }
   }
 });
+
+describe('pipeline cache', () => {
+  it('is keyed on compile-time choices only: new shapes reuse the pipeline, a new transpose compiles one', async () => {
+    const ctx = await gpu();
+    const run = (M: number, N: number, K: number, transB: boolean): void => {
+      const a = ctx.alloc('workspace', 'a', [M * K]);
+      const b = ctx.alloc('workspace', 'b', [K * N]);
+      const c = ctx.alloc('workspace', 'c', [M * N]);
+      matmul(ctx, c, a, b, { M, N, K }, { transB });
+      ctx.free(a, b, c);
+    };
+    run(8, 8, 8, true);
+    const n0 = ctx.pipelines!.size;
+    run(16, 32, 64, true);
+    run(40, 12, 20, true);
+    expect(ctx.pipelines!.size).toBe(n0);
+    run(16, 32, 64, false);
+    expect(ctx.pipelines!.size).toBe(n0 + 1);
+    await ctx.finish();
+  });
+});
