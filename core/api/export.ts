@@ -1,0 +1,164 @@
+// The service contract for exporting a trained adapter (`mesp export`, `mesp import-adapter`, the app's Export view):
+// requests, results, the preview of sizes, and the deployment bundle's manifest.json, as zod schemas.
+// Formats: PEFT (huggingface/peft save_pretrained), GGUF LoRA (llama.cpp convert_lora_to_gguf.py), MLX (mlx-lm
+// adapters), merged ONNX (opset 17). Pure TS (DESIGN.md §1): shared by the CLI, the service and the renderer.
+import { z } from 'zod';
+import { PeakBytesSchema, QuantSchema } from './eval';
+
+export const EXPORT_FORMATS = ['peft', 'gguf', 'mlx', 'onnx'] as const;
+export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
+export type ExportFormat = z.infer<typeof ExportFormatSchema>;
+
+/** Formats an adapter can be imported from (ONNX holds merged weights: no adapter to read back). */
+export const IMPORT_FORMATS = ['peft', 'gguf', 'mlx'] as const;
+export const ImportFormatSchema = z.enum(IMPORT_FORMATS);
+export type ImportFormat = z.infer<typeof ImportFormatSchema>;
+
+/** Weight precision. ONNX stores f16 for bf16 (the per-file dtype in the result says which was written). */
+export const ExportDTypeSchema = z.enum(['f32', 'f16', 'bf16']);
+export type ExportDType = z.infer<typeof ExportDTypeSchema>;
+
+export const ExportRequestSchema = z.object({
+  /** A run folder written by `mesp train` (config.json + adapter/). */
+  runDir: z.string().min(1),
+  formats: z.array(ExportFormatSchema).min(1),
+  /** The bundle's folder; created if missing. Default: the run's exports/ folder (DESIGN.md §7). */
+  outDir: z.string().min(1).optional(),
+  dtype: ExportDTypeSchema.default('f32'),
+  /** Replace files that already exist (the app asks the user first; the CLI's --force). */
+  overwrite: z.boolean().default(false),
+  /** The base model folder, when it moved since training (default: the run's). */
+  modelDir: z.string().optional(),
+  /** The target device profile of the manifest (default: the run's). */
+  profile: z.string().optional(),
+  /** Tokens of context for the predicted inference memory (default: the run's seqLen). */
+  seqLen: z.number().int().min(1).optional(),
+});
+export type ExportRequest = z.input<typeof ExportRequestSchema>;
+
+export const ExportedFileSchema = z.object({
+  format: z.union([ExportFormatSchema, z.literal('bundle')]),
+  /** Absolute path. */
+  path: z.string(),
+  /** Path inside the bundle folder, with forward slashes. */
+  relPath: z.string(),
+  bytes: z.number(),
+  sha256: z.string(),
+  /** Weight precision of the file (null for text files). */
+  dtype: ExportDTypeSchema.nullable(),
+});
+export type ExportedFile = z.infer<typeof ExportedFileSchema>;
+
+export const BundleManifestSchema = z.object({
+  kind: z.literal('mesp-export'),
+  version: z.literal(1),
+  createdAt: z.string(),
+  producer: z.string(),
+  baseModel: z.object({
+    /** Hub id or folder name: never a local path. */
+    id: z.string(),
+    architecture: z.literal('qwen2'),
+    /** The safetensors files the adapter was trained on, with their SHA-256. */
+    weights: z.array(z.object({ file: z.string(), bytes: z.number(), sha256: z.string() })),
+    /** SHA-256 over the lines "<sha256>  <file>\n" of `weights`, in order: one hash for the whole checkpoint. */
+    weightsSha256: z.string(),
+    /** The run's cheap fingerprint (config.json + safetensors headers). */
+    fingerprint: z.string(),
+    config: z.object({
+      layers: z.number(), hidden: z.number(), intermediate: z.number(), heads: z.number(), kvHeads: z.number(),
+      vocab: z.number(), tiedEmbeddings: z.boolean(), ropeTheta: z.number(), rmsNormEps: z.number(),
+    }),
+  }),
+  tokenizer: z.object({ files: z.array(z.object({ file: z.string(), sha256: z.string() })), sha256: z.string() }).nullable(),
+  lora: z.object({
+    rank: z.number(),
+    alpha: z.number(),
+    /** alpha / rank, what every runtime multiplies B·A by. */
+    scale: z.number(),
+    /** PEFT target module names (q_proj, ...). */
+    targets: z.array(z.string()),
+    layers: z.number(),
+    parameters: z.number(),
+  }),
+  training: z.object({ method: z.string(), steps: z.number(), seqLen: z.number(), profile: z.string() }),
+  /** The base weights' quantization during training (our engine); runtimes quantize their own copy. */
+  quantization: QuantSchema,
+  target: z.object({
+    profile: z.object({ id: z.string(), name: z.string(), ramGB: z.number(), appBudgetMB: z.number(), capBytes: z.number() }),
+    /** Our engine's plan of one inference forward with the adapter (DESIGN.md §3), under the profile's limits. */
+    inference: z.object({
+      quant: QuantSchema,
+      seqLen: z.number(),
+      batch: z.number(),
+      predictedPeakBytes: z.number(),
+      peakByCategory: PeakBytesSchema.omit({ total: true }),
+      workingSetBytes: z.number(),
+      fitsBudget: z.boolean(),
+    }),
+  }),
+  files: z.array(ExportedFileSchema.omit({ path: true })),
+  /** README of each exported format, relative to the bundle. */
+  readmes: z.record(z.string(), z.string()),
+});
+export type BundleManifest = z.infer<typeof BundleManifestSchema>;
+
+export const ExportResultSchema = z.object({
+  outDir: z.string(),
+  files: z.array(ExportedFileSchema),
+  manifest: BundleManifestSchema,
+  /** The bundle's README.md (every format's section), to show the user. */
+  readme: z.string(),
+  seconds: z.number(),
+});
+export type ExportResult = z.infer<typeof ExportResultSchema>;
+
+export const PreviewRequestSchema = z.object({
+  runDir: z.string().min(1),
+  dtype: ExportDTypeSchema.default('f32'),
+  formats: z.array(ExportFormatSchema).min(1).default([...EXPORT_FORMATS]),
+  /** Where the export would go (default: the run's exports/ folder); `existing` lists the files it would replace. */
+  outDir: z.string().optional(),
+  modelDir: z.string().optional(),
+});
+export type PreviewRequest = z.input<typeof PreviewRequestSchema>;
+
+export const ExportPreviewSchema = z.object({
+  runDir: z.string(),
+  baseModel: z.string(),
+  lora: z.object({ rank: z.number(), alpha: z.number(), targets: z.array(z.string()), layers: z.number() }),
+  formats: z.array(z.object({
+    format: ExportFormatSchema,
+    dtype: ExportDTypeSchema,
+    /** Files of the format with their size; `exact` false where the size is computed, not measured (ONNX graph). */
+    files: z.array(z.object({ relPath: z.string(), bytes: z.number(), exact: z.boolean() })),
+    bytes: z.number(),
+  })),
+  /** Files under outDir that an export would replace (asks for overwrite). */
+  existing: z.array(z.string()),
+});
+export type ExportPreview = z.infer<typeof ExportPreviewSchema>;
+
+export const ImportRequestSchema = z.object({
+  /** A PEFT folder, an MLX adapter folder, or a GGUF LoRA file (or a folder holding exactly one). */
+  from: z.string().min(1),
+  /** Detected from the files when absent. */
+  format: ImportFormatSchema.optional(),
+  /** The PEFT adapter folder to write. */
+  outDir: z.string().min(1),
+  /** Check the adapter fits this base model (checkAdapterFits) and name it in adapter_config.json. */
+  modelDir: z.string().optional(),
+  overwrite: z.boolean().default(false),
+});
+export type ImportRequest = z.input<typeof ImportRequestSchema>;
+
+export const ImportResultSchema = z.object({
+  format: ImportFormatSchema,
+  outDir: z.string(),
+  files: z.array(z.object({ path: z.string(), bytes: z.number() })),
+  rank: z.number(),
+  alpha: z.number(),
+  targets: z.array(z.string()),
+  layers: z.number(),
+  baseModel: z.string(),
+});
+export type ImportResult = z.infer<typeof ImportResultSchema>;
