@@ -1,14 +1,16 @@
 // Frozen linear layers (HF nn.Linear layout, W [out, in]) over f32, int8 or int4 weights split into row tiles
 // (core/kernels/weight.ts): the forward y = x·Wᵀ (+ bias) and the frozen path of the backward dx = g·W (the g·W0 term
-// of DESIGN.md §5). Quantized weights are dequantized inside the kernels (qlinear.wgsl, qlinear_t.wgsl), exactly as
-// core/common/quant.ts dequantizeRows does; no dequantized copy is ever made. Single-tile f32 weights use the f32
-// matmul (core/kernels/matmul.ts). CPU reference: core/reference/linear.ts.
+// of DESIGN.md §5). Quantized weights are dequantized inside the kernels (qlinear.wgsl, qlinear_t.wgsl, both after
+// qlinear_common.wgsl, which holds the one dequantization), exactly as core/common/quant.ts dequantizeRows does; no
+// dequantized copy is ever made. Single-tile f32 weights use the f32 matmul (core/kernels/matmul.ts). CPU reference:
+// core/reference/linear.ts.
 import { ShapeError } from '../common/errors';
 import type { Binding, GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
 import { Tensor } from '../gpu/tensor';
 import { matmul } from './matmul';
 import type { WeightFormat, WeightMatrix, WeightTile } from './weight';
+import commonCode from './qlinear_common.wgsl';
 import fwdCode from './qlinear.wgsl';
 import bwdCode from './qlinear_t.wgsl';
 
@@ -118,7 +120,7 @@ export function qlinearTile(
   if (o.bias && o.bias.numel < at.ycol + N) throw new ShapeError(`qlinear: bias ${o.bias} shorter than ${at.ycol + N}`);
   noAlias('qlinear', y, x, tile.data, tile.sb, o.bias);
   ctx.flops += 2 * M * N * K;
-  const spec = { name: 'qlinear', code: fwdCode, constants: { BITS: bitsOf(W.format), ACCUM: !!o.accumulate, BIAS: !!o.bias } };
+  const spec = { name: 'qlinear', code: commonCode + fwdCode, constants: { BITS: bitsOf(W.format), ACCUM: !!o.accumulate, BIAS: !!o.bias } };
   const blocks = Math.ceil(N / FWD_N_BLOCK);
   const gx = Math.ceil(M / M_BLOCK);
   if (gx > MAX_GRID) throw new ShapeError(`qlinear: ${M} tokens is over one dispatch (${MAX_GRID * M_BLOCK})`);
@@ -153,7 +155,7 @@ export function qlinearTileT(
   need('qlinear_t', 'dx', dx, (at.dxrow0 + M) * N);
   noAlias('qlinear_t', dx, g, tile.data, tile.sb);
   ctx.flops += 2 * M * N * K;
-  const spec = { name: 'qlinear_t', code: bwdCode, constants: { BITS: bitsOf(W.format), ACCUM: !!o.accumulate } };
+  const spec = { name: 'qlinear_t', code: commonCode + bwdCode, constants: { BITS: bitsOf(W.format), ACCUM: !!o.accumulate } };
   const blocks = Math.ceil(N / BWD_N_BLOCK);
   const gx = Math.ceil(M / M_BLOCK);
   if (gx > MAX_GRID) throw new ShapeError(`qlinear_t: ${M} tokens is over one dispatch (${MAX_GRID * M_BLOCK})`);

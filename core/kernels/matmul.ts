@@ -4,6 +4,7 @@ import type { Binding, GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
 import { Tensor } from '../gpu/tensor';
 import { ShapeError } from '../common/errors';
+import commonCode from './matmul_common.wgsl';
 import vec4Code from './matmul.wgsl';
 import scalarCode from './matmul_scalar.wgsl';
 
@@ -53,7 +54,7 @@ export function matmul(ctx: GpuContext, out: Binding, a: Binding, b: Binding, d:
   ctx.run(
     {
       name: vec4 ? 'matmul' : 'matmul_scalar',
-      code: vec4 ? vec4Code : scalarCode,
+      code: commonCode + (vec4 ? vec4Code : scalarCode),
       constants: { TRANS_A: !!o.transA, TRANS_B: !!o.transB, ACCUM: !!o.accumulate, BIAS: !!o.bias },
     },
     [out, a, b, o.bias ?? ctx.dummy],

@@ -1,4 +1,5 @@
-// matmul.wgsl: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N]  (+ C if ACCUM)  (+ bias[N] if BIAS), f32.
+// matmul.wgsl (after matmul_common.wgsl): C[M,N] = alpha · op(A)[M,K] · op(B)[K,N]  (+ C if ACCUM)  (+ bias[N] if
+// BIAS), f32.
 // op(A) = A stored [M,K], or Aᵀ with A stored [K,M] (TRANS_A). op(B) = B stored [K,N], or Bᵀ with B stored [N,K]
 // (TRANS_B). A linear layer y = x·Wᵀ is TRANS_B; dx = g·W is plain; dA = uᵀ·x is TRANS_A.
 // Register-blocked: each invocation computes a 4×4 block of C from vec4 loads, with no workgroup memory and no
@@ -10,8 +11,6 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override ACCUM: bool = false;
 override BIAS: bool = false;
-
-struct Params { M: u32, N: u32, K: u32, alpha: f32 }
 
 @group(0) @binding(0) var<storage, read_write> C: array<f32>;
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
@@ -75,17 +74,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc[2] += a[2].x * b[0] + a[2].y * b[1] + a[2].z * b[2] + a[2].w * b[3];
     acc[3] += a[3].x * b[0] + a[3].y * b[1] + a[3].z * b[2] + a[3].w * b[3];
   }
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + i;
-    if (m >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + j;
-      if (n >= p.N) { break; }
-      var v = p.alpha * acc[i][j];
-      if (BIAS) { v += bias[n]; }
-      let idx = m * p.N + n;
-      if (ACCUM) { v += C[idx]; }
-      C[idx] = v;
-    }
-  }
+  storeBlock(m0, n0, acc);
 }

@@ -1,12 +1,11 @@
-// matmul_scalar.wgsl: the same contract as matmul.wgsl (C = alpha·op(A)·op(B) (+C) (+bias)), with scalar loads, for
-// shapes whose contiguous dimension is not a multiple of 4 (e.g. LoRA rank 1, 2 or 3). 4×4 outputs per invocation.
+// matmul_scalar.wgsl (after matmul_common.wgsl): the same contract as matmul.wgsl (C = alpha·op(A)·op(B) (+C)
+// (+bias)), with scalar loads, for shapes whose contiguous dimension is not a multiple of 4 (e.g. LoRA rank 1, 2 or
+// 3). 4×4 outputs per invocation.
 // Bindings: 0 C (rw), 1 A, 2 B, 3 bias (dummy when !BIAS), 4 params. Dispatch: workgroup 8×8; grid (ceil(N/32), ceil(M/32)).
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override ACCUM: bool = false;
 override BIAS: bool = false;
-
-struct Params { M: u32, N: u32, K: u32, alpha: f32 }
 
 @group(0) @binding(0) var<storage, read_write> C: array<f32>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -35,17 +34,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var j = 0u; j < 4u; j++) { b[j] = opB(k, min(n0 + j, p.N - 1u)); }
     for (var i = 0u; i < 4u; i++) { acc[i] += opA(min(m0 + i, p.M - 1u), k) * b; }
   }
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + i;
-    if (m >= p.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + j;
-      if (n >= p.N) { break; }
-      var v = p.alpha * acc[i][j];
-      if (BIAS) { v += bias[n]; }
-      let idx = m * p.N + n;
-      if (ACCUM) { v += C[idx]; }
-      C[idx] = v;
-    }
-  }
+  storeBlock(m0, n0, mat4x4<f32>(acc[0], acc[1], acc[2], acc[3]));
 }

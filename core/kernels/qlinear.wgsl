@@ -1,9 +1,10 @@
-// qlinear.wgsl: the forward of a frozen linear layer (HF nn.Linear, W [out, in]) against one row tile of its weight
-// (core/kernels/weight.ts), dequantizing in the kernel (no dequantized copy):
+// qlinear.wgsl (after qlinear_common.wgsl): the forward of a frozen linear layer (HF nn.Linear, W [out, in]) against
+// one row tile of its weight (core/kernels/weight.ts), dequantizing in the kernel (no dequantized copy):
 //   Y[yrow0 + m, ycol + n] = alpha · Σ_k X[xrow0 + m, k] · W[n, k]  (+ bias[ycol + n] if BIAS)  (+ Y[...] if ACCUM)
 // for m < M, n < N (the tile's rows), k < K (input features). Y has row stride ldy; X has row stride K.
 // W[n, k] is the tile's f32 value (BITS 32) or, for int8 / int4 (BITS 8 / 4), f32(f32(scale·q) + bias) with the f16
-// scale|bias of group k/64 of row n: exactly core/common/quant.ts dequantizeRows.
+// scale|bias of group k/64 of row n: exactly core/common/quant.ts dequantizeRows (lo4, hi4, q8 of
+// qlinear_common.wgsl).
 // Each Y element sums k in ascending steps of 8: acc += X[k..k+3]·W[k..k+3] + X[k+4..k+7]·W[k+4..k+7]. The order
 // depends only on K, never on M, the tile or the position of the row, so a row's result is the same bits in any
 // chunk of tokens (what makes the chunked and unchunked LM head agree exactly).
@@ -29,21 +30,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> SB: array<u32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<uniform> p: Params;
-
-const SH4A = vec4<u32>(0u, 4u, 8u, 12u);
-const SH4B = vec4<u32>(16u, 20u, 24u, 28u);
-const SH8 = vec4<u32>(0u, 8u, 16u, 24u);
-
-// Dequantize 4 packed values: f32(f32(scale·q) + bias), as dequantizeRows.
-fn deq(q: vec4<u32>, sb: vec2<f32>) -> vec4<f32> {
-  return vec4<f32>(q) * sb.x + sb.y;
-}
-
-// int4: the 8 weights of one u32 (k..k+3, k+4..k+7).
-fn lo4(q: u32, sb: vec2<f32>) -> vec4<f32> { return deq((vec4<u32>(q) >> SH4A) & vec4<u32>(15u), sb); }
-fn hi4(q: u32, sb: vec2<f32>) -> vec4<f32> { return deq((vec4<u32>(q) >> SH4B) & vec4<u32>(15u), sb); }
-// int8: the 4 weights of one u32.
-fn q8(q: u32, sb: vec2<f32>) -> vec4<f32> { return deq((vec4<u32>(q) >> SH8) & vec4<u32>(255u), sb); }
 
 // One row of X (8 inputs: xa, xb) against 4 weight rows: (xa·wa_j + xb·wb_j)_j, in this order.
 fn dot8x4(xa: vec4<f32>, xb: vec4<f32>, wa0: vec4<f32>, wa1: vec4<f32>, wa2: vec4<f32>, wa3: vec4<f32>,

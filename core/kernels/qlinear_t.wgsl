@@ -1,9 +1,10 @@
-// qlinear_t.wgsl: the frozen path of a linear layer's backward against one row tile of its weight
-// (core/kernels/weight.ts), reading the packed weights directly (no dequantized copy):
+// qlinear_t.wgsl (after qlinear_common.wgsl): the frozen path of a linear layer's backward against one row tile of
+// its weight (core/kernels/weight.ts), reading the packed weights directly (no dequantized copy):
 //   forward  Y[:, n] = X·W[n, :]ᵀ over the tile's rows n,   so   dX = G·W_tile:
 //   DX[dxrow0 + m, c] = alpha · Σ_k G[grow0 + m, gcol + k] · W[k, c]  (+ DX[...] if ACCUM)
 // for m < M (tokens), c < N (input features), k < K (the tile's rows). G has row stride ldg; DX has row stride N.
-// W[k, c] is the tile's f32 value (BITS 32) or f32(f32(scale·q) + bias) (BITS 8 / 4), exactly dequantizeRows.
+// W[k, c] is the tile's f32 value (BITS 32) or f32(f32(scale·q) + bias) (BITS 8 / 4), exactly dequantizeRows
+// (lo4, hi4, q8 of qlinear_common.wgsl).
 // Each DX element sums k in ascending order, one k at a time: the order depends only on K, never on M or the row, so
 // a row's result is the same bits in any chunk of tokens.
 // Register-blocked, no workgroup memory, no barrier: an invocation computes 4 rows m × 32 columns c. The invocations
@@ -26,20 +27,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> Wd: array<vec4<u32>>;
 @group(0) @binding(3) var<storage, read> SB: array<u32>;
 @group(0) @binding(4) var<uniform> p: Params;
-
-const SH4A = vec4<u32>(0u, 4u, 8u, 12u);
-const SH4B = vec4<u32>(16u, 20u, 24u, 28u);
-const SH8 = vec4<u32>(0u, 8u, 16u, 24u);
-
-// Dequantize 4 packed values: f32(f32(scale·q) + bias), as dequantizeRows.
-fn deq(q: vec4<u32>, sb: vec2<f32>) -> vec4<f32> {
-  return vec4<f32>(q) * sb.x + sb.y;
-}
-// int4: the 8 weights of one u32 (columns c..c+3, c+4..c+7).
-fn lo4(q: u32, sb: vec2<f32>) -> vec4<f32> { return deq((vec4<u32>(q) >> SH4A) & vec4<u32>(15u), sb); }
-fn hi4(q: u32, sb: vec2<f32>) -> vec4<f32> { return deq((vec4<u32>(q) >> SH4B) & vec4<u32>(15u), sb); }
-// int8: the 4 weights of one u32.
-fn q8(q: u32, sb: vec2<f32>) -> vec4<f32> { return deq((vec4<u32>(q) >> SH8) & vec4<u32>(255u), sb); }
 
 // DX[m, c..c+3] = alpha·a (+ DX), for the row and columns in range.
 fn store(m: u32, c: u32, a: vec4<f32>) {

@@ -31,12 +31,12 @@ export function uploadBatch(ctx: GpuContext, batch: TokenBatch): { ids: Tensor; 
   return { ids, targets };
 }
 
-/** Per-token negative log-likelihood (N), 0 where the target is masked. Frees everything it allocated. */
-export async function forwardNll(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, batch: TokenBatch): Promise<Float32Array> {
-  const d = blockDims(model, batch.B, batch.T);
-  const { ids, targets } = uploadBatch(ctx, batch);
-  const rope = ropeTable(ctx, d.T, d.HS, model.cfg.ropeTheta); // (T, HS)
-  const f: Fwd = { ctx, model, lora, rope, dims: d };
+/**
+ * Embedding → the L decoder blocks → final RMSNorm (LoRA unmerged): the hidden states (N, C) the LM head reads, in a
+ * new workspace tensor the caller frees. The residual stream is freed as it goes, and on error.
+ */
+export function forwardHidden(f: Fwd, ids: Tensor): Tensor {
+  const { ctx, model, dims: d } = f;
   const none = new Set<never>();
   let x = ctx.alloc('workspace', 'resid.0', [d.N, d.C]); // (N, C)
   try {
@@ -48,8 +48,20 @@ export async function forwardNll(ctx: GpuContext, model: ModelWeights, lora: Lor
     }
     const xf = ctx.alloc('workspace', 'final_norm', [d.N, d.C]); // (N, C)
     rmsnormForward(ctx, xf, null, x, model.finalNorm, { N: d.N, C: d.C, eps: d.eps });
+    return xf;
+  } finally {
     ctx.free(x);
-    x = xf;
+  }
+}
+
+/** Per-token negative log-likelihood (N), 0 where the target is masked. Frees everything it allocated. */
+export async function forwardNll(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, batch: TokenBatch): Promise<Float32Array> {
+  const d = blockDims(model, batch.B, batch.T);
+  const { ids, targets } = uploadBatch(ctx, batch);
+  const rope = ropeTable(ctx, d.T, d.HS, model.cfg.ropeTheta); // (T, HS)
+  let xf: Tensor | null = null;
+  try {
+    xf = forwardHidden({ ctx, model, lora, rope, dims: d }, ids); // (N, C)
     const nll = ctx.alloc('workspace', 'nll', [d.N]); // (N)
     const lse = ctx.alloc('workspace', 'lse', [d.N]); // (N)
     headLossForward(ctx, nll, lse, xf, model.head, targets, { T: d.N, C: d.C, V: model.cfg.vocab, chunk: Math.min(HEAD_CHUNK, d.N) });
@@ -58,7 +70,7 @@ export async function forwardNll(ctx: GpuContext, model: ModelWeights, lora: Lor
     ctx.free(nll);
     return out;
   } finally {
-    ctx.free(x, ids, targets, rope);
+    ctx.free(xf, ids, targets, rope);
   }
 }
 

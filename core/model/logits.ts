@@ -1,16 +1,15 @@
 // The Qwen2 forward to full logits on the GPU (HF Qwen2ForCausalLM.forward's `logits`): embedding → the decoder
-// blocks exactly as core/model/forward.ts runs them (blockForward, LoRA unmerged) → final RMSNorm → the LM head
+// blocks → final RMSNorm exactly as core/model/forward.ts runs them (forwardHidden, LoRA unmerged) → the LM head
 // (headLogits of core/kernels/head.ts, one tensor per vocabulary tile). Used to check exports (the merged ONNX model
 // must give the same logits) and for inspection; training and eval use the chunked head, which never holds logits.
 // The head runs `chunk` tokens at a time, so the workspace holds (chunk, V) logits, never (B·T, V).
 import type { GpuContext } from '../gpu/context';
-import { embeddingForward } from '../kernels/embedding';
+import type { Tensor } from '../gpu/tensor';
 import { headLogits } from '../kernels/head';
-import { rmsnormForward } from '../kernels/rmsnorm';
 import { ropeTable } from '../kernels/rope';
 import type { LoraAdapter } from './adapter';
-import { blockDims, blockForward, type Fwd } from './block';
-import { HEAD_CHUNK, type TokenBatch } from './forward';
+import { blockDims } from './block';
+import { HEAD_CHUNK, forwardHidden, type TokenBatch } from './forward';
 import type { ModelWeights } from './weights';
 
 /** Logits (B·T, V), row b·T + t for token t of row b. Targets are ignored. Frees everything it allocated. */
@@ -22,20 +21,9 @@ export async function forwardLogits(
   const ids = ctx.alloc('workspace', 'batch.input_ids', [d.N], 'i32'); // (N)
   ctx.write(ids, batch.inputIds);
   const rope = ropeTable(ctx, d.T, d.HS, model.cfg.ropeTheta); // (T, HS)
-  const f: Fwd = { ctx, model, lora, rope, dims: d };
-  const none = new Set<never>();
-  let x = ctx.alloc('workspace', 'resid.0', [d.N, d.C]); // (N, C)
+  let xf: Tensor | null = null;
   try {
-    embeddingForward(ctx, x, ids, model.embed, { N: d.N, C: d.C, V });
-    for (let l = 0; l < model.cfg.layers; l++) {
-      const { y } = blockForward(f, l, x, { category: 'workspace', name: `resid.${l + 1}` }, none);
-      ctx.free(x);
-      x = y!;
-    }
-    const xf = ctx.alloc('workspace', 'final_norm', [d.N, d.C]); // (N, C)
-    rmsnormForward(ctx, xf, null, x, model.finalNorm, { N: d.N, C: d.C, eps: d.eps });
-    ctx.free(x);
-    x = xf;
+    xf = forwardHidden({ ctx, model, lora, rope, dims: d }, ids); // (N, C)
     const out = new Float32Array(d.N * V); // (N, V)
     const rows = Math.max(1, Math.min(chunk, d.N));
     const xc = ctx.alloc('workspace', 'logits.x_chunk', [rows, d.C]); // (rows, C)
@@ -55,6 +43,6 @@ export async function forwardLogits(
     }
     return out;
   } finally {
-    ctx.free(x, ids, rope);
+    ctx.free(xf, ids, rope);
   }
 }

@@ -17,7 +17,8 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
-export interface TokenizerFiles {
+/** The tokenizer files of a model folder, parsed (core/data/tokenizer.ts's TokenizerFiles is their names). */
+export interface ParsedTokenizerFiles {
   /** Parsed tokenizer.json (has a "model" object). */
   tokenizerJson: Record<string, unknown>;
   /** Parsed tokenizer_config.json, or {} when the folder has none. */
@@ -48,7 +49,7 @@ export interface ModelFolder {
   tokenizerJsonPath?: string;
   tokenizerConfigPath?: string;
   /** Parse tokenizer.json and tokenizer_config.json (FormatError naming the file when either is not valid). */
-  readTokenizerFiles(): TokenizerFiles;
+  readTokenizerFiles(): ParsedTokenizerFiles;
   /** SHA-256 (hex) of a whole file of the folder, read in chunks. */
   sha256Of(file: string): string;
   /** SHA-256 (hex) of config.json and every shard's size and header: identifies the checkpoint cheaply. */
@@ -292,7 +293,7 @@ export function sha256File(path: string): string {
  * Read tokenizer.json (required) and tokenizer_config.json (optional) from a model folder, as parsed JSON.
  * FormatError naming the file when one is missing, not JSON, or not a tokenizer.
  */
-export function readTokenizerFiles(dirIn: string): TokenizerFiles {
+export function readTokenizerFiles(dirIn: string): ParsedTokenizerFiles {
   const dir = resolve(dirIn);
   const tj = join(dir, TOKENIZER_FILE);
   if (!existsSync(tj)) {
