@@ -69,13 +69,17 @@ export async function mezoGradient(
   return { grads: { rank: lora.rank, alpha: lora.alpha, targets: [...lora.targets], A, B }, projected: e.projected, loss: (e.lossPlus + e.lossMinus) / 2 };
 }
 
+/** Pairs of same-named tensors of two gradient sets (A with A, B with B). */
+function pairs(a: HostAdapter, b: HostAdapter): [Float32Array, Float32Array][] {
+  return [...[...a.A].map(([k, v]) => [v, b.A.get(k)!] as [Float32Array, Float32Array]), ...[...a.B].map(([k, v]) => [v, b.B.get(k)!] as [Float32Array, Float32Array])];
+}
+
 /** Cosine similarity of two gradient sets (over every parameter), in float64. */
 export function gradientCosine(a: HostAdapter, b: HostAdapter): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
-  for (const [key, x] of [...a.A, ...[...a.B].map(([k, v]) => [`B:${k}`, v] as const)]) {
-    const y = key.startsWith('B:') ? b.B.get(key.slice(2))! : b.A.get(key)!;
+  for (const [x, y] of pairs(a, b)) {
     for (let i = 0; i < x.length; i++) {
       dot += x[i] * y[i];
       na += x[i] * x[i];
@@ -96,10 +100,7 @@ export function gradientSize(a: HostAdapter): number {
 /** Largest relative difference max|a − b| / max|b| over the tensors. */
 export function maxRelDiff(a: HostAdapter, b: HostAdapter): number {
   let worst = 0;
-  const pairs: [Float32Array, Float32Array][] = [];
-  for (const [k, v] of a.A) pairs.push([v, b.A.get(k)!]);
-  for (const [k, v] of a.B) pairs.push([v, b.B.get(k)!]);
-  for (const [x, y] of pairs) {
+  for (const [x, y] of pairs(a, b)) {
     let d = 0;
     let s = 0;
     for (let i = 0; i < x.length; i++) {
