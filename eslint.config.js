@@ -60,8 +60,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         restrict(['**/core/common/**', '**/core/gpu/**', '**/core/kernels/**', '**/core/reference/**', '**/core/model/**', '**/core/train/**', '**/core/data/**', '**/core/export/**', '**/core/profiles/**', '**/core/node/**'], 'renderer/ may import only core/api (DESIGN.md §1).'),
-        restrict([...nodeImports, 'electron', 'webgpu', '**/electron/**'], 'renderer/ reaches Node and Electron only through window.mesp (DESIGN.md §1).'),
+        restrict([...nodeImports, 'node:*', 'electron', 'electron/*', '@electron/*', 'webgpu', 'ws', '**/electron/**'], 'renderer/ reaches Node and Electron only through window.mesp (DESIGN.md §1).'),
       ] }],
+      // Nor through globals: no Node globals, and of window only the preload's `mesp`.
+      'no-restricted-globals': ['error', ...['process', 'require', 'module', 'exports', 'Buffer', 'global', '__dirname', '__filename', 'setImmediate', 'electron', 'ipcRenderer'].map((name) => ({
+        name, message: 'renderer/ reaches Node and Electron only through window.mesp (DESIGN.md §1).',
+      }))],
+      'no-restricted-properties': ['error', ...['require', 'process', 'electron', 'ipcRenderer', 'module', 'Buffer'].flatMap((property) => ['window', 'globalThis', 'self'].map((object) => ({
+        object, property, message: 'renderer/ reaches Node and Electron only through window.mesp (DESIGN.md §1).',
+      })))],
     },
   },
   // device.createBuffer only in core/gpu.

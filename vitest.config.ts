@@ -25,6 +25,10 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        plugins: [vue()],
+        test: { name: 'renderer', include: ['tests/renderer/**/*.test.ts'], environment: 'happy-dom', testTimeout: 30_000 },
+      },
     ],
   },
 });

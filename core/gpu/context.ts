@@ -279,6 +279,7 @@ export class GpuContext {
       const bytes = params.toBytes();
       if (bytes.byteLength > UNIFORM_SLOT) throw new RangeError(`${spec.name}: params over ${UNIFORM_SLOT} bytes`);
       const offset = this.uniformSlot++ * UNIFORM_SLOT;
+      this.uniforms.lastUse = this.serial;
       this.device.queue.writeBuffer(this.uniforms.buffer!, offset, bytes as Uint8Array<ArrayBuffer>);
       entries.push({ binding: bindings.length, resource: { buffer: this.uniforms.buffer!, offset, size: bytes.byteLength } });
     }
@@ -337,8 +338,12 @@ export class GpuContext {
     if (t.freed) throw new Error(`use of freed tensor ${t}`);
   }
 
-  /** Free the uniform ring and destroy the device. The context is unusable afterwards. */
+  /** Drop unsubmitted work, free the uniform ring and destroy the device. The context is unusable afterwards. */
   destroy(): void {
+    // Work encoded but not submitted (a step cut short by an OutOfBudgetError) is discarded, not submitted.
+    this.endPass();
+    this.encoder = null;
+    this.pendingCommands = 0;
     if (!this.uniforms.freed) this.free(this.uniforms);
     if (!this.dummy.freed) this.free(this.dummy);
     this.device?.destroy();

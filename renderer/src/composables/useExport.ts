@@ -1,0 +1,85 @@
+// The Export view's logic, on the exporter's contract methods (export.preview and export.run, backed by
+// core/node/export.ts): choose a finished or stopped run, the formats (PEFT, GGUF LoRA, MLX, merged ONNX), the
+// precision and the destination (default: the run's exports/ folder); see each file's size before writing; export.
+import { computed, ref, watch } from 'vue';
+import type { ExportFormat, ExportPreview, ExportResult } from '../../../core/api/contract';
+import { errorText, getClient } from '../api';
+import { useAppStore } from '../stores/app';
+import { useRunsStore } from '../stores/runs';
+
+export const FORMAT_LABEL: Record<ExportFormat, string> = {
+  peft: 'PEFT (Hugging Face)',
+  gguf: 'GGUF LoRA (llama.cpp)',
+  mlx: 'MLX (mlx-lm)',
+  onnx: 'Merged ONNX (onnxruntime)',
+};
+
+export function useExport() {
+  const app = useAppStore();
+  const runs = useRunsStore();
+  const runId = ref<string | null>(null);
+  const formats = ref<ExportFormat[]>(['peft', 'gguf']);
+  const dtype = ref<'f32' | 'f16' | 'bf16'>('f32');
+  const destDir = ref('');
+  const overwrite = ref(false);
+  const preview = ref<ExportPreview | null>(null);
+  const result = ref<ExportResult | null>(null);
+  const error = ref<string | null>(null);
+  const busy = ref(false);
+
+  const exportable = computed(() => runs.list.filter((r) => (r.status === 'done' || r.status === 'stopped') && r.lastCheckpoint));
+  watch(exportable, (list) => {
+    if (!runId.value && list.length) runId.value = list[0].id;
+  }, { immediate: true });
+
+  const params = computed(() => (runId.value && formats.value.length ? { runId: runId.value, formats: [...formats.value], dtype: dtype.value, ...(destDir.value.trim() ? { destDir: destDir.value.trim() } : {}) } : null));
+
+  async function refreshPreview(keepResult = false): Promise<void> {
+    const p = params.value;
+    if (!keepResult) result.value = null;
+    if (!p) {
+      preview.value = null;
+      return;
+    }
+    try {
+      preview.value = await getClient().call('export.preview', p);
+      error.value = null;
+    } catch (e) {
+      preview.value = null;
+      error.value = errorText(e);
+    }
+  }
+  watch(() => JSON.stringify(params.value), () => void refreshPreview(), { immediate: true });
+
+  function toggle(f: ExportFormat): void {
+    formats.value = formats.value.includes(f) ? formats.value.filter((x) => x !== f) : [...formats.value, f];
+  }
+
+  async function chooseDest(): Promise<void> {
+    try {
+      const { path } = await getClient().call('files.choose', { kind: 'exportDir' });
+      if (path) destDir.value = path;
+    } catch (e) {
+      error.value = errorText(e);
+    }
+  }
+
+  async function run(): Promise<void> {
+    const p = params.value;
+    if (!p) return;
+    busy.value = true;
+    try {
+      result.value = await getClient().call('export.run', { ...p, overwrite: overwrite.value });
+      error.value = null;
+      await refreshPreview(true);
+    } catch (e) {
+      error.value = errorText(e);
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  const native = computed(() => !!app.info?.nativeDialogs);
+  const totalBytes = computed(() => preview.value?.formats.reduce((s, f) => s + f.bytes, 0) ?? 0);
+  return { runs, exportable, runId, formats, dtype, destDir, overwrite, preview, result, error, busy, native, totalBytes, toggle, chooseDest, run, refreshPreview };
+}

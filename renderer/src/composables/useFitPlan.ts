@@ -1,0 +1,61 @@
+// "Will it fit?": each method's predicted peak of a training step by category, from the engine's own memory plan
+// (plan.fit → planTrainStep, a dry run of the real schedule), against the chosen profile's budget. Re-planned when the
+// profile, model, dataset or settings change (debounced).
+import { computed, ref, watch } from 'vue';
+import type { FitResult } from '../../../core/api/contract';
+import { errorText, getClient } from '../api';
+import { fitChart } from '../charts/options';
+import { useSelection } from './useSelection';
+
+export function useFitPlan(debounceMs = 250) {
+  const sel = useSelection();
+  const fit = ref<FitResult | null>(null);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+  let seq = 0;
+
+  const params = computed(() => {
+    const c = sel.common.value;
+    if (!c) return null;
+    return {
+      modelDir: c.modelDir, dataPath: c.dataPath, profile: c.profile, quant: c.quant, seqLen: c.seqLen, batch: c.batch, rank: c.rank,
+      alpha: c.alpha, targets: c.targets, optimizer: c.optimizer, ...(c.capBytes ? { capBytes: c.capBytes } : {}),
+    };
+  });
+
+  async function refresh(): Promise<void> {
+    const p = params.value;
+    if (!p) {
+      fit.value = null;
+      error.value = sel.missing.value ?? sel.issues.value[0]?.message ?? null;
+      return;
+    }
+    const mine = ++seq;
+    loading.value = true;
+    try {
+      const r = await getClient().call('plan.fit', p);
+      if (mine === seq) {
+        fit.value = r;
+        error.value = null;
+      }
+    } catch (e) {
+      if (mine === seq) error.value = `Could not plan the memory: ${errorText(e)}`;
+    } finally {
+      if (mine === seq) loading.value = false;
+    }
+  }
+
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  watch(
+    () => JSON.stringify(params.value),
+    () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void refresh(), debounceMs);
+    },
+    { immediate: true },
+  );
+
+  const chart = computed(() => (fit.value ? fitChart(fit.value) : null));
+  const verdicts = computed(() => (fit.value ? fit.value.methods.map((m) => ({ method: m.method, fits: m.fits, peak: m.peakBytes, error: m.error })) : []));
+  return { fit, loading, error, chart, verdicts, refresh };
+}

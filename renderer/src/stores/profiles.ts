@@ -1,0 +1,64 @@
+// Device profiles: the built-in classes and phones and the user's saved copies (profiles.list), which one is chosen
+// (remembered across launches), and saving or deleting copies. The chosen profile's budget is every run's cap.
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { ProfileEntry } from '../../../core/api/contract';
+import { errorText, getClient } from '../api';
+
+const KEY = 'mesp.profile';
+const remembered = (): string => {
+  try {
+    return localStorage.getItem(KEY) ?? 'phone-8gb';
+  } catch {
+    return 'phone-8gb';
+  }
+};
+
+export const useProfilesStore = defineStore('profiles', () => {
+  const entries = ref<ProfileEntry[]>([]);
+  const selectedId = ref<string>(remembered());
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+
+  const selected = computed(() => entries.value.find((e) => e.profile.id === selectedId.value) ?? null);
+  const capBytes = computed(() => selected.value?.capBytes ?? null);
+  const builtinIds = computed(() => entries.value.filter((e) => e.source === 'builtin').map((e) => e.profile.id));
+
+  async function load(): Promise<void> {
+    loading.value = true;
+    try {
+      entries.value = (await getClient().call('profiles.list', {})).profiles;
+      if (!entries.value.some((e) => e.profile.id === selectedId.value)) selectedId.value = 'phone-8gb';
+      error.value = null;
+    } catch (e) {
+      error.value = `Could not load the device profiles: ${errorText(e)}`;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  function select(id: string): void {
+    selectedId.value = id;
+    try {
+      localStorage.setItem(KEY, id);
+    } catch {
+      // private mode: the choice lasts for this session
+    }
+  }
+
+  /** Save a user copy (validated again by the service); selects it. Throws the service's error. */
+  async function save(profile: unknown): Promise<ProfileEntry> {
+    const { entry } = await getClient().call('profiles.save', { profile });
+    await load();
+    select(entry.profile.id);
+    return entry;
+  }
+
+  async function remove(id: string): Promise<void> {
+    await getClient().call('profiles.delete', { id });
+    if (selectedId.value === id) select('phone-8gb');
+    await load();
+  }
+
+  return { entries, selectedId, loading, error, selected, capBytes, builtinIds, load, select, save, remove };
+});

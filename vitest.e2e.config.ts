@@ -1,0 +1,35 @@
+// `npm run e2e`: Playwright (playwright-core) drives the BUILT renderer (out/, `npm run build`) in Debian's Chromium
+// against the real service and engine in browser mode (tests/e2e), and the built Electron app where an Electron binary
+// exists (tests/electron; skipped with the reason printed where it does not). One file at a time: the GPU is shared.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.e2e.ts'],
+          environment: 'node',
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          sequence: { concurrent: false },
+        },
+      },
+      {
+        test: {
+          name: 'electron',
+          include: ['tests/electron/**/*.electron.ts'],
+          environment: 'node',
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+    fileParallelism: false,
+  },
+});
