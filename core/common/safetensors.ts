@@ -5,6 +5,7 @@
 // the file (and the tensor). The writer follows the reference library's layout: tensors ordered by dtype alignment
 // (largest first) then name, header padded with spaces to a multiple of 8 bytes, so every tensor is naturally aligned.
 // Pure TS: bytes in, bytes out. The Node host (core/node/modelfiles.ts) reads headers and tensor ranges from disk.
+import { LITTLE_ENDIAN, littleEndianBytes } from './bytes';
 import { FormatError, ShapeError } from './errors';
 import { bf16ArrayToF32, bf16ToF32, f16ArrayToF32, f16ToF32, f32ArrayToBf16, f32ArrayToF16 } from './half';
 
@@ -42,9 +43,6 @@ export interface SafetensorsHeader {
   /** N: the JSON header's length in bytes, padding included. */
   headerLength: number;
 }
-
-/** True on little-endian hosts (all real ones); the big-endian path goes through DataView. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const ERR_HINT = 'The file is damaged or not a safetensors file: download or export it again.';
 
@@ -336,18 +334,7 @@ function encodeTensor(t: TensorToWrite): Uint8Array {
       arr = t.data;
       break;
   }
-  const out = new Uint8Array(arr.length * WRITE_SIZE[t.dtype]);
-  if (LITTLE_ENDIAN) {
-    out.set(new Uint8Array(arr.buffer, arr.byteOffset, out.length));
-  } else {
-    const dv = new DataView(out.buffer);
-    for (let i = 0; i < arr.length; i++) {
-      if (arr instanceof Float32Array) dv.setFloat32(i * 4, arr[i], true);
-      else if (arr instanceof Uint16Array) dv.setUint16(i * 2, arr[i], true);
-      else dv.setInt32(i * 4, arr[i], true);
-    }
-  }
-  return out;
+  return littleEndianBytes(arr); // a view: writeSafetensors copies it into the file's bytes
 }
 
 /**

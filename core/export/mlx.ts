@@ -13,7 +13,7 @@ import { FormatError, ShapeError } from '../common/errors';
 import { parseSafetensors, readTensorF32, writeSafetensors, type TensorToWrite } from '../common/safetensors';
 import { PROJECTIONS, type Projection } from '../model/weights';
 import type { HostAdapter } from '../train/lora';
-import type { AdapterDType } from './peft';
+import { adapterLayerIndices, checkLoraPairs, parseConfigJson, safetensorsDType, type AdapterDType } from './adapter';
 
 /** The module path of a projection inside a block, as mlx-lm's Qwen2 model names it. */
 export const MLX_MODULE: Record<Projection, string> = {
@@ -46,8 +46,8 @@ export interface MlxAdapterConfig {
  * converts the last num_layers blocks, so an adapter on every layer has num_layers = layers.
  */
 export function writeMlx(a: HostAdapter, baseModel: string, layers: number, dtype: AdapterDType = 'f32'): { config: string; weights: Uint8Array } {
-  const st = dtype === 'f32' ? 'F32' : dtype === 'f16' ? 'F16' : 'BF16';
-  const adapterLayers = [...new Set([...a.A.keys()].map((k) => Number(k.split('.')[0])))].sort((x, y) => x - y);
+  const st = safetensorsDType(dtype);
+  const adapterLayers = adapterLayerIndices(a);
   const first = adapterLayers[0] ?? 0;
   // mlx-lm puts LoRA on layers [layers - num_layers, layers): the adapter must cover exactly such a suffix.
   if (adapterLayers.length !== layers - first || adapterLayers.some((l, i) => l !== first + i)) {
@@ -81,12 +81,7 @@ const KEY_RE = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(q|k|v|o|gate|up|down)_p
  * lora_parameters.scale × rank (mlx-lm's semantics). DoRA and full fine-tunes are refused.
  */
 export function readMlx(configText: string, weights: Uint8Array, files: { config: string; weights: string }): HostAdapter & { baseModel: string } {
-  let cfg: Record<string, unknown>;
-  try {
-    cfg = JSON.parse(configText) as Record<string, unknown>;
-  } catch (e) {
-    throw new FormatError(files.config, `is not valid JSON (${(e as Error).message})`);
-  }
+  const cfg = parseConfigJson(configText, files.config);
   if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new FormatError(files.config, 'is not a JSON object');
   const ft = cfg.fine_tune_type ?? 'lora';
   if (ft !== 'lora') throw new FormatError(files.config, `fine_tune_type is ${JSON.stringify(ft)}; only "lora" adapters can be imported (not DoRA or full fine-tunes)`);
@@ -116,8 +111,6 @@ export function readMlx(configText: string, weights: Uint8Array, files: { config
     else B.set(key, transpose(v, rank, info.shape[1])); // → (out, R)
     targets.add(p);
   }
-  for (const key of A.keys()) if (!B.has(key)) throw new FormatError(files.weights, `layer ${key.split('.')[0]} ${key.split('.')[1]}_proj has lora_a but no lora_b`);
-  for (const key of B.keys()) if (!A.has(key)) throw new FormatError(files.weights, `layer ${key.split('.')[0]} ${key.split('.')[1]}_proj has lora_b but no lora_a`);
-  if (!A.size) throw new FormatError(files.weights, 'holds no LoRA tensors');
+  checkLoraPairs(A, B, files.weights, { a: 'lora_a', b: 'lora_b', proj: (p) => `${p}_proj` });
   return { rank, alpha, targets: PROJECTIONS.filter((p) => targets.has(p)), A, B, baseModel: typeof cfg.model === 'string' ? cfg.model : '' };
 }

@@ -16,6 +16,7 @@
 // Pure TS: weights come from a callback (HF name → f32 values); no file system here.
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
+import { littleEndianBytes } from '../common/bytes';
 import { ShapeError } from '../common/errors';
 import { f32ArrayToF16 } from '../common/half';
 import type { Qwen2Config } from '../model/config';
@@ -147,25 +148,11 @@ export function onnxWeightBytes(cfg: Qwen2Config, dtype: OnnxDType): number {
   return weightSpecs(cfg, null, none, dtype).reduce((s, w) => s + specBytes(w), 0);
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function encodeValues(v: Float32Array, store: OnnxDType): Uint8Array {
-  const arr = store === 'f32' ? v : f32ArrayToF16(v);
-  if (LITTLE_ENDIAN) return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
-  const out = new Uint8Array(arr.byteLength);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < arr.length; i++) {
-    if (arr instanceof Float32Array) dv.setFloat32(i * 4, arr[i], true);
-    else dv.setUint16(i * 2, arr[i], true);
-  }
-  return out;
-}
-
 function encode(spec: WeightSpec): Uint8Array {
   const v = spec.produce();
   const n = spec.dims.reduce((a, b) => a * b, 1);
   if (v.length !== n) throw new ShapeError(`ONNX export: ${spec.name} has ${v.length} values, the config needs [${spec.dims.join(', ')}]`);
-  return encodeValues(v, spec.store);
+  return littleEndianBytes(spec.store === 'f32' ? v : f32ArrayToF16(v));
 }
 
 // ------------------------------------------------------------------------------------------------ the graph
@@ -199,17 +186,6 @@ class Graph {
     this.consts.push({ name, dims, dataType: DT.FLOAT, rawData: littleEndianBytes(Float32Array.from(values)) });
     return name;
   }
-}
-
-function littleEndianBytes(a: BigInt64Array | Float32Array): Uint8Array {
-  if (LITTLE_ENDIAN) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const out = new Uint8Array(a.byteLength);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < a.length; i++) {
-    if (a instanceof BigInt64Array) dv.setBigInt64(i * 8, a[i], true);
-    else dv.setFloat32(i * 4, a[i], true);
-  }
-  return out;
 }
 
 const attrInt = (name: string, i: number): IAttributeProto => ({ name, type: AT.INT, i });

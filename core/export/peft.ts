@@ -7,8 +7,9 @@ import { FormatError, ShapeError } from '../common/errors';
 import { parseSafetensors, readTensorF32, writeSafetensors, type TensorToWrite } from '../common/safetensors';
 import { PROJECTIONS, type Projection } from '../model/weights';
 import type { HostAdapter } from '../train/lora';
+import { checkLoraPairs, parseConfigJson, safetensorsDType, type AdapterDType } from './adapter';
 
-export type AdapterDType = 'f32' | 'f16' | 'bf16';
+export type { AdapterDType };
 
 const MODULE: Record<Projection, string> = {
   q: 'self_attn.q_proj', k: 'self_attn.k_proj', v: 'self_attn.v_proj', o: 'self_attn.o_proj',
@@ -63,7 +64,7 @@ export function peftConfig(a: Pick<HostAdapter, 'rank' | 'alpha' | 'targets'>, b
 
 /** adapter_config.json and adapter_model.safetensors of a host adapter. */
 export function writePeft(a: HostAdapter, baseModel: string, dtype: AdapterDType = 'f32'): { config: string; weights: Uint8Array } {
-  const st = dtype === 'f32' ? 'F32' : dtype === 'f16' ? 'F16' : 'BF16';
+  const st = safetensorsDType(dtype);
   const tensors: TensorToWrite[] = [];
   for (const key of [...a.A.keys()]) {
     const [ls, p] = key.split('.') as [string, Projection];
@@ -86,12 +87,7 @@ const KEY_RE = /^base_model\.model\.model\.layers\.(\d+)\.(self_attn|mlp)\.(q|k|
  * layer has both A and B for each target. Fitting the adapter to a model is checkAdapterFits' job (core/train/lora).
  */
 export function readPeft(configText: string, weights: Uint8Array, files: { config: string; weights: string }): HostAdapter & { baseModel: string } {
-  let cfg: Record<string, unknown>;
-  try {
-    cfg = JSON.parse(configText) as Record<string, unknown>;
-  } catch (e) {
-    throw new FormatError(files.config, `is not valid JSON (${(e as Error).message})`);
-  }
+  const cfg = parseConfigJson(configText, files.config);
   if (typeof cfg !== 'object' || cfg === null) throw new FormatError(files.config, 'is not a JSON object');
   if (cfg.peft_type !== undefined && cfg.peft_type !== 'LORA') throw new FormatError(files.config, `peft_type is ${JSON.stringify(cfg.peft_type)}; only LORA adapters are supported`);
   const r = cfg.r;
@@ -117,9 +113,7 @@ export function readPeft(configText: string, weights: Uint8Array, files: { confi
     targets.add(p);
     (which === 'A' ? A : B).set(`${Number(ls)}.${p}`, readTensorF32(weights, info, files.weights));
   }
-  for (const key of A.keys()) if (!B.has(key)) throw new FormatError(files.weights, `layer ${key.split('.')[0]} ${key.split('.')[1]}_proj has lora_A but no lora_B`);
-  for (const key of B.keys()) if (!A.has(key)) throw new FormatError(files.weights, `layer ${key.split('.')[0]} ${key.split('.')[1]}_proj has lora_B but no lora_A`);
-  if (!A.size) throw new FormatError(files.weights, 'holds no LoRA tensors');
+  checkLoraPairs(A, B, files.weights, { a: 'lora_A', b: 'lora_B', proj: (p) => `${p}_proj` });
   const base = typeof cfg.base_model_name_or_path === 'string' ? cfg.base_model_name_or_path : '';
   return { rank: r, alpha, targets: PROJECTIONS.filter((p) => targets.has(p)), A, B, baseModel: base };
 }

@@ -1,11 +1,16 @@
-// All-or-nothing writing of a set of files into a folder (the export bundle, an imported adapter). Each file is
-// first written to a hidden temporary file next to its destination (same file system, so rename is atomic), synced,
-// and hashed on the way; nothing is renamed until every file is complete. Commit then moves existing files aside
-// (only with `overwrite`), renames the temporaries into place and drops the old copies; a failure at any point
-// restores the old files and removes every temporary and every folder this writer created. Existing files are never
-// replaced without `overwrite`: the caller is told which ones are in the way before anything is written.
+// Atomic writing on disk, one module for every writer of the app. Two forms:
+// - AtomicWriter / writeAllOrNothing: all-or-nothing writing of a set of files into a folder (the export bundle, an
+//   imported adapter). Each file is first written to a hidden temporary file next to its destination (same file
+//   system, so rename is atomic), synced, and hashed on the way; nothing is renamed until every file is complete.
+//   Commit then moves existing files aside (only with `overwrite`), renames the temporaries into place and drops the
+//   old copies; a failure at any point restores the old files and removes every temporary and every folder this
+//   writer created. Existing files are never replaced without `overwrite`: the caller is told which ones are in the
+//   way before anything is written.
+// - writeFileAtomic / writeFolderAtomic: one file or one whole folder replaced in place (the run store's config and
+//   checkpoints, comparison.json, settings.json): a sibling temporary, then rename over the target (a folder is
+//   swapped in, the old one removed), so a process killed at any moment leaves the old or the new, never half.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../common/errors';
 
@@ -218,6 +223,31 @@ export function writeAllOrNothing<T>(outDir: string, opts: { overwrite: boolean;
     return { result, files };
   } catch (e) {
     w.abort();
+    throw e;
+  }
+}
+
+// ------------------------------------------------------------------------------------------- one file, one folder
+
+/** Write a file atomically: a sibling temp file, then rename over the target. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** Replace a folder atomically: fill a sibling temp folder, then swap it in. */
+export function writeFolderAtomic(dir: string, files: Record<string, string | Uint8Array>): void {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
+    const old = `${dir}.old-${process.pid}-${Date.now()}`;
+    if (existsSync(dir)) renameSync(dir, old);
+    renameSync(tmp, dir);
+    rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
 }

@@ -1,60 +1,39 @@
-// Exporting a run's adapter (`mesp export`, the app's Export view) and importing adapters back (`mesp import-adapter`).
+// Exporting a run's adapter (`mesp export`, the app's Export view); importing adapters back (`mesp import-adapter`)
+// is core/node/import-adapter.ts, re-exported here with the request parsing (core/node/export-request.ts).
 // exportRun reads a run folder (config.json + adapter/, core/node/runstore.ts), checks the adapter fits the base
 // model it was trained on (checkAdapterFits) and that the base is unchanged (the run's fingerprint), writes the
 // chosen formats with core/export's writers (PEFT, GGUF LoRA, MLX, merged ONNX), then each format's README, the
 // bundle README and manifest.json (SHA-256 of the base safetensors and of the tokenizer, LoRA settings, the target
 // profile and its predicted inference memory from planForward). Everything goes through AtomicWriter: all files or
 // none, never replacing an existing file without `overwrite`. previewExport gives each format's size before writing.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import {
-  EXPORT_FORMATS, ExportRequestSchema, ImportRequestSchema, PreviewRequestSchema, type BundleManifest, type ExportDType, type ExportedFile,
-  type ExportFormat, type ExportPreview, type ExportRequest, type ExportResult, type ImportFormat, type ImportRequest, type ImportResult, type PreviewRequest,
+  EXPORT_FORMATS, ExportRequestSchema, PreviewRequestSchema, type BundleManifest, type ExportDType, type ExportedFile,
+  type ExportFormat, type ExportPreview, type ExportRequest, type ExportResult, type PreviewRequest,
 } from '../api/export';
 import type { RunConfig } from '../api/train';
-import { ConfigError, FormatError } from '../common/errors';
+import { ConfigError } from '../common/errors';
+import { adapterLayerIndices } from '../export/adapter';
 import { BUNDLE_FILES, buildManifest, bundleReadme, formatDType, formatReadme, type ReadmeContext } from '../export/bundle';
-import { readGgufLora, writeGgufLora } from '../export/gguf';
-import { readMlx, writeMlx } from '../export/mlx';
+import { writeGgufLora } from '../export/gguf';
+import { writeMlx } from '../export/mlx';
 import { buildMergedOnnx, ONNX_EMBED_LIMIT, onnxWeightBytes } from '../export/onnx';
 import { peftModule, publishableBaseName, readPeft, writePeft } from '../export/peft';
 import { capBytesOf } from '../profiles/schema';
 import { planForward } from '../train/plan';
 import { checkAdapterFits, loraParamCount, type HostAdapter } from '../train/lora';
-import { AtomicWriter, writeAllOrNothing } from './atomic';
+import { AtomicWriter } from './atomic';
+import { parseRequest } from './export-request';
 import { openModelFolder, type ModelFolder } from './modelfiles';
 import { loadProfile } from './profiles';
 import { RunStore } from './runstore';
 
+export { parseFormats } from './export-request';
+export { detectImportFormat, importAdapter, readAdapterAny } from './import-adapter';
+
 export const PRODUCER = 'MeSP Studio 0.1.0';
-
-/** A zod failure of a service request as a ConfigError naming the field (exit code 5 in the CLI). */
-function parseRequest<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = issue.path.map(String).join('.');
-  if (issue.code === 'invalid_value' && issue.path[0] === 'formats') {
-    const bad = (input as { formats?: unknown[] }).formats?.[Number(issue.path[1])];
-    throw new ConfigError(`unknown export format ${JSON.stringify(bad)}; use ${EXPORT_FORMATS.join(', ')} or all`, { field: 'format' });
-  }
-  throw new ConfigError(`invalid ${what}: ${field ? `${field}: ` : ''}${issue.message}`, { field: field || undefined });
-}
-
-/** Parse a --format value: comma-separated formats or "all" (ConfigError on an unknown one). */
-export function parseFormats(spec: string): ExportFormat[] {
-  const names = spec.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  if (names.includes('all')) return [...EXPORT_FORMATS];
-  const out: ExportFormat[] = [];
-  for (const n of names) {
-    if (!(EXPORT_FORMATS as readonly string[]).includes(n)) throw new ConfigError(`unknown export format "${n}"; use ${EXPORT_FORMATS.join(', ')} or all (comma-separated for several)`, { field: 'format' });
-    if (!out.includes(n as ExportFormat)) out.push(n as ExportFormat);
-  }
-  if (!out.length) throw new ConfigError(`no export format given; use ${EXPORT_FORMATS.join(', ')} or all`, { field: 'format' });
-  return EXPORT_FORMATS.filter((f) => out.includes(f));
-}
 
 /** Where a run's exports go by default: RUN_DIR/exports (DESIGN.md §7). */
 export function defaultExportDir(runDir: string): string {
@@ -102,10 +81,6 @@ function openRun(runDirIn: string, modelDir?: string): OpenedRun {
   }
   const baseModel = config.model.name || adapter.baseModel || publishableBaseName(basename(folder.dir));
   return { runDir, config, adapterDir, adapter, folder, baseModel };
-}
-
-function adapterLayers(a: HostAdapter): number {
-  return new Set([...a.A.keys()].map((k) => k.split('.')[0])).size;
 }
 
 function sha256Text(s: string): string {
@@ -191,7 +166,7 @@ export function previewExport(input: PreviewRequest | string): ExportPreview {
   const existing = all.filter((r) => existsSync(join(out, r)));
   return {
     runDir: run.runDir, baseModel: run.baseModel,
-    lora: { rank: run.adapter.rank, alpha: run.adapter.alpha, targets: run.adapter.targets.map(peftModule), layers: adapterLayers(run.adapter) },
+    lora: { rank: run.adapter.rank, alpha: run.adapter.alpha, targets: run.adapter.targets.map(peftModule), layers: adapterLayerIndices(run.adapter).length },
     formats, existing,
   };
 }
@@ -292,7 +267,7 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
       tokenizer,
       lora: {
         rank: adapter.rank, alpha: adapter.alpha, scale: adapter.alpha / adapter.rank, targets: adapter.targets.map(peftModule),
-        layers: adapterLayers(adapter), parameters: loraParamCount(folder.config, adapter.rank, adapter.targets),
+        layers: adapterLayerIndices(adapter).length, parameters: loraParamCount(folder.config, adapter.rank, adapter.targets),
       },
       training: { method: config.request.method, steps: config.totalSteps, seqLen: config.request.seqLen, profile: config.profileId },
       quantization: config.request.quant,
@@ -329,74 +304,4 @@ function listStaged(writer: AtomicWriter, staged: { format: ExportFormat | 'bund
     const s = staged.find((x) => x.relPath === f.relPath)!;
     return { format: s.format, relPath: f.relPath, bytes: f.bytes, sha256: f.sha256, dtype: s.dtype };
   });
-}
-
-// ------------------------------------------------------------------------------------------------------- import
-
-/** Which of our formats a path holds: a .gguf file, or a folder with PEFT's or mlx-lm's files (or one .gguf). */
-export function detectImportFormat(path: string): { format: ImportFormat; file: string } {
-  const p = resolve(path);
-  if (!existsSync(p)) throw new ConfigError(`does not exist. Give a PEFT or MLX adapter folder or a GGUF LoRA file.`, { file: p, field: 'from' });
-  if (statSync(p).isFile()) {
-    if (p.toLowerCase().endsWith('.gguf')) return { format: 'gguf', file: p };
-    const name = basename(p);
-    if (name === 'adapter_model.safetensors' || name === 'adapter_config.json') return { format: 'peft', file: resolve(p, '..') };
-    if (name === 'adapters.safetensors') return { format: 'mlx', file: resolve(p, '..') };
-    throw new ConfigError(`is not a GGUF LoRA file (.gguf) nor an adapter folder; give an adapter folder or a .gguf file`, { file: p, field: 'from' });
-  }
-  if (existsSync(join(p, 'adapter_model.safetensors'))) return { format: 'peft', file: p };
-  if (existsSync(join(p, 'adapters.safetensors'))) return { format: 'mlx', file: p };
-  const ggufs = readdirSync(p).filter((f) => f.toLowerCase().endsWith('.gguf'));
-  if (ggufs.length === 1) return { format: 'gguf', file: join(p, ggufs[0]) };
-  if (ggufs.length > 1) throw new ConfigError(`holds several .gguf files (${ggufs.join(', ')}); give the file itself`, { file: p, field: 'from' });
-  throw new ConfigError(`holds no adapter: expected adapter_model.safetensors (PEFT), adapters.safetensors (MLX) or a .gguf file`, { file: p, field: 'from' });
-}
-
-function need(path: string, what: string): string {
-  if (!existsSync(path)) throw new ConfigError(`is missing: ${what}`, { file: path, field: 'from' });
-  return path;
-}
-
-/** Read one of our adapter formats from disk as a host adapter. */
-export function readAdapterAny(from: string, format?: ImportFormat): HostAdapter & { baseModel: string; format: ImportFormat; source: string } {
-  const found = format ? { format, file: resolve(from) } : detectImportFormat(from);
-  const src = found.file;
-  if (found.format === 'gguf') {
-    const file = statSync(src).isDirectory() ? detectImportFormat(src).file : src;
-    if (!existsSync(file)) throw new ConfigError('does not exist: give a GGUF LoRA file (.gguf)', { file, field: 'from' });
-    return { ...readGgufLora(new Uint8Array(readFileSync(file)), file), format: 'gguf', source: file };
-  }
-  const dir = statSync(src).isDirectory() ? src : resolve(src, '..');
-  if (found.format === 'peft') {
-    const config = need(join(dir, 'adapter_config.json'), 'a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors');
-    const weights = need(join(dir, 'adapter_model.safetensors'), 'a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors');
-    return { ...readPeft(readFileSync(config, 'utf8'), new Uint8Array(readFileSync(weights)), { config, weights }), format: 'peft', source: dir };
-  }
-  const config = need(join(dir, 'adapter_config.json'), 'an mlx-lm adapter folder holds adapter_config.json and adapters.safetensors');
-  const weights = need(join(dir, 'adapters.safetensors'), 'an mlx-lm adapter folder holds adapter_config.json and adapters.safetensors');
-  return { ...readMlx(readFileSync(config, 'utf8'), new Uint8Array(readFileSync(weights)), { config, weights }), format: 'mlx', source: dir };
-}
-
-/** Read a PEFT, GGUF or MLX adapter and write it as a PEFT folder (f32) usable as `mesp train --init-adapter`. */
-export function importAdapter(input: ImportRequest): ImportResult {
-  const req = parseRequest(ImportRequestSchema, input, 'import request');
-  const a = readAdapterAny(req.from, req.format);
-  let layers = adapterLayers(a);
-  let baseModel = a.baseModel;
-  if (req.modelDir) {
-    const folder = openModelFolder(req.modelDir);
-    checkAdapterFits(folder.config, a, a.source);
-    layers = folder.config.layers;
-    if (!baseModel) baseModel = publishableBaseName(basename(folder.dir));
-  }
-  if (!baseModel) throw new FormatError(a.source, 'does not name its base model; give --model DIR so the PEFT adapter_config.json can name it');
-  const peft = writePeft(a, publishableBaseName(baseModel), 'f32');
-  const { files } = writeAllOrNothing(req.outDir, { overwrite: req.overwrite, what: 'the adapter', expected: ['adapter_config.json', 'adapter_model.safetensors'] }, (w) => {
-    w.stage('adapter_config.json', peft.config);
-    w.stage('adapter_model.safetensors', peft.weights);
-  });
-  return {
-    format: a.format, outDir: resolve(req.outDir), files: files.map((f) => ({ path: f.path, bytes: f.bytes })),
-    rank: a.rank, alpha: a.alpha, targets: a.targets.map(peftModule), layers, baseModel: publishableBaseName(baseModel),
-  };
 }

@@ -1,8 +1,8 @@
 // The run store: a run folder on disk (DESIGN.md §7) — config.json, events.jsonl (one JSON event a line),
 // checkpoints/step-NNNNNNN/ (PEFT adapter in f32, optimizer state, state.json), adapter/ (the final PEFT adapter).
-// Everything is written atomically (a temporary file or folder, then rename), so a run killed at any moment leaves
-// its last checkpoint intact and every event before the kill on disk.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Everything is written atomically (core/node/atomic.ts: a temporary file or folder, then rename), so a run killed at
+// any moment leaves its last checkpoint intact and every event before the kill on disk.
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { RunConfigSchema, RunEventSchema, type RunConfig, type RunEvent } from '../api/train';
 import { ConfigError, FormatError } from '../common/errors';
@@ -10,29 +10,7 @@ import { parseSafetensors, readTensorF32, writeSafetensors, type TensorToWrite }
 import { readPeft, writePeft } from '../export/peft';
 import type { HostAdapter } from '../train/lora';
 import type { TrainState } from '../train/trainer';
-
-/** Write a file atomically: a sibling temp file, then rename over the target. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
-
-/** Replace a folder atomically: fill a sibling temp folder, then swap it in. */
-export function writeFolderAtomic(dir: string, files: Record<string, string | Uint8Array>): void {
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(tmp, { recursive: true });
-  try {
-    for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
-    const old = `${dir}.old-${process.pid}-${Date.now()}`;
-    if (existsSync(dir)) renameSync(dir, old);
-    renameSync(tmp, dir);
-    rmSync(old, { recursive: true, force: true });
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
+import { writeFileAtomic, writeFolderAtomic } from './atomic';
 
 const CKPT_RE = /^step-(\d{7})$/;
 

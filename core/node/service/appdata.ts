@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeDemoDataset, writeDemoModel } from '../demo';
-import { writeFileAtomic } from '../runstore';
+import { writeFileAtomic } from '../atomic';
 
 export interface Settings {
   recentModels: string[];

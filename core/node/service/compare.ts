@@ -12,7 +12,7 @@ import { batchAtStep } from '../../data/batching';
 import { exactGradients, gradientCosine, gradientSize, mezoGradient } from '../../train/grads';
 import { uploadAdapter } from '../../train/lora';
 import { mezoStepSeed } from '../../train/mezo';
-import { writeFileAtomic } from '../runstore';
+import { writeFileAtomic } from '../atomic';
 import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
 import { errorOf, isRunId } from './runs';
 import { prepare } from './train';

@@ -65,6 +65,41 @@ function capLine(capBytes: number | null, label = 'cap'): object | undefined {
 }
 
 const mbTooltip = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(2)} MB` : String(v));
+const fixed4 = (v: unknown): string => (typeof v === 'number' ? v.toFixed(4) : String(v));
+const LEGEND_TOP_RIGHT = { top: 4, right: 8, itemWidth: 14, textStyle: { color: '#334155' } } as const;
+
+/** A loss chart (a run's loss and validation loss, a comparison's methods): loss against the given x axis. */
+function lossOption(xAxis: EChartsOption['xAxis'], series: EChartsOption['series']): EChartsOption {
+  return {
+    textStyle: TEXT,
+    animation: false,
+    grid: GRID,
+    legend: LEGEND_TOP_RIGHT,
+    tooltip: { trigger: 'axis', valueFormatter: fixed4 },
+    xAxis,
+    yAxis: { type: 'value', name: 'loss', scale: true, axisLabel: AXIS_LABEL, splitLine: SPLIT },
+    series,
+  };
+}
+
+/**
+ * A step's memory timeline: live MB against ms since the step began, one stacked area a category. `itemColor` gives
+ * each series its category's colour for the legend and tooltip markers too (the run chart; the compare small
+ * multiples, without a legend, leave it out as they always have).
+ */
+function liveAreas(cats: readonly CategoryName[], pts: readonly { ms: number; live: Record<CategoryName, number> }[], itemColor: boolean) {
+  return cats.map((c) => ({
+    name: CATEGORY_LABEL[c],
+    type: 'line' as const,
+    stack: 'live',
+    step: 'end' as const,
+    symbol: 'none',
+    lineStyle: { width: 0 },
+    areaStyle: { color: CATEGORY_COLOR[c], opacity: 0.85 },
+    ...(itemColor ? { itemStyle: { color: CATEGORY_COLOR[c] } } : {}),
+    data: pts.map((p) => [p.ms, toMB(p.live[c])]),
+  }));
+}
 
 // ------------------------------------------------------------------------------------------------ runs
 
@@ -79,19 +114,13 @@ export function lossChart(t: RunTrace): Chart {
   const val = t.val.map((v) => [v.step, v.valLoss]);
   const all = [...t.steps.map((s) => s.loss), ...t.val.map((v) => v.valLoss)].filter(Number.isFinite);
   return {
-    option: {
-      textStyle: TEXT,
-      animation: false,
-      grid: GRID,
-      legend: { top: 4, right: 8, itemWidth: 14, textStyle: { color: '#334155' } },
-      tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? v.toFixed(4) : String(v)) },
-      xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 0, max: stepAxisMax(t), axisLabel: AXIS_LABEL, splitLine: SPLIT },
-      yAxis: { type: 'value', name: 'loss', scale: true, axisLabel: AXIS_LABEL, splitLine: SPLIT },
-      series: [
+    option: lossOption(
+      { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 0, max: stepAxisMax(t), axisLabel: AXIS_LABEL, splitLine: SPLIT },
+      [
         { name: 'loss', type: 'line', data: loss, showSymbol: loss.length < 40, symbolSize: 5, lineStyle: { width: 2, color: '#4f46e5' }, itemStyle: { color: '#4f46e5' } },
         { name: 'validation loss', type: 'line', data: val, showSymbol: true, symbolSize: 7, lineStyle: { width: 2, type: 'dashed', color: '#f97316' }, itemStyle: { color: '#f97316' } },
       ],
-    },
+    ),
     probe: { points: loss.length, max: all.length ? Math.max(...all) : 0, cap: null, series: ['loss', 'validation loss'] },
   };
 }
@@ -100,17 +129,7 @@ export function lossChart(t: RunTrace): Chart {
 export function memoryTimelineChart(t: RunTrace): Chart {
   const pts = t.timeline;
   const dataMax = Math.max(pts.reduce((m, p) => Math.max(m, liveTotal(p.live)), 0), t.predictedPeak ?? 0);
-  const series = CATEGORIES.map((c) => ({
-    name: CATEGORY_LABEL[c],
-    type: 'line' as const,
-    stack: 'live',
-    step: 'end' as const,
-    symbol: 'none',
-    lineStyle: { width: 0 },
-    areaStyle: { color: CATEGORY_COLOR[c], opacity: 0.85 },
-    itemStyle: { color: CATEGORY_COLOR[c] },
-    data: pts.map((p) => [p.ms, toMB(p.live[c])]),
-  }));
+  const series = liveAreas(CATEGORIES, pts, true);
   const cap = capLine(t.capBytes);
   if (cap && series.length) (series[series.length - 1] as Record<string, unknown>).markLine = {
     ...cap,
@@ -154,7 +173,7 @@ export function stepPeakChart(t: RunTrace): Chart {
       textStyle: TEXT,
       animation: false,
       grid: GRID,
-      legend: { top: 4, right: 8, itemWidth: 14, textStyle: { color: '#334155' } },
+      legend: LEGEND_TOP_RIGHT,
       tooltip: { trigger: 'axis', valueFormatter: mbTooltip },
       xAxis: { type: 'value', name: 'seconds', nameLocation: 'middle', nameGap: 26, min: 0, axisLabel: AXIS_LABEL, splitLine: SPLIT },
       yAxis: { type: 'value', name: 'MB', min: 0, ...capAxis(dataMax, t.capBytes), axisLabel: MB_AXIS_LABEL, splitLine: SPLIT },
@@ -242,16 +261,7 @@ export function comparePeakChart(c: Comparison): Chart {
 export function compareTimelineChart(c: Comparison, method: MethodName, scaleMaxBytes: number, withWeights = true): Chart {
   const m = c.methods.find((x) => x.method === method);
   const pts = m?.timeline ?? [];
-  const series = CATEGORIES.filter((cat) => withWeights || cat !== 'weights').map((cat) => ({
-    name: CATEGORY_LABEL[cat],
-    type: 'line' as const,
-    stack: 'live',
-    step: 'end' as const,
-    symbol: 'none',
-    lineStyle: { width: 0 },
-    areaStyle: { color: CATEGORY_COLOR[cat], opacity: 0.85 },
-    data: pts.map((p) => [p.ms, toMB(p.live[cat])]),
-  }));
+  const series = liveAreas(CATEGORIES.filter((cat) => withWeights || cat !== 'weights'), pts, false);
   const max = pts.reduce((mx, p) => Math.max(mx, liveTotal(p.live) - (withWeights ? 0 : p.live.weights)), 0);
   return {
     option: {
@@ -283,16 +293,10 @@ export function compareLossChart(c: Comparison, x: 'step' | 'time'): Chart {
   }));
   const pts = series.reduce((n, s) => n + s.data.length, 0);
   return {
-    option: {
-      textStyle: TEXT,
-      animation: false,
-      grid: GRID,
-      legend: { top: 4, right: 8, itemWidth: 14, textStyle: { color: '#334155' } },
-      tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? v.toFixed(4) : String(v)) },
-      xAxis: { type: 'value', name: x === 'step' ? 'step' : 'seconds', nameLocation: 'middle', nameGap: 26, min: 0, minInterval: x === 'step' ? 1 : undefined, axisLabel: AXIS_LABEL, splitLine: SPLIT },
-      yAxis: { type: 'value', name: 'loss', scale: true, axisLabel: AXIS_LABEL, splitLine: SPLIT },
+    option: lossOption(
+      { type: 'value', name: x === 'step' ? 'step' : 'seconds', nameLocation: 'middle', nameGap: 26, min: 0, minInterval: x === 'step' ? 1 : undefined, axisLabel: AXIS_LABEL, splitLine: SPLIT },
       series,
-    },
+    ),
     probe: { points: pts, max: 0, cap: null, series: series.map((s) => s.name) },
   };
 }
@@ -323,7 +327,7 @@ export function cosineChart(cos: CosineResult): Chart {
       textStyle: TEXT,
       animation: false,
       grid: { left: 56, right: 16, top: 24, bottom: 36 },
-      tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? v.toFixed(4) : String(v)) },
+      tooltip: { trigger: 'axis', valueFormatter: fixed4 },
       xAxis: { type: 'category', name: 'direction z', nameLocation: 'middle', nameGap: 24, data: cos.samples.map((_, i) => `${i + 1}`), axisLabel: AXIS_LABEL },
       yAxis: { type: 'value', name: 'cosine', axisLabel: AXIS_LABEL, splitLine: SPLIT },
       series: [{

@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { DatasetInfo } from '../../../core/api/contract';
-import { errorText, getClient } from '../api';
+import { getClient, trackCall } from '../api';
 
 export const useDatasetsStore = defineStore('datasets', () => {
   const path = ref<string | null>(null);
@@ -11,20 +11,11 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const loading = ref(false);
   const error = ref<string | null>(null);
 
-  async function inspect(dataPath: string, modelDir: string, seqLen: number, previewIndex: number): Promise<boolean> {
-    loading.value = true;
-    try {
-      const d = await getClient().call('dataset.inspect', { dataPath, modelDir, seqLen, previewIndex });
+  function inspect(dataPath: string, modelDir: string, seqLen: number, previewIndex: number): Promise<boolean> {
+    return trackCall(loading, error, () => getClient().call('dataset.inspect', { dataPath, modelDir, seqLen, previewIndex }), (d) => {
       info.value = d;
       path.value = d.path;
-      error.value = null;
-      return true;
-    } catch (e) {
-      error.value = errorText(e);
-      return false;
-    } finally {
-      loading.value = false;
-    }
+    });
   }
 
   /** Choose a dataset (tokenized with the model's tokenizer, rows cut at seqLen). */

@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { ModelInfo } from '../../../core/api/contract';
-import { errorText, getClient } from '../api';
+import { getClient, trackCall } from '../api';
 
 export const useModelsStore = defineStore('models', () => {
   const dir = ref<string | null>(null);
@@ -12,20 +12,11 @@ export const useModelsStore = defineStore('models', () => {
   const error = ref<string | null>(null);
 
   /** Inspect a model folder and make it the chosen one; on failure the previous choice stays and the error shows. */
-  async function choose(path: string): Promise<boolean> {
-    loading.value = true;
-    try {
-      const m = await getClient().call('model.inspect', { modelDir: path });
+  function choose(path: string): Promise<boolean> {
+    return trackCall(loading, error, () => getClient().call('model.inspect', { modelDir: path }), (m) => {
       info.value = m;
       dir.value = m.dir;
-      error.value = null;
-      return true;
-    } catch (e) {
-      error.value = errorText(e);
-      return false;
-    } finally {
-      loading.value = false;
-    }
+    });
   }
 
   return { dir, info, loading, error, choose };

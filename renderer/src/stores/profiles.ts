@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { ProfileEntry } from '../../../core/api/contract';
-import { errorText, getClient } from '../api';
+import { getClient, trackCall } from '../api';
 
 const KEY = 'mesp.profile';
 const remembered = (): string => {
@@ -25,16 +25,11 @@ export const useProfilesStore = defineStore('profiles', () => {
   const builtinIds = computed(() => entries.value.filter((e) => e.source === 'builtin').map((e) => e.profile.id));
 
   async function load(): Promise<void> {
-    loading.value = true;
-    try {
-      entries.value = (await getClient().call('profiles.list', {})).profiles;
+    const apply = (r: { profiles: ProfileEntry[] }): void => {
+      entries.value = r.profiles;
       if (!entries.value.some((e) => e.profile.id === selectedId.value)) selectedId.value = 'phone-8gb';
-      error.value = null;
-    } catch (e) {
-      error.value = `Could not load the device profiles: ${errorText(e)}`;
-    } finally {
-      loading.value = false;
-    }
+    };
+    await trackCall(loading, error, () => getClient().call('profiles.list', {}), apply, 'Could not load the device profiles: ');
   }
 
   function select(id: string): void {

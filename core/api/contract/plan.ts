@@ -1,0 +1,57 @@
+// The contract's training settings and memory plan (core/api/contract.ts): the settings plan.fit, runs.start and
+// compare.start share, and plan.fit's predicted peak by method (the engine's dry run, DESIGN.md §3). Pure TS.
+import { z } from 'zod';
+import { QuantSchema } from '../eval';
+import { MethodSchema, ProjectionSchema } from '../train';
+import { ByCategorySchema, METHOD_NAMES, path } from './shared';
+
+export const TrainSettingsSchema = z.object({
+  modelDir: path,
+  dataPath: path,
+  /** A built-in profile id or a saved user copy's id. */
+  profile: z.string().min(1),
+  quant: QuantSchema.default('none'),
+  rank: z.number().int().min(1).max(256).default(8),
+  alpha: z.number().positive().default(16),
+  targets: z.array(ProjectionSchema).min(1).default(['q', 'v']),
+  seqLen: z.number().int().min(2).max(32768).default(128),
+  batch: z.number().int().min(1).max(1024).default(1),
+  steps: z.number().int().min(1).max(1_000_000).default(20),
+  lr: z.number().positive().default(1e-3),
+  optimizer: z.enum(['sgd', 'adamw']).default('sgd'),
+  seed: z.number().int().min(0).default(42),
+  valFraction: z.number().min(0).max(0.5).default(0),
+  valEvery: z.number().int().min(0).default(0),
+  checkpointEvery: z.number().int().min(0).default(0),
+  mezoEps: z.number().positive().default(1e-3),
+  /** A smaller cap than the profile's budget, in bytes (to see what a tighter phone does). */
+  capBytes: z.number().int().positive().optional(),
+});
+export type TrainSettings = z.input<typeof TrainSettingsSchema>;
+
+export const FitParamsSchema = TrainSettingsSchema.omit({ steps: true, valEvery: true, checkpointEvery: true, valFraction: true, lr: true, mezoEps: true }).extend({
+  dataPath: path.optional(),
+  methods: z.array(MethodSchema).min(1).default([...METHOD_NAMES]),
+});
+
+export const FitMethodSchema = z.object({
+  method: MethodSchema,
+  /** Highest total live bytes of a training step, predicted by the engine's plan (a dry run of the real schedule). */
+  peakBytes: z.number(),
+  /** Live bytes by category at that moment (these add up to peakBytes). */
+  atPeak: ByCategorySchema,
+  peakByCategory: ByCategorySchema,
+  workingSetBytes: z.number(),
+  fits: z.boolean(),
+  error: z.string().nullable(),
+});
+export type FitMethod = z.infer<typeof FitMethodSchema>;
+
+export const FitResultSchema = z.object({
+  capBytes: z.number(),
+  profileId: z.string(),
+  /** Tokens per row the plan used (the longest row of the dataset, at most seqLen). */
+  seqLen: z.number(),
+  methods: z.array(FitMethodSchema),
+});
+export type FitResult = z.infer<typeof FitResultSchema>;

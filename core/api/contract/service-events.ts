@@ -1,0 +1,15 @@
+// The contract's events (core/api/contract.ts): what the service sends every client unasked — a run's events and
+// status, a comparison's events, and the service's own state (ready, down, restarted). Pure TS.
+import { z } from 'zod';
+import { RunEventSchema } from '../train';
+import { CompareEventSchema } from './compare';
+import { RunStatusSchema } from './runs';
+
+export const ServiceEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('run'), runId: z.string(), event: RunEventSchema }),
+  z.object({ type: z.literal('run.status'), runId: z.string(), status: RunStatusSchema }),
+  z.object({ type: z.literal('compare'), compareId: z.string(), event: CompareEventSchema }),
+  /** The service's own state, as main or the WebSocket client sees it (a restarted service lost its live runs). */
+  z.object({ type: z.literal('service'), state: z.enum(['ready', 'down', 'restarted']), message: z.string() }),
+]);
+export type ServiceEvent = z.infer<typeof ServiceEventSchema>;

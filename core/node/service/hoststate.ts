@@ -1,0 +1,204 @@
+// What the service's handlers share (core/node/service/host.ts dispatches each request to them): the app-data folder,
+// the path policy, the event listeners, the live runs and comparisons, and the one GPU job at a time (a run or a
+// comparison: the GPU and the CPU cores are shared). launch() starts runTrain in the background as a run the app can
+// pause, resume and stop; everything the run does is in its folder as it happens (core/node/runstore.ts).
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import {
+  ContractError,
+  type ContractMethod,
+  type ParsedParamsOf,
+  type ResultOf,
+  type RunStatus,
+  type ServiceError,
+  type ServiceEvent,
+  type TrainSettingsSchema,
+} from '../../api/contract';
+import type { RunEvent, TrainRequest } from '../../api/train';
+import { ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
+import { parseProfile, type DeviceProfile } from '../../profiles/schema';
+import { isBuiltinProfileId, listBuiltinProfiles } from '../../profiles/builtin';
+import { RunStore } from '../runstore';
+import { AppData } from './appdata';
+import type { JobEnv } from './context';
+import { PathPolicy } from './paths';
+import { isRunId, summarizeRun } from './runs';
+import { runTrain } from './train';
+
+export interface HostOptions {
+  /** The app-data folder (runs, comparisons, profiles, uploads, demo). */
+  dataDir: string;
+  /** More folders whose files requests may name (browser mode: --root). The app-data folder is always allowed. */
+  roots?: string[];
+  mode: 'electron' | 'browser' | 'test';
+  /** GPU provider and cap overrides (tests). */
+  env?: JobEnv;
+  version?: string;
+}
+
+export interface LiveRun {
+  id: string;
+  dir: string;
+  status: RunStatus;
+  paused: boolean;
+  stop: boolean;
+  wake: (() => void) | null;
+  done: Promise<void>;
+}
+
+export interface LiveCompare {
+  id: string;
+  stop: boolean;
+  current: LiveRun | null;
+  done: Promise<void>;
+}
+
+export type Handlers = { [M in ContractMethod]: (p: ParsedParamsOf<M>) => Promise<ResultOf<M>> | ResultOf<M> };
+
+/** An error as the contract carries it: code, message (what, where, what to do), field, budget report. */
+export function toServiceError(e: unknown): ServiceError {
+  if (e instanceof OutOfBudgetError) {
+    return { code: e.code, message: e.message, budget: { request: e.request, liveByCategory: e.liveByCategory, capBytes: e.capBytes, overshootBytes: e.overshootBytes } };
+  }
+  if (e instanceof ConfigError) return { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) };
+  if (e instanceof ContractError) return { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) };
+  if (e instanceof MespError) return { code: e.code, message: e.message };
+  return { code: 'ERROR', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** The training service's request for a run of these settings (runs.start, and each method of compare.start). */
+export function trainRequest(
+  p: z.output<typeof TrainSettingsSchema>,
+  at: Pick<TrainRequest, 'modelDir' | 'dataPath' | 'outDir' | 'method' | 'profile' | 'checkpointEvery'>,
+): TrainRequest {
+  return {
+    modelDir: at.modelDir, dataPath: at.dataPath, outDir: at.outDir, method: at.method, profile: at.profile, quant: p.quant, rank: p.rank,
+    alpha: p.alpha, targets: p.targets, seqLen: p.seqLen, batch: p.batch, steps: p.steps, lr: p.lr, optimizer: p.optimizer, seed: p.seed,
+    valFraction: p.valFraction, valEvery: p.valEvery, checkpointEvery: at.checkpointEvery, mezoEps: p.mezoEps, capBytes: p.capBytes,
+  };
+}
+
+/** A user copy's file name under profiles/. */
+export const PROFILE_FILE = /^[a-z0-9]+(?:-[a-z0-9]+)*\.json$/;
+
+export class HostState {
+  readonly data: AppData;
+  readonly paths: PathPolicy;
+  readonly mode: HostOptions['mode'];
+  readonly env: JobEnv;
+  readonly version: string;
+  readonly live = new Map<string, LiveRun>();
+  readonly compares = new Map<string, LiveCompare>();
+  busy: { kind: 'run' | 'compare'; id: string } | null = null;
+  private readonly listeners = new Set<(e: ServiceEvent) => void>();
+
+  constructor(opts: HostOptions) {
+    this.mode = opts.mode;
+    this.env = opts.env ?? {};
+    this.version = opts.version ?? '0.1.0';
+    this.data = new AppData(opts.dataDir);
+    this.data.ensureDemo();
+    const granted = opts.mode === 'electron' ? this.data.readSettings().granted : [];
+    this.paths = new PathPolicy([this.data.dir, ...(opts.roots ?? [])], granted);
+  }
+
+  onEvent(listener: (e: ServiceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(e: ServiceEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // a listener's failure (a closed socket) must not stop a run
+      }
+    }
+  }
+
+  claim(kind: 'run' | 'compare', id: string): void {
+    if (this.busy) {
+      throw new MespError(
+        'BUSY',
+        `cannot start ${kind === 'run' ? 'a run' : 'a comparison'}: ${this.busy.kind === 'run' ? 'run' : 'comparison'} ${this.busy.id} is using the GPU. ` +
+          `Wait for it to finish, or stop it first.`,
+      );
+    }
+    this.busy = { kind, id };
+  }
+
+  release(id: string): void {
+    if (this.busy?.id === id) this.busy = null;
+  }
+
+  setStatus(run: LiveRun, status: RunStatus): void {
+    run.status = status;
+    this.emit({ type: 'run.status', runId: run.id, status });
+  }
+
+  /** A built-in id, or the id of a user copy saved under profiles/ (its file path is what the engine loads). */
+  profileRef(id: string): { ref: string; profile: DeviceProfile } {
+    if (isBuiltinProfileId(id)) return { ref: id, profile: listBuiltinProfiles().find((p) => p.id === id)! };
+    const file = join(this.data.profilesDir, `${id}.json`);
+    if (!PROFILE_FILE.test(`${id}.json`) || !existsSync(file)) {
+      throw new ConfigError(`unknown device profile "${id}": choose one in Devices (built-in: ${listBuiltinProfiles().map((p) => p.id).join(', ')}), or save a copy first.`, { field: 'profile' });
+    }
+    return { ref: file, profile: parseProfile(readFileSync(file, 'utf8'), file) };
+  }
+
+  runDir(id: string): string {
+    if (!isRunId(id)) throw new ConfigError(`"${id}" is not a run id (a folder name under ${this.data.runsDir}).`, { field: 'runId' });
+    const dir = join(this.data.runsDir, id);
+    if (!new RunStore(dir).exists()) throw new ConfigError(`no run "${id}" in ${this.data.runsDir}: it may have been deleted. Refresh the Runs list.`, { field: 'runId' });
+    return dir;
+  }
+
+  /**
+   * Start runTrain in the background as run `id`. Resolves once the run has begun (its first event) so the caller can
+   * follow it; a request that fails before the run exists (a bad dataset row, a missing file) rejects instead.
+   */
+  async launch(id: string, dir: string, input: TrainRequest | { resume: string }, capBytes?: number): Promise<void> {
+    this.claim('run', id);
+    const run: LiveRun = { id, dir, status: 'running', paused: false, stop: false, wake: null, done: Promise.resolve() };
+    this.live.set(id, run);
+    this.setStatus(run, 'running');
+    let sawEvent = false;
+    let begun!: () => void;
+    const started = new Promise<void>((r) => (begun = r));
+    const control = async (): Promise<'run' | 'stop'> => {
+      while (run.paused && !run.stop) {
+        if (run.status !== 'paused') this.setStatus(run, 'paused');
+        await new Promise<void>((r) => (run.wake = r));
+        run.wake = null;
+      }
+      if (run.stop) return 'stop';
+      if (run.status !== 'running') this.setStatus(run, 'running');
+      return 'run';
+    };
+    const onEvent = (e: RunEvent): void => {
+      sawEvent = true;
+      this.emit({ type: 'run', runId: id, event: e });
+      begun();
+    };
+    const job = runTrain(input, { ...this.env, ...(capBytes ? { capBytes } : {}) }, onEvent, control);
+    run.done = job.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      this.live.delete(id);
+      this.release(id);
+      const s = summarizeRun(id, dir, null);
+      if (s) this.emit({ type: 'run.status', runId: id, status: s.status });
+    });
+    try {
+      await Promise.race([started, job.then(() => undefined)]);
+    } catch (e) {
+      if (!sawEvent) {
+        if (!('resume' in input)) rmSync(dir, { recursive: true, force: true }); // nothing ran: leave no empty run
+        throw e;
+      }
+    }
+  }
+}
