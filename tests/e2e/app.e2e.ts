@@ -211,6 +211,7 @@ describe('MeSP Studio in browser mode', () => {
     await page.click('[data-testid=export-run]');
     await page.waitForSelector('[data-testid=export-result]');
     expect(await page.textContent('[data-testid=export-result]')).toMatch(/adapter_model\.safetensors/);
+    expect(await page.textContent('[data-testid=export-readme]')).toMatch(/--lora/); // the deployment README, llama.cpp's command line
     await shot(page, 'export.png');
   });
 

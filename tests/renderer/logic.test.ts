@@ -9,6 +9,7 @@ import { draftFrom, draftIssues, profileFrom } from '../../renderer/src/composab
 import { toBase64 } from '../../renderer/src/composables/useFilePicker';
 import { capOverrideMB, settingIssues } from '../../renderer/src/composables/useSelection';
 import { useTrain } from '../../renderer/src/composables/useTrain';
+import { overwriteDecision } from '../../renderer/src/composables/useExport';
 import { applyEvent, emptyTrace, maxMemory, progressOf, traceOf } from '../../renderer/src/lib/trace';
 import { defaultSettings, useRunsStore } from '../../renderer/src/stores/runs';
 import type { RunEvent } from '../../core/api/train';
@@ -147,5 +148,19 @@ describe('uploads', () => {
   it('base64-encodes large files in chunks', () => {
     const bytes = new Uint8Array(100_000).map((_, i) => i % 251);
     expect(toBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
+  });
+});
+
+describe('export: never overwrite without asking', () => {
+  it('asks when files are in the way and the box is not ticked; a "no" writes nothing', () => {
+    const asked: string[] = [];
+    const yes = (m: string): boolean => (asked.push(m), true);
+    const no = (m: string): boolean => (asked.push(m), false);
+    expect(overwriteDecision([], false, '/out', no)).toBe(false);
+    expect(overwriteDecision(['a.gguf'], true, '/out', no)).toBe(true);
+    expect(asked).toEqual([]);
+    expect(overwriteDecision(['peft/adapter_config.json', 'gguf/adapter.gguf'], false, '/out', no)).toBeNull();
+    expect(overwriteDecision(['gguf/adapter.gguf'], false, '/out', yes)).toBe(true);
+    expect(asked[0]).toMatch(/2 file\(s\) already exist in \/out \(peft\/adapter_config\.json, gguf\/adapter\.gguf\)\. Replace them\?/);
   });
 });

@@ -14,7 +14,22 @@ export const FORMAT_LABEL: Record<ExportFormat, string> = {
   onnx: 'Merged ONNX (onnxruntime)',
 };
 
-export function useExport() {
+/** Asks the user before files are replaced (window.confirm in the app; tests pass their own). */
+export type ConfirmReplace = (message: string) => boolean;
+
+const browserConfirm: ConfirmReplace = (message) => (typeof window !== 'undefined' && typeof window.confirm === 'function' ? window.confirm(message) : false);
+
+/**
+ * Whether to export with overwrite: the box's value when nothing is in the way; when files are, true only if the box is
+ * ticked or the user agrees now; null when the user declines (nothing is written).
+ */
+export function overwriteDecision(existing: readonly string[], ticked: boolean, where: string, confirm: ConfirmReplace): boolean | null {
+  if (!existing.length || ticked) return ticked;
+  const list = `${existing.slice(0, 4).join(', ')}${existing.length > 4 ? ', …' : ''}`;
+  return confirm(`${existing.length} file(s) already exist in ${where} (${list}). Replace them?`) ? true : null;
+}
+
+export function useExport(confirmReplace: ConfirmReplace = browserConfirm) {
   const app = useAppStore();
   const runs = useRunsStore();
   const runId = ref<string | null>(null);
@@ -64,12 +79,15 @@ export function useExport() {
     }
   }
 
+  /** Export. Files already at the destination are replaced only if the box is ticked or the user says yes now. */
   async function run(): Promise<void> {
     const p = params.value;
     if (!p) return;
+    const replace = overwriteDecision(preview.value?.existing ?? [], overwrite.value, p.destDir ?? "the run's exports/ folder", confirmReplace);
+    if (replace === null) return;
     busy.value = true;
     try {
-      result.value = await getClient().call('export.run', { ...p, overwrite: overwrite.value });
+      result.value = await getClient().call('export.run', { ...p, overwrite: replace });
       error.value = null;
       await refreshPreview(true);
     } catch (e) {
