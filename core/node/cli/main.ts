@@ -11,20 +11,22 @@ import { GRADS_HELP, cmdGrads } from './cmd-grads';
 export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
 
 interface Command {
+  /** One line for `mesp --help`. */
+  summary: string;
   help: string;
   run(argv: string[]): Promise<number> | number;
 }
 
 const COMMANDS: Record<string, Command> = {
-  demo: { help: DEMO_RUN_HELP, run: cmdDemo },
-  eval: { help: EVAL_HELP, run: cmdEval },
-  train: { help: TRAIN_HELP, run: cmdTrain },
-  grads: { help: GRADS_HELP, run: cmdGrads },
-  bench: { help: BENCH_HELP, run: cmdBench },
-  profiles: { help: PROFILES_HELP, run: cmdProfiles },
-  'demo-model': { help: DEMO_HELP, run: cmdDemoModel },
-  export: { help: EXPORT_HELP, run: cmdExport },
-  'import-adapter': { help: IMPORT_HELP, run: cmdImportAdapter },
+  demo: { summary: 'write the demo model, fine-tune it with MeSP under a phone cap, evaluate before and after', help: DEMO_RUN_HELP, run: cmdDemo },
+  eval: { summary: 'per-row loss, mean, perplexity and peak memory by category of a dataset', help: EVAL_HELP, run: cmdEval },
+  train: { summary: 'train a LoRA adapter with full, mebp, mesp or mezo under a profile\'s cap', help: TRAIN_HELP, run: cmdTrain },
+  grads: { summary: 'one row\'s LoRA gradients; --compare the methods and MeZO\'s cosine', help: GRADS_HELP, run: cmdGrads },
+  bench: { summary: 'the paper\'s memory table on real Qwen2.5 shapes: memory, time, FLOP/s', help: BENCH_HELP, run: cmdBench },
+  profiles: { summary: 'the device profiles: RAM, app budget (the cap), WebGPU limits, GPU compute', help: PROFILES_HELP, run: cmdProfiles },
+  'demo-model': { summary: 'write the embedded demo model (and dataset) to a folder', help: DEMO_HELP, run: cmdDemoModel },
+  export: { summary: 'a deployment bundle: PEFT, GGUF LoRA (llama.cpp), MLX, merged ONNX', help: EXPORT_HELP, run: cmdExport },
+  'import-adapter': { summary: 'read an exported adapter back as a PEFT folder (--init-adapter)', help: IMPORT_HELP, run: cmdImportAdapter },
 };
 
 export function registerCommand(name: string, c: Command): void {
@@ -38,7 +40,7 @@ function usage(): string {
     'Usage: mesp <command> [flags]      mesp <command> --help',
     '',
     'Commands:',
-    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(14)} ${c.help.split('\n')[1]?.trim() ?? ''}`),
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(14)} ${c.summary}`),
     '',
     'Exit codes: 0 ok, 1 error, 2 usage, 3 memory budget exceeded, 4 no WebGPU adapter, 5 bad input.',
   ].join('\n');
