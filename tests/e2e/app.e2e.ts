@@ -81,6 +81,13 @@ describe('MeSP Studio in browser mode', () => {
     await page.waitForSelector('[data-testid=edit-budget-error]', { state: 'detached' });
     await shot(page, 'devices.png');
     await page.click('[data-testid=profile-editor] .btn-ghost');
+    // "Will it fit?" for a real Qwen2.5 model, planned from its shape before any download.
+    await page.selectOption('[data-testid=fit-target]', 'qwen2.5-1.5b');
+    await expect.poll(() => page.textContent('[data-testid=fit]'), { timeout: 30_000 }).toMatch(/qwen2\.5-1\.5b · seq/);
+    await page.waitForSelector('[data-testid=fit-mesp]');
+    await shot(page, 'devices-qwen2.5-1.5b.png');
+    await page.selectOption('[data-testid=fit-target]', '');
+    await expect.poll(() => page.textContent('[data-testid=fit]'), { timeout: 30_000 }).toMatch(/qwen2-demo · seq/);
   });
 
   it('Model and data: the demo model and dataset are preselected; a path outside the allowed folders is refused', async () => {

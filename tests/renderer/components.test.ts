@@ -27,7 +27,7 @@ function client(extra: Parameters<typeof fakeClient>[0] = {}): FakeClient {
   const c = fakeClient({
     'profiles.list': () => ({ profiles: PROFILES }),
     'plan.fit': (p) => ({
-      capBytes: 2.8e9, profileId: p.profile, seqLen: 76,
+      model: 'qwen2-demo', capBytes: 2.8e9, profileId: p.profile, seqLen: 76,
       methods: (p.methods ?? ['full', 'mebp', 'mesp', 'mezo']).map((m) => ({ method: m, peakBytes: 4e6, atPeak: { weights: 3e6, adapter: 1e5, grads: 1e5, optimizer: 1e5, activations: 6e5, workspace: 1e5 }, peakByCategory: { weights: 3e6, adapter: 1e5, grads: 1e5, optimizer: 1e5, activations: 6e5, workspace: 1e5 }, workingSetBytes: 1e6, fits: true, error: null })),
     }),
     'runs.start': () => ({ runId: 'r1', runDir: '/runs/r1' }),

@@ -96,7 +96,7 @@ describe('charts', () => {
 
   it('fit and compare bars: one bar per method, stacked by category, against the budget', () => {
     const fit = fitChart({
-      capBytes: 3e6, profileId: 'p', seqLen: 76,
+      model: 'qwen2-demo', capBytes: 3e6, profileId: 'p', seqLen: 76,
       methods: [
         { method: 'full', peakBytes: 6e6, atPeak: live(6e6 - 3800), peakByCategory: live(6e6), workingSetBytes: 1, fits: false, error: null },
         { method: 'mesp', peakBytes: 2e6, atPeak: live(2e6 - 3800), peakByCategory: live(2e6), workingSetBytes: 1, fits: true, error: null },

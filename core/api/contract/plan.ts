@@ -29,10 +29,17 @@ export const TrainSettingsSchema = z.object({
 });
 export type TrainSettings = z.input<typeof TrainSettingsSchema>;
 
+/** The real Qwen2.5 shapes "will it fit?" can plan without their weights (core/model/shapes.ts). */
+export const FIT_SHAPES = ['qwen2.5-0.5b', 'qwen2.5-1.5b', 'qwen2.5-3b'] as const;
+
 export const FitParamsSchema = TrainSettingsSchema.omit({ steps: true, valEvery: true, checkpointEvery: true, valFraction: true, lr: true, mezoEps: true }).extend({
+  /** The chosen model folder; or, with `shape`, none. */
+  modelDir: path.optional(),
+  /** Plan a real Qwen2.5 shape instead of the chosen model (nothing needs to be downloaded). */
+  shape: z.enum(FIT_SHAPES).optional(),
   dataPath: path.optional(),
   methods: z.array(MethodSchema).min(1).default([...METHOD_NAMES]),
-});
+}).refine((p) => (p.modelDir === undefined) !== (p.shape === undefined), { message: 'give modelDir or shape, not both', path: ['modelDir'] });
 
 export const FitMethodSchema = z.object({
   method: MethodSchema,
@@ -48,6 +55,8 @@ export const FitMethodSchema = z.object({
 export type FitMethod = z.infer<typeof FitMethodSchema>;
 
 export const FitResultSchema = z.object({
+  /** What was planned: the model folder's name or the Qwen2.5 shape id. */
+  model: z.string(),
   capBytes: z.number(),
   profileId: z.string(),
   /** Tokens per row the plan used (the longest row of the dataset, at most seqLen). */

@@ -8,6 +8,7 @@ import { IGNORE_INDEX } from '../../data/dataset';
 import { GpuContext } from '../../gpu/context';
 import { loadModelWeights, type Quant } from '../../model/weights';
 import { parameterCount } from '../../model/names';
+import { qwen25Config, type Qwen25Id } from '../../model/shapes';
 import { capBytesOf } from '../../profiles/schema';
 import { planTrainStep } from '../../train/plan';
 import type { Projection } from '../../model/weights';
@@ -109,7 +110,9 @@ export function inspectDataset(dataPath: string, modelDir: string, seqLen: numbe
 }
 
 export interface FitInput {
-  modelDir: string;
+  /** A model folder, or `shape` (a real Qwen2.5 shape, planned without weights). */
+  modelDir?: string;
+  shape?: Qwen25Id;
   dataPath?: string;
   /** A built-in id or a profile file path. */
   profile: string;
@@ -127,11 +130,12 @@ export interface FitInput {
 /** Each method's predicted peak of a training step, by category, against the profile's cap. */
 export async function planFit(p: FitInput): Promise<FitResult> {
   const profile = loadProfile(p.profile);
-  const folder = openModelFolder(p.modelDir);
+  const folder = p.modelDir ? openModelFolder(p.modelDir) : null;
+  const cfg = folder ? folder.config : qwen25Config(p.shape ?? 'qwen2.5-0.5b');
   const capBytes = p.capBytes ?? capBytesOf(profile);
   let seqLen = p.seqLen;
   let batch = p.batch;
-  if (p.dataPath) {
+  if (p.dataPath && folder) {
     // As the run does: the longest row (at most seqLen), and no more rows a batch than the data has.
     const rows = loadDataset(p.dataPath, loadTokenizer(folder.dir), { seqLen: p.seqLen, vocabSize: folder.config.vocab });
     seqLen = rows.reduce((m, r) => Math.max(m, r.inputIds.length), 1);
@@ -141,7 +145,7 @@ export async function planFit(p: FitInput): Promise<FitResult> {
   for (const method of p.methods) {
     try {
       const r = await planTrainStep({
-        cfg: folder.config, quant: p.quant, limits: { ...profile.webgpu }, seqLen, batch, method,
+        cfg, quant: p.quant, limits: { ...profile.webgpu }, seqLen, batch, method,
         rank: p.rank, alpha: p.alpha, targets: p.targets, optimizer: { kind: p.optimizer },
       });
       methods.push({
@@ -153,5 +157,5 @@ export async function planFit(p: FitInput): Promise<FitResult> {
       methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: e instanceof Error ? e.message : String(e) });
     }
   }
-  return { capBytes, profileId: profile.id, seqLen, methods };
+  return { model: folder ? basename(folder.dir) : p.shape ?? 'qwen2.5-0.5b', capBytes, profileId: profile.id, seqLen, methods };
 }

@@ -3,12 +3,17 @@
 // profile, model, dataset or settings change (debounced).
 import { computed, ref, watch } from 'vue';
 import type { FitResult } from '../../../core/api/contract';
+import type { FIT_SHAPES } from '../../../core/api/contract/plan';
 import { errorText, getClient } from '../api';
 import { fitChart } from '../charts/options';
 import { useSelection } from './useSelection';
 
+/** '' plans the chosen model; a shape id plans that real Qwen2.5 model from its shape alone. */
+export type FitTarget = '' | (typeof FIT_SHAPES)[number];
+
 export function useFitPlan(debounceMs = 250) {
   const sel = useSelection();
+  const target = ref<FitTarget>('');
   const fit = ref<FitResult | null>(null);
   const loading = ref(false);
   const error = ref<string | null>(null);
@@ -17,8 +22,9 @@ export function useFitPlan(debounceMs = 250) {
   const params = computed(() => {
     const c = sel.common.value;
     if (!c) return null;
+    const model = target.value ? { shape: target.value } : { modelDir: c.modelDir, dataPath: c.dataPath };
     return {
-      modelDir: c.modelDir, dataPath: c.dataPath, profile: c.profile, quant: c.quant, seqLen: c.seqLen, batch: c.batch, rank: c.rank,
+      ...model, profile: c.profile, quant: c.quant, seqLen: c.seqLen, batch: c.batch, rank: c.rank,
       alpha: c.alpha, targets: c.targets, optimizer: c.optimizer, ...(c.capBytes ? { capBytes: c.capBytes } : {}),
     };
   });
@@ -57,5 +63,5 @@ export function useFitPlan(debounceMs = 250) {
 
   const chart = computed(() => (fit.value ? fitChart(fit.value) : null));
   const verdicts = computed(() => (fit.value ? fit.value.methods.map((m) => ({ method: m.method, fits: m.fits, peak: m.peakBytes, error: m.error })) : []));
-  return { fit, loading, error, chart, verdicts, refresh };
+  return { target, fit, loading, error, chart, verdicts, refresh };
 }
