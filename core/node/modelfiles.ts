@@ -17,14 +17,6 @@ export const INDEX_FILE = 'model.safetensors.index.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
-/** The tokenizer files of a model folder, parsed (core/data/tokenizer.ts's TokenizerFiles is their names). */
-export interface ParsedTokenizerFiles {
-  /** Parsed tokenizer.json (has a "model" object). */
-  tokenizerJson: Record<string, unknown>;
-  /** Parsed tokenizer_config.json, or {} when the folder has none. */
-  tokenizerConfig: Record<string, unknown>;
-}
-
 export interface ModelFolder {
   dir: string;
   config: Qwen2Config;
@@ -48,8 +40,6 @@ export interface ModelFolder {
   totalBytes: number;
   tokenizerJsonPath?: string;
   tokenizerConfigPath?: string;
-  /** Parse tokenizer.json and tokenizer_config.json (FormatError naming the file when either is not valid). */
-  readTokenizerFiles(): ParsedTokenizerFiles;
   /** SHA-256 (hex) of a whole file of the folder, read in chunks. */
   sha256Of(file: string): string;
   /** SHA-256 (hex) of config.json and every shard's size and header: identifies the checkpoint cheaply. */
@@ -256,7 +246,6 @@ export function openModelFolder(dirIn: string, opts: OpenOptions = {}): ModelFol
     totalBytes: [...located.values()].reduce((s, l) => s + l.info.byteLength, 0),
     tokenizerJsonPath,
     tokenizerConfigPath,
-    readTokenizerFiles: () => readTokenizerFiles(dir),
     sha256Of: (file) => sha256File(join(dir, basename(file))),
     fingerprint: () => {
       const h = createHash('sha256');
@@ -287,34 +276,4 @@ export function sha256File(path: string): string {
     closeSync(fd);
   }
   return h.digest('hex');
-}
-
-/**
- * Read tokenizer.json (required) and tokenizer_config.json (optional) from a model folder, as parsed JSON.
- * FormatError naming the file when one is missing, not JSON, or not a tokenizer.
- */
-export function readTokenizerFiles(dirIn: string): ParsedTokenizerFiles {
-  const dir = resolve(dirIn);
-  const tj = join(dir, TOKENIZER_FILE);
-  if (!existsSync(tj)) {
-    throw new FormatError(tj, `missing: the model folder needs a tokenizer.json (the Hugging Face fast-tokenizer file). Copy it from the original checkpoint.`);
-  }
-  const tokenizerJson = readJson(tj, 'tokenizer.json');
-  if (typeof tokenizerJson !== 'object' || tokenizerJson === null || Array.isArray(tokenizerJson)) {
-    throw new FormatError(tj, `tokenizer.json must be a JSON object. Copy it again from the original checkpoint.`);
-  }
-  const model = (tokenizerJson as Record<string, unknown>).model;
-  if (typeof model !== 'object' || model === null) {
-    throw new FormatError(tj, `tokenizer.json has no "model" object: it is not a Hugging Face tokenizer file. Copy it again from the original checkpoint.`);
-  }
-  const tc = join(dir, TOKENIZER_CONFIG_FILE);
-  let tokenizerConfig: Record<string, unknown> = {};
-  if (existsSync(tc)) {
-    const v = readJson(tc, 'tokenizer_config.json');
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      throw new FormatError(tc, `tokenizer_config.json must be a JSON object. Copy it again from the original checkpoint.`);
-    }
-    tokenizerConfig = v as Record<string, unknown>;
-  }
-  return { tokenizerJson: tokenizerJson as Record<string, unknown>, tokenizerConfig };
 }
