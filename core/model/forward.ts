@@ -74,6 +74,19 @@ export async function forwardNll(ctx: GpuContext, model: ModelWeights, lora: Lor
   }
 }
 
+/** Sum of the NLL over the batch's unmasked targets and their count (the batch loss is nllSum / tokens). */
+export function batchNll(nll: Float32Array, batch: TokenBatch): { nllSum: number; tokens: number } {
+  let nllSum = 0;
+  let tokens = 0;
+  for (let i = 0; i < batch.targets.length; i++) {
+    if (batch.targets[i] !== -100) {
+      nllSum += nll[i];
+      tokens++;
+    }
+  }
+  return { nllSum, tokens };
+}
+
 /** Mean NLL over unmasked targets of each row, and the number of such targets. */
 export function rowLosses(nll: Float32Array, batch: TokenBatch): { loss: number; tokens: number }[] {
   const rows: { loss: number; tokens: number }[] = [];

@@ -8,7 +8,7 @@ import { rmsnormBackward, rmsnormForward } from '../kernels/rmsnorm';
 import { ropeTable } from '../kernels/rope';
 import type { LoraAdapter } from '../model/adapter';
 import { blockDims, blockForward, type Fwd, type Saved, type SavedName } from '../model/block';
-import { uploadBatch, type TokenBatch } from '../model/forward';
+import { batchNll, uploadBatch, type TokenBatch } from '../model/forward';
 import type { ModelWeights } from '../model/weights';
 import { blockBackward, type Bwd, type GradSink } from './backward';
 import { headAutogradBackward, headAutogradForward, headChunkedLossAndGrad } from './head';
@@ -130,7 +130,5 @@ export async function exactStep(s: StepTensors, batch: TokenBatch, o: ExactStepO
   ctx.free(dy, ids, targets, rope);
   const nllHost = await ctx.readF32(nll);
   ctx.free(nll);
-  let sum = 0;
-  for (let i = 0; i < nllHost.length; i++) if (batch.targets[i] !== -100) sum += nllHost[i];
-  return { nllSum: sum, tokens: count };
+  return batchNll(nllHost, batch);
 }

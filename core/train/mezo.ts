@@ -5,7 +5,7 @@ import { deriveSeed } from '../common/rng';
 import type { GpuContext } from '../gpu/context';
 import { mezoPerturb } from '../kernels/mezo';
 import type { LoraAdapter } from '../model/adapter';
-import { forwardNll, type TokenBatch } from '../model/forward';
+import { batchNll, forwardNll, type TokenBatch } from '../model/forward';
 import type { ModelWeights } from '../model/weights';
 import { countTargets, type StepLoss } from './methods';
 import { adapterParams } from './optimizer';
@@ -22,10 +22,7 @@ export function perturbAdapter(ctx: GpuContext, lora: LoraAdapter, stepSeed: num
 
 /** Mean loss of a batch (sum of NLL over unmasked targets / their count) at the current adapter. */
 export async function batchLoss(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, batch: TokenBatch): Promise<StepLoss> {
-  const nll = await forwardNll(ctx, model, lora, batch);
-  let s = 0;
-  for (let i = 0; i < nll.length; i++) if (batch.targets[i] !== -100) s += nll[i];
-  return { nllSum: s, tokens: countTargets(batch) };
+  return batchNll(await forwardNll(ctx, model, lora, batch), batch);
 }
 
 export interface MezoEstimate {
