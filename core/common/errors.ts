@@ -11,6 +11,16 @@ export class MespError extends Error {
   }
 }
 
+/** The message of anything thrown (an Error's message, else its string form). */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A plain JSON object (not null, not an array). */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** Bytes live per ledger category at the moment of a refusal. */
 export type BytesByCategory = Record<string, number>;
 

@@ -10,7 +10,7 @@
 //   {"input_ids", "labels"?}     pre-tokenized; labels default to input_ids; −100 masks (HF's ignore_index).
 // Which characters of a row are trained, and which tokens hold them, is core/data/chat.ts.
 // Pure TS: text in, objects out. core/node reads the file.
-import { ConfigError, DataError, FormatError } from '../common/errors';
+import { errorMessage, isJsonObject, ConfigError, DataError, FormatError } from '../common/errors';
 import type { ChatMessage, TextTokenizer } from './tokenizer';
 import { assistantSpans, firstTokenFrom, indexTokens, tokensBefore, type RowPlace } from './chat';
 
@@ -50,10 +50,6 @@ const ACCEPTED_FORMATS =
 
 type Row = Record<string, unknown>;
 
-function isObject(v: unknown): v is Row {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -64,10 +60,6 @@ function typeName(v: unknown): string {
 function excerpt(s: string, max = 60): string {
   const t = s.length > max ? `${s.slice(0, max)}…` : s;
   return JSON.stringify(t);
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** A tokenized row before truncation. */
@@ -108,9 +100,9 @@ export function parseJsonl(text: string, file: string, tokenizer: TextTokenizer 
     try {
       value = JSON.parse(raw);
     } catch (e) {
-      fail(`not valid JSON (${errorText(e)}): ${excerpt(raw)}. Each line must be one JSON object.`);
+      fail(`not valid JSON (${errorMessage(e)}): ${excerpt(raw)}. Each line must be one JSON object.`);
     }
-    if (!isObject(value)) fail(`each line must be one JSON object, found ${typeName(value)}: ${excerpt(raw)}.`);
+    if (!isJsonObject(value)) fail(`each line must be one JSON object, found ${typeName(value)}: ${excerpt(raw)}.`);
     const row = value as Row;
 
     const format = detectFormat(row, fail);
@@ -174,7 +166,7 @@ function expectMessages(v: unknown, fail: (msg: string) => never): ChatMessage[]
   const out: ChatMessage[] = [];
   list.forEach((m, k) => {
     const n = k + 1;
-    if (!isObject(m)) fail(`message ${n} must be an object {"role", "content"}, found ${typeName(m)}.`);
+    if (!isJsonObject(m)) fail(`message ${n} must be an object {"role", "content"}, found ${typeName(m)}.`);
     const msg = m as Row;
     if (typeof msg.role !== 'string') fail(`message ${n}: "role" must be a string, found ${typeName(msg.role)}.`);
     const role = msg.role as string;

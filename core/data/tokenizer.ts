@@ -8,7 +8,7 @@
 // Pure TS: text in, objects out. core/node reads the files (DESIGN.md §1, §7).
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
-import { FormatError } from '../common/errors';
+import { errorMessage, isJsonObject, FormatError } from '../common/errors';
 
 /** One chat turn as in HF chat templates ({"role", "content"}). */
 export interface ChatMessage {
@@ -49,22 +49,14 @@ const EOS_FALLBACKS = ['<|endoftext|>', '</s>', '<|end_of_text|>', '<eos>'];
 
 type JsonObject = Record<string, unknown>;
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 function parseJsonObject(text: string, file: string, what: string): JsonObject {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new FormatError(file, `is not valid JSON (${errorText(e)}). Expected ${what}; re-download the model folder.`);
+    throw new FormatError(file, `is not valid JSON (${errorMessage(e)}). Expected ${what}; re-download the model folder.`);
   }
-  if (!isObject(value)) throw new FormatError(file, `must hold a JSON object (${what}), found ${describe(value)}.`);
+  if (!isJsonObject(value)) throw new FormatError(file, `must hold a JSON object (${what}), found ${describe(value)}.`);
   return value;
 }
 
@@ -77,7 +69,7 @@ function describe(v: unknown): string {
 /** A special token in tokenizer_config.json is a string, an AddedToken dict {"content": ...}, or null. */
 function tokenString(v: unknown): string | null {
   if (typeof v === 'string') return v;
-  if (isObject(v) && typeof v.content === 'string') return v.content;
+  if (isJsonObject(v) && typeof v.content === 'string') return v.content;
   return null;
 }
 
@@ -85,7 +77,7 @@ function tokenString(v: unknown): string | null {
 function pickChatTemplate(v: unknown): string | null {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) {
-    const named = v.filter(isObject).filter((t) => typeof t.template === 'string');
+    const named = v.filter(isJsonObject).filter((t) => typeof t.template === 'string');
     const chosen = named.find((t) => t.name === 'default') ?? named[0];
     return chosen ? (chosen.template as string) : null;
   }
@@ -99,12 +91,12 @@ function vocabSizeOf(json: JsonObject): number {
   const vocab = model.vocab;
   if (Array.isArray(vocab)) {
     maxId = vocab.length - 1; // Unigram: [[piece, score], ...], ids are positions
-  } else if (isObject(vocab)) {
+  } else if (isJsonObject(vocab)) {
     for (const id of Object.values(vocab)) if (typeof id === 'number' && id > maxId) maxId = id;
   }
   const added = json.added_tokens;
   if (Array.isArray(added)) {
-    for (const t of added) if (isObject(t) && typeof t.id === 'number' && t.id > maxId) maxId = t.id;
+    for (const t of added) if (isJsonObject(t) && typeof t.id === 'number' && t.id > maxId) maxId = t.id;
   }
   return maxId + 1;
 }
@@ -167,7 +159,7 @@ export class TextTokenizer {
     options: { chatTemplateText?: string | null } = {},
   ): TextTokenizer {
     const json = parseJsonObject(tokenizerJsonText, files.tokenizer, 'a Hugging Face tokenizer.json');
-    if (!isObject(json.model)) {
+    if (!isJsonObject(json.model)) {
       throw new FormatError(files.tokenizer, 'has no "model" object, so it is not a Hugging Face tokenizer.json.');
     }
     const configFile = files.config ?? 'tokenizer_config.json';
@@ -182,7 +174,7 @@ export class TextTokenizer {
     try {
       tok = new Tokenizer(full, libConfig);
     } catch (e) {
-      throw new FormatError(files.tokenizer, `cannot be loaded as a tokenizer: ${errorText(e)}. Use the tokenizer.json of a Hugging Face model folder.`);
+      throw new FormatError(files.tokenizer, `cannot be loaded as a tokenizer: ${errorMessage(e)}. Use the tokenizer.json of a Hugging Face model folder.`);
     }
 
     const idOf = (token: string, field: string): number => {
@@ -216,7 +208,7 @@ export class TextTokenizer {
     const specialTokens: string[] = [];
     const addedTokens: AddedTokenInfo[] = [];
     for (const t of full.added_tokens as unknown[]) {
-      if (!isObject(t) || typeof t.content !== 'string' || typeof t.id !== 'number') continue;
+      if (!isJsonObject(t) || typeof t.content !== 'string' || typeof t.id !== 'number') continue;
       const special = t.special === true;
       if (special) specialTokens.push(t.content);
       const fuzzy = t.lstrip === true || t.rstrip === true || t.single_word === true || (t.normalized === true && full.normalizer !== null);
@@ -293,7 +285,7 @@ export class TextTokenizer {
         add_generation_prompt: options.addGenerationPrompt ?? false,
       });
     } catch (e) {
-      throw new FormatError(this.templateFile(), `the chat template failed: ${errorText(e)}`);
+      throw new FormatError(this.templateFile(), `the chat template failed: ${errorMessage(e)}`);
     }
   }
 
@@ -313,7 +305,7 @@ export class TextTokenizer {
     try {
       this.compiled = new Template(this.chatTemplate);
     } catch (e) {
-      throw new FormatError(this.templateFile(), `chat_template is not a valid Jinja template: ${errorText(e)}`);
+      throw new FormatError(this.templateFile(), `chat_template is not a valid Jinja template: ${errorMessage(e)}`);
     }
     return this.compiled;
   }

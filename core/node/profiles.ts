@@ -2,7 +2,7 @@
 // or the path of a profile JSON file a user copied and edited. Errors name the file and the field.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../common/errors';
+import { errorMessage, ConfigError } from '../common/errors';
 import { getProfile, isBuiltinProfileId } from '../profiles/builtin';
 import { parseProfile, type DeviceProfile } from '../profiles/schema';
 
@@ -26,7 +26,7 @@ export function loadProfile(idOrPath: string): DeviceProfile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read the device profile: ${e instanceof Error ? e.message : String(e)}`, { file: path, field: 'profile' });
+    throw new ConfigError(`cannot read the device profile: ${errorMessage(e)}`, { file: path, field: 'profile' });
   }
   return parseProfile(text, path);
 }

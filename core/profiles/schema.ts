@@ -4,7 +4,7 @@
 // profiles/README.md. WebGPU limit names and minimums follow the WebGPU specification (https://www.w3.org/TR/webgpu/#limits).
 // Pure TS: JSON in, objects out; core/node reads files.
 import { z } from 'zod';
-import { ConfigError } from '../common/errors';
+import { errorMessage, ConfigError } from '../common/errors';
 
 /** The WebGPU specification's default (guaranteed minimum) limits: an adapter never offers less. */
 export const WEBGPU_MIN_LIMITS = {
@@ -83,7 +83,7 @@ export function parseProfile(json: unknown, file: string): DeviceProfile {
     try {
       value = JSON.parse(json);
     } catch (e) {
-      throw new ConfigError(`is not valid JSON (${e instanceof Error ? e.message : String(e)}). Fix it, or copy a built-in profile from profiles/.`, { file });
+      throw new ConfigError(`is not valid JSON (${errorMessage(e)}). Fix it, or copy a built-in profile from profiles/.`, { file });
     }
   }
   const r = DeviceProfileSchema.safeParse(value);

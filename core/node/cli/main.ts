@@ -1,6 +1,6 @@
 // The `mesp` command line: the same service the app uses, for scripts and servers. Exit codes: 0 ok, 1 unexpected
 // error, 2 usage, 3 memory budget exceeded (OutOfBudgetError), 4 no WebGPU adapter, 5 bad input file or setting.
-import { ConfigError, DataError, FormatError, GpuUnavailableError, MespError, OutOfBudgetError, ShapeError } from '../../common/errors';
+import { errorMessage, ConfigError, DataError, FormatError, GpuUnavailableError, MespError, OutOfBudgetError, ShapeError } from '../../common/errors';
 import { UsageError } from './args';
 import { DEMO_HELP, DEMO_RUN_HELP, EVAL_HELP, PROFILES_HELP, cmdDemo, cmdDemoModel, cmdEval, cmdProfiles } from './cmd-basic';
 import { TRAIN_HELP, cmdTrain } from './cmd-train';
@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(rest);
   } catch (e) {
     const code = exitCodeOf(e);
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorMessage(e);
     console.error(`mesp ${name}: ${msg}`);
     if (code === EXIT.error && e instanceof Error && e.stack && process.env.MESP_DEBUG) console.error(e.stack);
     return code;

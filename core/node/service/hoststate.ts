@@ -16,7 +16,7 @@ import {
   type TrainSettingsSchema,
 } from '../../api/contract';
 import type { RunEvent, TrainRequest } from '../../api/train';
-import { ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
+import { errorMessage, ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
 import { parseProfile, type DeviceProfile } from '../../profiles/schema';
 import { isBuiltinProfileId, listBuiltinProfiles } from '../../profiles/builtin';
 import { RunStore } from '../runstore';
@@ -64,7 +64,7 @@ export function toServiceError(e: unknown): ServiceError {
   if (e instanceof ConfigError) return { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) };
   if (e instanceof ContractError) return { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) };
   if (e instanceof MespError) return { code: e.code, message: e.message };
-  return { code: 'ERROR', message: e instanceof Error ? e.message : String(e) };
+  return { code: 'ERROR', message: errorMessage(e) };
 }
 
 /** The training service's request for a run of these settings (runs.start, and each method of compare.start). */

@@ -4,6 +4,7 @@
 import { basename } from 'node:path';
 import type { DatasetInfo, FitMethod, FitResult, ModelInfo } from '../../api/contract';
 import type { MethodName } from '../../api/train';
+import { errorMessage } from '../../common/errors';
 import { IGNORE_INDEX } from '../../data/dataset';
 import { GpuContext } from '../../gpu/context';
 import { loadModelWeights, type Quant } from '../../model/weights';
@@ -154,7 +155,7 @@ export async function planFit(p: FitInput): Promise<FitResult> {
       });
     } catch (e) {
       const zero = { weights: 0, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0 };
-      methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: e instanceof Error ? e.message : String(e) });
+      methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e) });
     }
   }
   return { model: folder ? basename(folder.dir) : p.shape ?? 'qwen2.5-0.5b', capBytes, profileId: profile.id, seqLen, methods };

@@ -3,7 +3,7 @@
 // run's config.json and newest checkpoint and continues on the same batches, so the curve is the uninterrupted one.
 import { basename } from 'node:path';
 import { TrainRequestSchema, type RunConfig, type RunEvent, type TrainConfig, type TrainRequest } from '../../api/train';
-import { ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
+import { errorMessage, ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
 import { batchAtStep, batchesPerEpoch, makeBatches, splitValidation } from '../../data/batching';
 import type { Example } from '../../data/dataset';
 import type { GpuContext } from '../../gpu/context';
@@ -74,7 +74,7 @@ function errorEvent(e: unknown, step: number, store: RunStore): RunEvent {
       budget: { request: e.request, liveByCategory: e.liveByCategory, capBytes: e.capBytes, overshootBytes: e.overshootBytes },
     };
   }
-  return { t: Date.now(), type: 'error', step, code: e instanceof MespError ? e.code : 'ERROR', message: e instanceof Error ? e.message : String(e), lastCheckpoint: last };
+  return { t: Date.now(), type: 'error', step, code: e instanceof MespError ? e.code : 'ERROR', message: errorMessage(e), lastCheckpoint: last };
 }
 
 /** Start a new run (request.outDir must not hold one) or, with `resume`, continue the run in that folder. */
