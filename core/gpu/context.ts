@@ -46,6 +46,16 @@ export interface AdapterSummary {
 /** A binding: a whole tensor, or a byte range of one. */
 export type Binding = Tensor | { tensor: Tensor; offset: number; size: number };
 
+/** The tensor a binding refers to. */
+export function bindingTensor(b: Binding): Tensor {
+  return b instanceof Tensor ? b : b.tensor;
+}
+
+/** 4-byte elements a binding covers. */
+export function bindingElems(b: Binding): number {
+  return b instanceof Tensor ? b.bytes / 4 : b.size / 4;
+}
+
 const UNIFORM_SLOT = 256;
 const UNIFORM_SLOTS = 256;
 const STORAGE_USAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
@@ -259,7 +269,7 @@ export class GpuContext {
    * next binding as a uniform. `workgroups` is the dispatch grid.
    */
   run(spec: KernelSpec, bindings: Binding[], params: Params | null, workgroups: readonly [number, number?, number?]): void {
-    for (const b of bindings) this.checkLive(b instanceof Tensor ? b : b.tensor);
+    for (const b of bindings) this.checkLive(bindingTensor(b));
     const [x, y = 1, z = 1] = workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     for (const w of [x, y, z]) {
@@ -269,7 +279,7 @@ export class GpuContext {
     if (!this.device || !this.pipelines) return;
     const pipeline = this.pipelines.get(spec);
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => {
-      const t = b instanceof Tensor ? b : b.tensor;
+      const t = bindingTensor(b);
       t.lastUse = this.serial;
       if (b instanceof Tensor) return { binding: i, resource: { buffer: t.buffer! } };
       return { binding: i, resource: { buffer: t.buffer!, offset: b.offset, size: b.size } };

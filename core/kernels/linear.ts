@@ -5,7 +5,7 @@
 // dequantized copy is ever made. Single-tile f32 weights use the f32 matmul (core/kernels/matmul.ts). CPU reference:
 // core/reference/linear.ts.
 import { ShapeError } from '../common/errors';
-import type { Binding, GpuContext } from '../gpu/context';
+import { bindingElems, bindingTensor, type Binding, type GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
 import { Tensor } from '../gpu/tensor';
 import { matmul } from './matmul';
@@ -59,14 +59,6 @@ const FWD_N_BLOCK = 8;
 const BWD_N_BLOCK = 32;
 const M_BLOCK = 32;
 
-function elems(b: Binding): number {
-  return b instanceof Tensor ? b.bytes / 4 : b.size / 4;
-}
-
-function tensorOf(b: Binding): Tensor {
-  return b instanceof Tensor ? b : b.tensor;
-}
-
 function bitsOf(format: WeightFormat): number {
   return format === 'f32' ? 32 : format === 'int8' ? 8 : 4;
 }
@@ -82,13 +74,13 @@ function checkDims(op: string, d: LinearDims, W: WeightMatrix): void {
 }
 
 function need(op: string, role: string, b: Binding, n: number): void {
-  if (elems(b) < n) throw new ShapeError(`${op}: ${role} ${String(tensorOf(b))} holds ${elems(b)} values, needs ${n}`);
+  if (bindingElems(b) < n) throw new ShapeError(`${op}: ${role} ${String(bindingTensor(b))} holds ${bindingElems(b)} values, needs ${n}`);
 }
 
 function noAlias(op: string, out: Binding, ...inputs: (Binding | Tensor | null | undefined)[]): void {
-  const o = tensorOf(out);
+  const o = bindingTensor(out);
   for (const i of inputs) {
-    if (i && tensorOf(i) === o) throw new ShapeError(`${op}: output ${String(o)} is also an input; use a separate tensor`);
+    if (i && bindingTensor(i) === o) throw new ShapeError(`${op}: output ${String(o)} is also an input; use a separate tensor`);
   }
 }
 
@@ -214,7 +206,7 @@ export function linearBackwardInput(
   need('linearBackwardInput', 'g', g, T * N);
   need('linearBackwardInput', 'dx', dx, T * C);
   if (N === 0) {
-    if (!opts.accumulate) ctx.zero(tensorOf(dx), dx instanceof Tensor ? 0 : dx.offset, T * C * 4);
+    if (!opts.accumulate) ctx.zero(bindingTensor(dx), dx instanceof Tensor ? 0 : dx.offset, T * C * 4);
     return;
   }
   if (W.format === 'f32' && W.tiles.length === 1) {

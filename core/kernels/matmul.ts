@@ -1,6 +1,6 @@
 // f32 matmul: C[M,N] = alpha·op(A)·op(B) (+C) (+bias). The one GEMM every linear layer, LoRA product and their
 // backward passes use (forward y = x·Wᵀ, dx = g·W, dA = uᵀ·x, dB = gᵀ·h). CPU reference: core/reference/matmul.ts.
-import type { Binding, GpuContext } from '../gpu/context';
+import { bindingElems, bindingTensor, type Binding, type GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
 import { Tensor } from '../gpu/tensor';
 import { ShapeError } from '../common/errors';
@@ -26,12 +26,8 @@ export interface MatmulOptions {
   bias?: Tensor;
 }
 
-function elems(b: Binding): number {
-  return b instanceof Tensor ? b.bytes / 4 : b.size / 4;
-}
-
 function nameOf(b: Binding): string {
-  return String(b instanceof Tensor ? b : b.tensor);
+  return String(bindingTensor(b));
 }
 
 /** Can the vec4 kernel run: is the contiguous dimension of each operand a multiple of 4? */
@@ -45,9 +41,9 @@ export function matmulVec4Ok(d: MatmulDims, o: MatmulOptions): boolean {
 export function matmul(ctx: GpuContext, out: Binding, a: Binding, b: Binding, d: MatmulDims, o: MatmulOptions = {}): void {
   const { M, N, K } = d;
   if (M === 0 || N === 0) return;
-  if (elems(out) < M * N) throw new ShapeError(`matmul: output ${nameOf(out)} holds ${elems(out)} values, needs ${M}×${N}`);
-  if (elems(a) < M * K) throw new ShapeError(`matmul: A ${nameOf(a)} holds ${elems(a)} values, needs ${M}×${K}`);
-  if (elems(b) < K * N) throw new ShapeError(`matmul: B ${nameOf(b)} holds ${elems(b)} values, needs ${K}×${N}`);
+  if (bindingElems(out) < M * N) throw new ShapeError(`matmul: output ${nameOf(out)} holds ${bindingElems(out)} values, needs ${M}×${N}`);
+  if (bindingElems(a) < M * K) throw new ShapeError(`matmul: A ${nameOf(a)} holds ${bindingElems(a)} values, needs ${M}×${K}`);
+  if (bindingElems(b) < K * N) throw new ShapeError(`matmul: B ${nameOf(b)} holds ${bindingElems(b)} values, needs ${K}×${N}`);
   if (o.bias && o.bias.numel < N) throw new ShapeError(`matmul: bias ${o.bias} shorter than N=${N}`);
   const vec4 = matmulVec4Ok(d, o);
   ctx.flops += 2 * M * N * K;
