@@ -11,7 +11,7 @@ import { ExportPreviewSchema, ExportResultSchema } from './export';
 import { CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
 import { ExportPreviewParamsSchema, ExportRunParamsSchema } from './contract/export';
 import { ServiceEventSchema, type ServiceEvent } from './contract/service-events';
-import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema } from './contract/files';
+import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema, UploadResultSchema } from './contract/files';
 import { DatasetInfoSchema, ModelInfoSchema } from './contract/inspect';
 import { FitParamsSchema, FitResultSchema } from './contract/plan';
 import { ProfileEntrySchema, ProfileIssueSchema } from './contract/profiles';
@@ -41,7 +41,7 @@ export const CONTRACT = {
   'files.choose': { params: z.object({ kind: FileKindSchema, defaultPath: z.string().optional() }), result: z.object({ path: z.string().nullable() }) },
   'files.check': { params: z.object({ kind: FileKindSchema, path }), result: FileCheckSchema },
   'files.browse': { params: z.object({ dir: z.string().optional() }), result: BrowseResultSchema },
-  'files.upload': { params: UploadParamsSchema, result: z.object({ path: z.string(), uploadId: z.string() }) },
+  'files.upload': { params: UploadParamsSchema, result: UploadResultSchema },
   'profiles.list': { params: empty, result: z.object({ profiles: z.array(ProfileEntrySchema) }) },
   'profiles.validate': {
     params: z.object({ profile: z.unknown() }),

@@ -22,10 +22,10 @@ import type { AppData } from './appdata';
 import { appHandlers } from './handlers-app';
 import { compareHandlers } from './handlers-compare';
 import { runHandlers } from './handlers-runs';
-import { HostState, toServiceError, type Handlers, type HostOptions } from './hoststate';
+import { HostState, LOCAL_CALLER, toServiceError, type CallContext, type Handlers, type HostOptions } from './hoststate';
 import type { PathPolicy } from './paths';
 
-export { toServiceError, type HostOptions };
+export { LOCAL_CALLER, toServiceError, type CallContext, type HostOptions };
 
 export class ServiceHost {
   readonly data: AppData;
@@ -46,18 +46,27 @@ export class ServiceHost {
     return this.state.onEvent(listener);
   }
 
-  /** Desktop app only: main grants a path the user picked in a native dialog. */
-  grant(path: string): void {
-    this.paths.grant(path);
-    if (this.mode === 'electron') this.data.grant(resolve(path));
+  /** Desktop app only: main grants a path the user picked in a native dialog, for the life of a window (`scope`). */
+  grant(path: string, scope: string): void {
+    this.paths.grant(resolve(path), scope);
   }
 
-  /** One request envelope in, one response envelope out; never throws. */
-  async handle(raw: unknown): Promise<ResponseEnvelope> {
+  /** The window of `scope` closed: its grants end. */
+  revoke(scope: string): void {
+    this.paths.revoke(scope);
+  }
+
+  /** A browser-mode page connection closed: its unfinished uploads are removed. */
+  endClient(client: string): void {
+    this.state.uploads.endClient(client);
+  }
+
+  /** One request envelope in, one response envelope out; never throws. `ctx`: who asks (a page connection). */
+  async handle(raw: unknown, ctx: CallContext = LOCAL_CALLER): Promise<ResponseEnvelope> {
     const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'number' ? (raw as { id: number }).id : 0;
     try {
       const req = parseRequest(raw);
-      const result = await (this.handlers[req.method] as (p: unknown) => unknown)(req.params);
+      const result = await (this.handlers[req.method] as (p: unknown, c: CallContext) => unknown)(req.params, ctx);
       const checked = CONTRACT[req.method].result.safeParse(result);
       if (!checked.success) throw new ContractError(`${req.method}: internal error, the result breaks the contract: ${checked.error.issues[0]?.message}`);
       return { id, ok: true, result: checked.data };
@@ -67,9 +76,9 @@ export class ServiceHost {
   }
 
   /** In-process call (tests, the CLI): params validated like a request, the error thrown as a typed error. */
-  async call<M extends ContractMethod>(method: M, params: unknown): Promise<ResultOf<M>> {
+  async call<M extends ContractMethod>(method: M, params: unknown, ctx: CallContext = LOCAL_CALLER): Promise<ResultOf<M>> {
     const p = parseParams(method, params);
-    const r = await (this.handlers[method] as (p: unknown) => unknown)(p);
+    const r = await (this.handlers[method] as (p: unknown, c: CallContext) => unknown)(p, ctx);
     return CONTRACT[method].result.parse(r) as ResultOf<M>;
   }
 

@@ -25,6 +25,7 @@ import type { JobEnv } from './context';
 import { PathPolicy } from './paths';
 import { isRunId, summarizeRun } from './runs';
 import { runTrain } from './train';
+import { Uploads } from './uploads';
 
 export interface HostOptions {
   /** The app-data folder (runs, comparisons, profiles, uploads, demo). */
@@ -54,7 +55,13 @@ export interface LiveCompare {
   done: Promise<void>;
 }
 
-export type Handlers = { [M in ContractMethod]: (p: ParsedParamsOf<M>) => Promise<ResultOf<M>> | ResultOf<M> };
+/** Who calls: a browser-mode page connection (uploads go to its own folder), or the process itself ('local'). */
+export interface CallContext {
+  client: string;
+}
+export const LOCAL_CALLER: CallContext = { client: 'local' };
+
+export type Handlers = { [M in ContractMethod]: (p: ParsedParamsOf<M>, ctx: CallContext) => Promise<ResultOf<M>> | ResultOf<M> };
 
 /** An error as the contract carries it: code, message (what, where, what to do), field, budget report. */
 export function toServiceError(e: unknown): ServiceError {
@@ -90,6 +97,7 @@ export class HostState {
   readonly version: string;
   readonly live = new Map<string, LiveRun>();
   readonly compares = new Map<string, LiveCompare>();
+  readonly uploads: Uploads;
   busy: { kind: 'run' | 'compare'; id: string } | null = null;
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
 
@@ -99,8 +107,8 @@ export class HostState {
     this.version = opts.version ?? '0.1.0';
     this.data = new AppData(opts.dataDir);
     this.data.ensureDemo();
-    const granted = opts.mode === 'electron' ? this.data.readSettings().granted : [];
-    this.paths = new PathPolicy([this.data.dir, ...(opts.roots ?? [])], granted);
+    this.paths = new PathPolicy([this.data.dir, ...(opts.roots ?? [])]);
+    this.uploads = new Uploads(this.data.uploadsDir);
   }
 
   onEvent(listener: (e: ServiceEvent) => void): () => void {
