@@ -9,8 +9,9 @@
 // static files too). Anything else is answered 403 and closed, and no refusal repeats the token.
 //
 // What a connection may cost: a frame over MAX_MESSAGE_BYTES is refused from its header (close 1009) before it is
-// buffered; a message nested deeper than MAX_JSON_DEPTH is refused unparsed; at most MAX_IN_FLIGHT requests of one
-// connection run at once (the socket stops being read meanwhile); a page whose unread answers pass MAX_BUFFERED_BYTES
+// buffered; a message nested deeper than MAX_JSON_DEPTH is refused unparsed; a few requests of one connection run at
+// once, the rest wait in a bounded queue (the socket is not read meanwhile; a page that floods past the queue is
+// disconnected, and a closed page's waiting requests are dropped); a page whose unread answers pass maxBufferedBytes
 // is disconnected (it reconnects by itself when it reads again). A malformed frame (RSV bits, bad UTF-8, an unmasked
 // frame, a bad opcode) closes only that connection, with the code RFC 6455 gives; socket errors close only their
 // socket. None of them reaches the process.
@@ -29,8 +30,11 @@ export interface WebLimits {
   maxJsonDepth: number;
   /** Unread answers and events queued for one page before it is disconnected. */
   maxBufferedBytes: number;
-  /** Requests of one connection handled at once. */
+  /** Requests of one connection handled at once; more wait in its queue (and its socket is not read meanwhile). */
   maxInFlight: number;
+  /** Requests, and their bytes, one connection may have waiting; a page that sends more is disconnected. */
+  maxQueued: number;
+  maxQueuedBytes: number;
   /** Pages connected at once. */
   maxClients: number;
 }
@@ -39,7 +43,9 @@ export const DEFAULT_LIMITS: WebLimits = {
   maxMessageBytes: MAX_MESSAGE_BYTES,
   maxJsonDepth: MAX_JSON_DEPTH,
   maxBufferedBytes: 32 * 1024 * 1024,
-  maxInFlight: 16,
+  maxInFlight: 8,
+  maxQueued: 256,
+  maxQueuedBytes: 2 * MAX_MESSAGE_BYTES,
   maxClients: 32,
 };
 
@@ -161,7 +167,8 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     });
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
   };
-  const http = createServer((req, res) => {
+  // requireHostHeader off: a request without Host gets our 403 and its reason, not Node's bare 400.
+  const http = createServer({ requireHostHeader: false }, (req, res) => {
     if (!hostOk(req.headers.host)) {
       note('host', `refused an HTTP request for Host "${String(req.headers.host).slice(0, 100)}" (only ${allowedHosts(port).join(', ')})`);
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`MeSP Studio answers only to ${allowedHosts(port).join(', ')}.\n`);
@@ -235,18 +242,20 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   wss.on('connection', (ws: WebSocket) => {
     const client = `p-${randomBytes(6).toString('hex')}`;
     let inFlight = 0;
+    const queue: string[] = [];
+    let queuedBytes = 0;
     sockets.add(ws);
-    ws.on('error', (e) => note('frame', `closed a connection after a protocol error: ${e.message}`)); // ws closes it with the RFC 6455 code
+    ws.on('error', (e) => {
+      // ws has sent the close frame with RFC 6455's code; a peer that does not answer it is cut off soon after.
+      note('frame', `closed a connection after a protocol error: ${e.message}`);
+      setTimeout(() => ws.terminate(), 1000).unref();
+    });
     ws.on('close', () => {
       sockets.delete(ws);
+      queue.length = 0; // nobody is waiting for these answers
       o.host.endClient(client);
     });
-    ws.on('message', async (data, isBinary) => {
-      if (isBinary) {
-        badMessage(ws, 'binary frame: each WebSocket message must be one JSON request envelope {id, method, params} as text.');
-        return;
-      }
-      const text = data.toString();
+    const run = async (text: string): Promise<void> => {
       if (jsonDeeperThan(text, limits.maxJsonDepth)) {
         badMessage(ws, `the message nests deeper than ${limits.maxJsonDepth} levels: no MeSP request does.`);
         return;
@@ -258,13 +267,35 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
         badMessage(ws, 'not JSON: each WebSocket message must be one JSON request envelope {id, method, params}.');
         return;
       }
-      if (++inFlight >= limits.maxInFlight) ws.pause();
-      try {
-        const res = await o.host.handle(msg, { client });
-        send(ws, JSON.stringify(res));
-      } finally {
-        if (--inFlight < limits.maxInFlight && ws.isPaused) ws.resume();
+      send(ws, JSON.stringify(await o.host.handle(msg, { client })));
+    };
+    const pump = (): void => {
+      while (inFlight < limits.maxInFlight && queue.length && ws.readyState === ws.OPEN) {
+        const text = queue.shift()!;
+        queuedBytes -= text.length;
+        inFlight++;
+        void run(text).finally(() => {
+          inFlight--;
+          pump();
+        });
       }
+      if (queue.length === 0 && ws.isPaused) ws.resume();
+    };
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        badMessage(ws, 'binary frame: each WebSocket message must be one JSON request envelope {id, method, params} as text.');
+        return;
+      }
+      const text = data.toString();
+      if (queue.length >= limits.maxQueued || queuedBytes + text.length > limits.maxQueuedBytes) {
+        note('flood', `disconnected a page that sent ${queue.length} requests without waiting for answers`);
+        ws.terminate();
+        return;
+      }
+      queue.push(text);
+      queuedBytes += text.length;
+      pump();
+      if (queue.length) ws.pause(); // read no more of it until its queue drains
     });
   });
   const unsubscribe = o.host.onEvent((event) => {
