@@ -67,7 +67,8 @@ describe('MeSP Studio in browser mode', () => {
   it('Devices: picks the 6 GB profile and plans every method against its budget', async () => {
     await page.click('[data-testid=profile-phone-6gb]');
     await expect.poll(() => page.textContent('[data-testid=profile-budget]')).toBe('2.80 GB');
-    await page.waitForSelector('[data-chart="fit"][data-points="4"]');
+    // The plan for this profile, not the one drawn for the profile chosen before.
+    await page.waitForSelector(`[data-chart="fit"][data-points="4"][data-cap="${2.8e9}"]`);
     const fit = await probe(page, 'fit');
     expect(fit.cap).toBe(2.8e9);
     expect(fit.series).toEqual(['Full backprop', 'MeBP-style', 'MeSP', 'MeZO']);
