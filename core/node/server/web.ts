@@ -19,6 +19,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, TOKEN_PATTERN, WS_PATH, WS_PROTOCOL, tokenFromProtocols, tokenUrl } from '../../api/web';
@@ -116,13 +117,21 @@ function sameToken(offered: string | null, token: string): boolean {
 }
 
 /** Answer an upgrade we refuse: a status, a reason for a person reading it, and close. */
-function refuseUpgrade(socket: Socket, status: number, reason: string): void {
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   const body = `${reason}\n`;
   const text = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-  if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  endSocket(socket, `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/** Write a last answer and close: destroyed once it is flushed, or after a second if the peer does not take it. */
+function endSocket(socket: Duplex, text: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
   }
-  socket.destroy();
+  socket.once('finish', () => socket.destroy());
+  setTimeout(() => socket.destroy(), 1000).unref();
+  socket.end(text);
 }
 
 /** One log line per reason at most every 10 s (a flood of refusals does not flood the terminal). */
@@ -186,10 +195,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     }
   });
   // A malformed HTTP request (or a reset mid-request) closes its own socket.
-  http.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    socket.destroy();
-  });
+  http.on('clientError', (_err, socket) => endSocket(socket, 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'));
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -201,7 +207,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   wss.on('error', (e) => note('wss', `WebSocket server error: ${e.message}`));
   wss.on('wsClientError', (e, socket) => {
     note('handshake', `refused a malformed WebSocket handshake: ${e.message}`);
-    refuseUpgrade(socket as Socket, 400, 'malformed WebSocket handshake');
+    refuseUpgrade(socket, 400, 'malformed WebSocket handshake');
   });
   const sockets = new Set<WebSocket>();
 
