@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { DeviceProfileSchema } from '../profiles/schema';
 import { ExportPreviewSchema, ExportResultSchema } from './export';
-import { CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
+import { CompareControlResultSchema, CompareRefSchema, CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
 import { ExportPreviewParamsSchema, ExportRunParamsSchema } from './contract/export';
 import { ServiceEventSchema, type ServiceEvent } from './contract/service-events';
 import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema } from './contract/files';
@@ -19,10 +19,11 @@ import { RunControlResultSchema, RunDetailSchema, RunRefSchema, RunStartSchema, 
 import { empty, path, ServiceErrorSchema } from './contract/shared';
 
 export { DeviceProfileSchema };
+export { APP_VERSION, DEFAULT_PROFILE_ID } from './names';
 export type { DeviceProfile } from '../profiles/schema';
 export {
-  ByCategorySchema, BudgetReportSchema, CATEGORY_NAMES, METHOD_NAMES, ServiceErrorSchema,
-  type BudgetReport, type ByCategoryBytes, type CategoryName, type ServiceError,
+  ByCategorySchema, BudgetReportSchema, CATEGORIES, CATEGORY_INFO, METHODS, METHOD_INFO, PROJECTIONS, ServiceErrorSchema,
+  type BudgetReport, type ByCategory, type CategoryName, type MethodName, type Projection, type ServiceError,
 } from './contract/shared';
 export * from './contract/files';
 export * from './contract/profiles';
@@ -62,9 +63,11 @@ export const CONTRACT = {
   'runs.list': { params: empty, result: z.object({ runs: z.array(RunSummarySchema) }) },
   'runs.open': { params: RunRefSchema, result: RunDetailSchema },
   'compare.start': { params: CompareStartSchema, result: z.object({ compareId: z.string() }) },
-  'compare.stop': { params: z.object({ compareId: z.string().min(1) }), result: z.object({ compareId: z.string(), stopping: z.boolean() }) },
+  'compare.pause': { params: CompareRefSchema, result: CompareControlResultSchema },
+  'compare.resume': { params: CompareRefSchema, result: CompareControlResultSchema },
+  'compare.stop': { params: CompareRefSchema, result: CompareControlResultSchema },
   'compare.list': { params: empty, result: z.object({ comparisons: z.array(CompareSummarySchema) }) },
-  'compare.open': { params: z.object({ compareId: z.string().min(1) }), result: z.object({ comparison: ComparisonSchema }) },
+  'compare.open': { params: CompareRefSchema, result: z.object({ comparison: ComparisonSchema }) },
   'export.preview': { params: ExportPreviewParamsSchema, result: ExportPreviewSchema },
   'export.run': { params: ExportRunParamsSchema, result: ExportResultSchema },
 } as const;

@@ -1,15 +1,15 @@
 // The frozen Qwen2 weights on the GPU (HF Qwen2ForCausalLM layout), quantized on load when asked (DESIGN.md §4):
 // every 2-D matrix (embedding, q/k/v/o, gate/up/down, untied lm_head) is f32, int8 or int4; norms and the q/k/v biases
 // stay f32. All of it is ledger category `weights`. In a dry context the same tensors are allocated and nothing is read.
+import { PROJECTIONS, type Projection, type QuantName } from '../api/names';
 import { ConfigError } from '../common/errors';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { allocWeight, formatFits, freeWeight, writeWeight, QUANT_GROUP, type WeightFormat, type WeightMatrix } from '../kernels/weight';
 import type { Qwen2Config } from './config';
 
-export type Quant = 'none' | 'int8' | 'int4';
-export const PROJECTIONS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
-export type Projection = (typeof PROJECTIONS)[number];
+export type Quant = QuantName;
+export { PROJECTIONS, type Projection };
 
 export interface LayerWeights {
   inputNorm: Tensor; // (C)
@@ -105,7 +105,7 @@ export function loadModelWeights(ctx: GpuContext, cfg: Qwen2Config, quant: Quant
     for (let l = 0; l < cfg.layers; l++) {
       const pre = `model.layers.${l}`;
       const proj = {} as Record<Projection, WeightMatrix>;
-      for (const p of ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const) {
+      for (const p of PROJECTIONS) {
         const [rows, cols] = projShape(cfg, p);
         proj[p] = keep(mat(ctx, `${projName(l, p)}.weight`, rows, cols, f, read));
       }

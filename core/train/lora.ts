@@ -6,7 +6,7 @@ import { ConfigError, ShapeError } from '../common/errors';
 import { Rng, deriveSeed } from '../common/rng';
 import type { GpuContext } from '../gpu/context';
 import type { LoraAdapter, LoraProj } from '../model/adapter';
-import { PROJECTIONS, projShape, type Projection } from '../model/weights';
+import { projShape, type Projection } from '../model/weights';
 import type { Qwen2Config } from '../model/config';
 
 export interface LoraSettings {
@@ -23,23 +23,6 @@ export interface HostAdapter {
   targets: Projection[];
   A: Map<string, Float32Array>;
   B: Map<string, Float32Array>;
-}
-
-export function parseTargets(spec: string): Projection[] {
-  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
-  const aliases: Record<string, Projection> = {
-    q: 'q', k: 'k', v: 'v', o: 'o', gate: 'gate', up: 'up', down: 'down',
-    q_proj: 'q', k_proj: 'k', v_proj: 'v', o_proj: 'o', gate_proj: 'gate', up_proj: 'up', down_proj: 'down',
-  };
-  if (names.length === 1 && names[0] === 'all') return [...PROJECTIONS];
-  const out: Projection[] = [];
-  for (const n of names) {
-    const p = aliases[n];
-    if (!p) throw new ConfigError(`unknown LoRA target "${n}"; use any of q,k,v,o,gate,up,down (or "all")`, { field: 'targets' });
-    if (!out.includes(p)) out.push(p);
-  }
-  if (!out.length) throw new ConfigError('no LoRA targets given; use e.g. --targets q,v or --targets all', { field: 'targets' });
-  return PROJECTIONS.filter((p) => out.includes(p));
 }
 
 /** Number of trainable parameters. */

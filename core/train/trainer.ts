@@ -1,8 +1,9 @@
 // The training loop shared by `mesp train`, the app and the tests: one step of the chosen method per batch, the
 // optimizer, events (loss, lr, tokens/s, memory by category, elapsed, ETA), validation, checkpoints through the host's
 // hook, and stop/pause. No file system here: core/node's run store writes what the hooks hand it.
+import type { LoopEvent, TrainSpec } from '../api/train';
 import type { GpuContext } from '../gpu/context';
-import { workingSet, type ByCategory } from '../gpu/ledger';
+import { workingSet } from '../gpu/ledger';
 import type { LoraAdapter } from '../model/adapter';
 import type { TokenBatch } from '../model/forward';
 import type { ModelWeights } from '../model/weights';
@@ -11,46 +12,19 @@ import { exactStep, type Method } from './methods';
 import { batchLoss, mezoStep, mezoStepSeed } from './mezo';
 import { DeferredSink, ImmediateSink, Optimizer } from './optimizer';
 
-export interface TrainLoopSpec {
+/** The loop's part of the TrainSpec (core/api/train.ts), with the run's resolved total of steps. */
+export interface TrainLoopSpec extends Pick<TrainSpec, 'seed' | 'storeH' | 'chunkedHead' | 'headChunk' | 'mezoEps' | 'valEvery' | 'checkpointEvery'> {
   method: Method;
   /** Total optimizer steps of the run (the loop runs from `startStep` to this). */
   steps: number;
-  seed: number;
-  storeH: boolean;
-  chunkedHead: boolean;
-  headChunk?: number;
-  mezoEps: number;
-  /** Run validation every N steps (0 = only at the end, if there is validation data). */
-  valEvery: number;
-  /** Write a checkpoint every N steps (0 = only at the end). */
-  checkpointEvery: number;
   /** MeSP may update each layer as soon as its gradients exist (SGD or AdamW without clipping). */
   immediateUpdates: boolean;
 }
 
-export interface StepEvent {
-  type: 'step';
-  step: number; // 1-based number of the step just finished
-  steps: number;
-  loss: number;
-  lr: number;
-  tokens: number;
-  tokensPerSecond: number;
-  stepSeconds: number;
-  peakBytes: ByCategory & { total: number };
-  workingSetBytes: number;
-  elapsedSeconds: number;
-  etaSeconds: number;
-}
+/** The keys of the TrainSpec the loop takes as they are. */
+export const LOOP_SPEC_KEYS = ['seed', 'storeH', 'chunkedHead', 'headChunk', 'mezoEps', 'valEvery', 'checkpointEvery'] as const;
 
-export interface ValEvent {
-  type: 'val';
-  step: number;
-  valLoss: number;
-  tokens: number;
-}
-
-export type LoopEvent = StepEvent | ValEvent;
+export type { LoopEvent };
 
 /** What a checkpoint holds: enough to continue the run exactly. */
 export interface TrainState {

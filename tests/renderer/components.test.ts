@@ -91,7 +91,7 @@ describe('TrainView', () => {
     await flushPromises();
     await w.get('[data-testid=method-mebp] input').setValue(true);
     await w.get('[data-testid=set-steps]').setValue(5);
-    await w.get('[data-testid=set-cap]').setValue(3);
+    await w.get('[data-testid=set-cap-bytes]').setValue(3);
     expect(w.get('[data-testid=train-start]').attributes('disabled')).toBeUndefined();
     await w.get('[data-testid=train-start]').trigger('click');
     await flushPromises();

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseQwen2Config } from '../../core/model/config';
 import { QWEN25_CONFIGS } from '../../core/model/shapes';
-import { initHostAdapter, loraParamCount, parseTargets } from '../../core/train/lora';
+import { parseTargets } from '../../core/api/names';
+import { initHostAdapter, loraParamCount } from '../../core/train/lora';
 import { DEFAULT_OPTIMIZER, lrAt } from '../../core/train/optimizer';
 
 const cfg = parseQwen2Config({ ...QWEN25_CONFIGS['qwen2.5-0.5b'], num_hidden_layers: 2 }, 'test');
