@@ -13,6 +13,7 @@ import {
   EXPORT_FORMATS, ExportRequestSchema, PreviewRequestSchema, type BundleManifest, type ExportDType, type ExportedFile,
   type ExportFormat, type ExportPreview, type ExportRequest, type ExportResult, type PreviewRequest,
 } from '../api/export';
+import { APP_VERSION } from '../api/names';
 import type { RunConfig } from '../api/train';
 import { ConfigError } from '../common/errors';
 import { adapterLayerIndices } from '../export/adapter';
@@ -33,7 +34,7 @@ import { RunStore } from './runstore';
 export { parseFormats } from './export-request';
 export { detectImportFormat, importAdapter, readAdapterAny } from './import-adapter';
 
-export const PRODUCER = 'MeSP Studio 0.1.0';
+export const PRODUCER = `MeSP Studio ${APP_VERSION}`;
 
 /** Where a run's exports go by default: RUN_DIR/exports (DESIGN.md §7). */
 export function defaultExportDir(runDir: string): string {
@@ -49,8 +50,12 @@ interface OpenedRun {
   baseModel: string;
 }
 
-/** The run's config, its adapter (fitted to the base) and the base model folder; every problem a typed error. */
-function openRun(runDirIn: string, modelDir?: string): OpenedRun {
+/**
+ * The run's config, its adapter (fitted to the base) and the base model folder; every problem a typed error. A base
+ * other than the run's (its fingerprint: config.json and the safetensors headers) is refused unless `otherBase`
+ * (`--force`): an adapter trained on one checkpoint is wrong on another of the same shape.
+ */
+function openRun(runDirIn: string, modelDir?: string, otherBase = false): OpenedRun {
   const runDir = resolve(runDirIn);
   if (!existsSync(runDir) || !statSync(runDir).isDirectory()) {
     throw new ConfigError(`this run folder does not exist. Give the --out folder of a \`mesp train\` run.`, { file: runDir, field: 'run' });
@@ -72,10 +77,10 @@ function openRun(runDirIn: string, modelDir?: string): OpenedRun {
   const folder = openModelFolder(modelDir ?? config.request.modelDir);
   checkAdapterFits(folder.config, adapter, adapterDir);
   const fp = folder.fingerprint();
-  if (fp !== config.model.fingerprint) {
+  if (fp !== config.model.fingerprint && !otherBase) {
     throw new ConfigError(
       `is not the base model this run was trained on (fingerprint ${fp.slice(0, 12)}…, the run recorded ${config.model.fingerprint.slice(0, 12)}…): ` +
-        'its config or weights changed. Point --model at the original base model folder.',
+        'its config or weights changed. Point --model at the original base model folder, or add --force to export for this base anyway.',
       { file: folder.dir, field: 'model' },
     );
   }
@@ -121,7 +126,7 @@ function readmeContext(run: OpenedRun, dtype: ExportDType, extra: Partial<Readme
 /** Sizes of each format's files before writing, and the files an export into outDir would replace. */
 export function previewExport(input: PreviewRequest | string): ExportPreview {
   const req = parseRequest(PreviewRequestSchema, typeof input === 'string' ? { runDir: input } : input, 'export preview request');
-  const run = openRun(req.runDir, req.modelDir);
+  const run = openRun(req.runDir, req.modelDir, req.overwrite);
   const formats: ExportPreview['formats'] = [];
   const all: string[] = [BUNDLE_FILES.manifest, BUNDLE_FILES.readme];
   for (const format of req.formats) {
@@ -181,7 +186,7 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
   const t0 = performance.now();
   const req = parseRequest(ExportRequestSchema, input, 'export request');
   const formats = EXPORT_FORMATS.filter((f) => req.formats.includes(f));
-  const run = openRun(req.runDir, req.modelDir);
+  const run = openRun(req.runDir, req.modelDir, req.overwrite);
   const { folder, adapter, config } = run;
   const profile = loadProfile(req.profile ?? config.request.profile);
   const ext = formats.includes('onnx') && onnxExternal(folder, req.dtype);

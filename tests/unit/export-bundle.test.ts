@@ -242,9 +242,10 @@ describe('bad input: a clear error, exit code 5, no partial file', () => {
     const out = join(parent, 'out');
     await expect(exportRun({ runDir: run.dir, formats: ['tflite' as 'peft'], outDir: out })).rejects.toThrow(/unknown export format "tflite"/);
     const c = await cli(['export', '--run', run.dir, '--format', 'tflite', '--out', out]);
-    expect([c.code, c.err]).toEqual([5, expect.stringMatching(/unknown export format "tflite"/)]);
+    // On the command line a bad --format is a usage error (exit 2) naming the flag.
+    expect([c.code, c.err]).toEqual([2, expect.stringMatching(/--format: unknown export format "tflite"/)]);
     const i = await cli(['import-adapter', '--from', run.dir, '--format', 'onnx', '--out', out]);
-    expect([i.code, i.err]).toEqual([5, expect.stringMatching(/unknown adapter format "onnx"/)]);
+    expect([i.code, i.err]).toEqual([2, expect.stringMatching(/--format must be one of peft, gguf, mlx, got "onnx"/)]);
     noPartial(out, parent, []);
   });
 
