@@ -151,7 +151,7 @@ describe('MeSP Studio in browser mode', () => {
 
   it('Train: a cap too small shows the budget message naming the tensor and the overshoot; a larger cap resumes', async () => {
     await setSteps(4);
-    await page.fill('[data-testid=set-cap]', '3.2'); // weights, adapter and AdamW state fit; a step's activations do not
+    await page.fill('[data-testid=set-cap-bytes]', '3.2'); // weights, adapter and AdamW state fit; a step's activations do not
     await page.click('[data-testid=train-start]');
     const msg = await page.waitForSelector('[data-testid=budget-error]');
     const text = (await msg.textContent())!;
@@ -164,7 +164,7 @@ describe('MeSP Studio in browser mode', () => {
     await page.click('[data-testid=budget-resume]');
     await page.waitForSelector('[data-testid=run-done]', { timeout: 60_000 });
     expect(await page.locator('[data-testid=budget-error]').count()).toBe(0);
-    await page.fill('[data-testid=set-cap]', '');
+    await page.fill('[data-testid=set-cap-bytes]', '');
   });
 
   it('Compare: MeSP and MeBP-style side by side, both bars against the budget', async () => {
