@@ -15,7 +15,7 @@ import { runEval } from '../service/eval';
 import { runTrain } from '../service/train';
 import { command } from './flags';
 import { mb, peakTable, table } from './format';
-import { ProgressBar } from './progress';
+import { ProgressBar, stderrIsTty } from './progress';
 
 const json = described(z.boolean().default(false), { label: 'JSON', group: 'options', help: 'print the result as JSON' });
 const force = described(z.boolean().default(false), { label: 'Replace', group: 'output', help: 'replace files that are already there' });
@@ -138,7 +138,7 @@ export async function cmdDemo(argv: string[]): Promise<number> {
     if (e.type === 'step') {
       last = e.loss;
       bar.update(e.step, `loss ${e.loss.toFixed(4)}`, e.etaSeconds);
-      if (!process.stderr.isTTY && (e.step === 1 || e.step % 10 === 0)) console.log(`step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} peak ${mb(e.peakBytes.total)}`);
+      if (!stderrIsTty() && (e.step === 1 || e.step % 10 === 0)) console.log(`step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} peak ${mb(e.peakBytes.total)}`);
     }
   });
   bar.done();

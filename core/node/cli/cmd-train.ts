@@ -11,7 +11,7 @@ import { RunStore } from '../runstore';
 import { launchRun, RunControl } from '../service/lifecycle';
 import { command, only, validate } from './flags';
 import { mb } from './format';
-import { ProgressBar, formatSeconds } from './progress';
+import { ProgressBar, formatSeconds, stderrIsTty } from './progress';
 
 /** Exit code of a run stopped by a signal (128 + SIGINT), as shells report Ctrl-C. */
 export const EXIT_STOPPED = 130;
@@ -86,7 +86,7 @@ export async function cmdTrain(argv: string[]): Promise<number> {
     // The values as given: the service applies the defaults, and knows what was asked (--rank against --init-adapter).
     input = Object.fromEntries(read.given.filter((k) => !(k in TrainOptionsSchema.shape)).map((k) => [k, read.values[k]])) as TrainRequest;
   }
-  const tty = !opts.json && !!process.stderr.isTTY;
+  const tty = !opts.json && stderrIsTty();
   const bar = { current: null as ProgressBar | null };
   let lastStep = 0;
   const control = new RunControl();
