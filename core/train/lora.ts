@@ -76,8 +76,12 @@ export function checkAdapterFits(cfg: Qwen2Config, h: HostAdapter, source: strin
   }
 }
 
-/** Allocate the adapter on the GPU and upload host values (or only allocate, in a dry plan). */
+/** Allocate the adapter on the GPU and upload host values (or only allocate, in a dry plan). All or nothing. */
 export function uploadAdapter(ctx: GpuContext, cfg: Qwen2Config, h: HostAdapter | { rank: number; alpha: number; targets: readonly Projection[] }): LoraAdapter {
+  return ctx.scopedSync(() => allocAdapter(ctx, cfg, h));
+}
+
+function allocAdapter(ctx: GpuContext, cfg: Qwen2Config, h: HostAdapter | { rank: number; alpha: number; targets: readonly Projection[] }): LoraAdapter {
   const layers: Partial<Record<Projection, LoraProj>>[] = [];
   const host = 'A' in h ? h : null;
   for (let l = 0; l < cfg.layers; l++) {

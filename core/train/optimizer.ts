@@ -73,12 +73,14 @@ export class Optimizer {
     readonly cfg: OptimizerConfig,
   ) {
     if (cfg.kind === 'adamw') {
-      for (const { key, tensor } of adapterParams(adapter)) {
-        this.moments.set(key, {
-          m: ctx.alloc('optimizer', `${key}.exp_avg`, tensor.shape),
-          v: ctx.alloc('optimizer', `${key}.exp_avg_sq`, tensor.shape),
-        });
-      }
+      ctx.scopedSync(() => {
+        for (const { key, tensor } of adapterParams(adapter)) {
+          this.moments.set(key, {
+            m: ctx.alloc('optimizer', `${key}.exp_avg`, tensor.shape),
+            v: ctx.alloc('optimizer', `${key}.exp_avg_sq`, tensor.shape),
+          });
+        }
+      });
     }
   }
 

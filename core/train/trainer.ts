@@ -84,27 +84,28 @@ export async function validationLoss(ctx: GpuContext, model: ModelWeights, lora:
   return { loss: n ? s / n : NaN, tokens: n };
 }
 
-/** One optimizer step of any method on one batch. Returns the loss and the number of target tokens. */
+/**
+ * One optimizer step of any method on one batch. Returns the loss and the number of target tokens. A step that fails
+ * (the cap refuses an allocation, or anything else) frees everything it allocated (GpuContext.scoped): the ledger is
+ * back at its baseline and the context can run the next step.
+ */
 export async function trainStep(
   ctx: GpuContext, model: ModelWeights, lora: LoraAdapter, opt: Optimizer, spec: TrainLoopSpec, step: number, batch: TokenBatch,
 ): Promise<{ loss: number; tokens: number }> {
-  opt.begin(step);
-  if (spec.method === 'mezo') {
-    const r = await mezoStep(ctx, model, lora, batch, mezoStepSeed(spec.seed, step), spec.mezoEps, opt.lr);
-    return { loss: r.nllSum / Math.max(1, r.tokens), tokens: r.tokens };
-  }
-  const immediate = spec.method === 'mesp' && spec.immediateUpdates && opt.separable;
-  const sink = immediate ? new ImmediateSink(opt) : new DeferredSink(ctx);
-  try {
+  return ctx.scoped(async () => {
+    opt.begin(step);
+    if (spec.method === 'mezo') {
+      const r = await mezoStep(ctx, model, lora, batch, mezoStepSeed(spec.seed, step), spec.mezoEps, opt.lr);
+      return { loss: r.nllSum / Math.max(1, r.tokens), tokens: r.tokens };
+    }
+    const immediate = spec.method === 'mesp' && spec.immediateUpdates && opt.separable;
+    const sink = immediate ? new ImmediateSink(opt) : new DeferredSink(ctx);
     const r = await exactStep({ ctx, model, lora, grads: sink }, batch, {
       method: spec.method, storeH: spec.storeH, chunkedHead: spec.chunkedHead, headChunk: spec.headChunk,
     });
     if (sink instanceof DeferredSink) await sink.apply(opt);
     return { loss: r.nllSum / Math.max(1, r.tokens), tokens: r.tokens };
-  } catch (e) {
-    if (sink instanceof DeferredSink) sink.release();
-    throw e;
-  }
+  });
 }
 
 /**
