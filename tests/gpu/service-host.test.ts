@@ -46,7 +46,7 @@ describe('runs', () => {
     expect(steps(runId)).toEqual([1, 2, 3, 4]);
     const s = (await host.call('runs.list', {})).runs.find((r) => r.id === runId)!;
     expect(s).toMatchObject({ status: 'done', stepsDone: 4, totalSteps: 4, resumable: false, profileId: 'phone-6gb', capBytes: 2.8e9 });
-    for (const e of evs) if (e.type === 'step') expect(e.peakBytes.total).toBeLessThanOrEqual(2.8e9);
+    for (const e of evs) if (e.type === 'step') expect(e.peakBytes.total, `step ${e.type === 'step' ? e.step : ''}`).toBeLessThanOrEqual(2.8e9);
   });
 
   it('pause holds between steps, resume continues, stop checkpoints; a stopped run resumes from disk', async () => {
@@ -103,18 +103,18 @@ describe('compare', () => {
     expect(c.status).toBe('done');
     expect(c.methods.map((m) => [m.method, m.status])).toEqual([['mesp', 'done'], ['mebp', 'done'], ['mezo', 'done']]);
     for (const m of c.methods) {
-      expect(m.loss).toHaveLength(2);
-      expect(m.timeline.length).toBeGreaterThan(2);
-      expect(m.peakBytes).toBeGreaterThan(0);
-      expect(m.stepSeconds).toBeGreaterThan(0);
+      expect(m.loss, `method ${m.method}`).toHaveLength(2);
+      expect(m.timeline.length, `method ${m.method}`).toBeGreaterThan(2);
+      expect(m.peakBytes, `method ${m.method}`).toBeGreaterThan(0);
+      expect(m.stepSeconds, `method ${m.method}`).toBeGreaterThan(0);
       const sum = Object.values(m.atPeak!).reduce((s, b) => s + b, 0);
-      expect(sum).toBeLessThanOrEqual(m.peakBytes!);
+      expect(sum, `method ${m.method}`).toBeLessThanOrEqual(m.peakBytes!);
     }
     // The same seed and data: MeSP and MeBP train to the same loss (same gradients).
     expect(c.methods[0].loss[1].loss).toBeCloseTo(c.methods[1].loss[1].loss, 4);
     expect(c.methods[0].peakBytes!).toBeLessThan(c.methods[1].peakBytes!);
     expect(c.cosine!.samples).toHaveLength(3);
-    for (const x of c.cosine!.samples) expect(x).toBeGreaterThanOrEqual(0); // ĝ points along ±z, whichever descends
+    for (const x of c.cosine!.samples) expect(x, `x ${x}`).toBeGreaterThanOrEqual(0); // ĝ points along ±z, whichever descends
     expect(c.cosine!.parameters).toBeGreaterThan(1000);
     expect((await host.call('compare.list', {})).comparisons[0]).toMatchObject({ id: compareId, status: 'done', methods: ['mesp', 'mebp', 'mezo'] });
     const kinds = events.flatMap((e) => (e.type === 'compare' && e.compareId === compareId ? [e.event.type] : []));

@@ -113,7 +113,7 @@ describe('CompareView', () => {
     const w = mount(CompareView, { global: global() });
     await chooseEverything();
     await flushPromises();
-    for (const m of ['full', 'mebp', 'mesp', 'mezo']) expect(w.get(`[data-testid=compare-method-${m}]`).classes()).toContain('on');
+    for (const m of ['full', 'mebp', 'mesp', 'mezo']) expect(w.get(`[data-testid=compare-method-${m}]`).classes(), `m ${m}`).toContain('on');
     await w.get('[data-testid=compare-method-full] input').trigger('change');
     await w.get('[data-testid=compare-method-mezo] input').trigger('change');
     await w.get('[data-testid=compare-start]').trigger('click');

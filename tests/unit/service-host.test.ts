@@ -91,8 +91,8 @@ describe('will it fit', () => {
     expect(by.mebp.peakBytes).toBeLessThan(by.full.peakBytes);
     for (const m of fit.methods) {
       const sum = Object.values(m.atPeak).reduce((s, b) => s + b, 0);
-      expect(sum).toBe(m.peakBytes);
-      expect(m.fits).toBe(true);
+      expect(sum, `method ${m.method}`).toBe(m.peakBytes);
+      expect(m.fits, `method ${m.method}`).toBe(true);
     }
     const tight = await host.call('plan.fit', { modelDir: info.demo.modelDir, profile: 'phone-6gb', capBytes: 3_500_000, seqLen: 64 });
     expect(tight.methods.find((m) => m.method === 'full')!.fits).toBe(false);
