@@ -1,12 +1,13 @@
 // Shared by bin/mesp.js and bin/mesp-web.js. In a source checkout, a TypeScript entry of core/node is bundled with
 // esbuild (WGSL as text, packages external) into out/, only when one of its inputs changed since the last build (the
-// inputs and their sizes and times are kept beside the bundle), and the new bundle is written to a temporary file
-// and renamed over the old one: a command started while another rebuilds runs the old bundle or the new one, never
-// half of one. Where esbuild is absent (an installed build), the bundle that is there is used.
+// inputs and their sizes and times are kept beside the bundle), by one process at a time (a lock file beside it), and
+// the new bundle is written to a temporary file and renamed over the old one: a command started while another
+// rebuilds runs the old bundle (or waits for the first one), never half of one. Where esbuild is absent (an
+// installed build), the bundle that is there is used.
 // The bundle then runs in a child process whose stderr passes through here, less Dawn's "artificially reduced"
 // limit notices (lavapipe reports limits Dawn lowers to what WebGPU allows: nothing for a user to act on).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,11 +27,32 @@ function fresh(stampFile, out) {
   }
 }
 
+const LOCK_STALE_MS = 120_000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Take the build lock, or null when another process holds it (a lock left by a crashed build is taken over). */
+function takeLock(lock) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return openSync(lock, 'wx');
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs < LOCK_STALE_MS) return null;
+        rmSync(lock, { force: true });
+      } catch {
+        // the lock went away meanwhile: try again
+      }
+    }
+  }
+  return null;
+}
+
 /** Bundle `entry` (relative to the repository root) into `outfile` when its sources changed; returns its path. */
 export async function ensureBundle(entry, outfile, name) {
   const src = join(root, entry);
   const out = join(root, outfile);
   const stampFile = `${out}.inputs.json`;
+  const lock = `${out}.lock`;
   if (existsSync(src) && !fresh(stampFile, out)) {
     let esbuild = null;
     try {
@@ -38,7 +60,12 @@ export async function ensureBundle(entry, outfile, name) {
     } catch {
       esbuild = null;
     }
-    if (esbuild) {
+    const fd = esbuild ? takeLock(lock) : null;
+    if (esbuild && fd === null && !existsSync(out)) {
+      // Another start is building the first bundle: wait for it.
+      for (let t = 0; existsSync(lock) && t < LOCK_STALE_MS; t += 100) await sleep(100);
+    }
+    if (esbuild && fd !== null) {
       const tag = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
       const tmp = `${out}.${tag}.tmp`;
       try {
@@ -57,6 +84,8 @@ export async function ensureBundle(entry, outfile, name) {
       } finally {
         rmSync(tmp, { force: true });
         rmSync(`${stampFile}.${tag}.tmp`, { force: true });
+        closeSync(fd);
+        rmSync(lock, { force: true });
       }
     }
   }

@@ -173,7 +173,7 @@ export function issueText(issue: z.core.$ZodIssue, name: string, given?: string,
       return `${name} must be ${i.inclusive ? '≥' : '>'} ${n}${got}`;
     }
     case 'invalid_type': {
-      if (i.input === undefined) return `${name} is required`;
+      if (given === undefined && /received undefined$/.test(issue.message)) return `${name} is required`;
       const expected = String(i.expected);
       if (expected === 'int') return `${name} must be a whole number${got}`;
       if (expected === 'number') return `${name} must be a number${got}`;

@@ -92,6 +92,30 @@ function sha256Text(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
+/** The base's safetensors files with their SHA-256, and one hash over them (the manifest's weightsSha256). */
+function weightsOf(folder: ModelFolder): { file: string; bytes: number; sha256: string }[] {
+  return folder.shardFiles.map((f) => ({ file: basename(f), bytes: statSync(f).size, sha256: folder.sha256Of(f) }));
+}
+const weightsHash = (w: { file: string; sha256: string }[]): string => sha256Text(w.map((x) => `${x.sha256}  ${x.file}\n`).join(''));
+
+/**
+ * `--model` names another folder than the run's base: where the run's base is still there, their weights' hashes must
+ * agree (the same config and shapes with other weights pass the fingerprint), unless `--force`.
+ */
+function checkSameBase(run: OpenedRun, req: { modelDir?: string; overwrite: boolean }, weights: { file: string; sha256: string }[]): void {
+  if (!req.modelDir || req.overwrite || resolve(req.modelDir) === resolve(run.config.model.dir)) return;
+  if (!existsSync(join(run.config.model.dir, 'config.json'))) return; // the base moved: its fingerprint was checked
+  const original = weightsHash(weightsOf(openModelFolder(run.config.model.dir)));
+  const given = weightsHash(weights);
+  if (original !== given) {
+    throw new ConfigError(
+      `is not the base model this run was trained on: its weights' SHA-256 ${given.slice(0, 12)}… differ from the run's base ` +
+        `${run.config.model.dir} (${original.slice(0, 12)}…). Point --model at the run's base, or add --force to export for this base anyway.`,
+      { file: resolve(req.modelDir), field: 'model' },
+    );
+  }
+}
+
 /** The files each format writes (relative to the bundle), for the overwrite check. */
 function formatFiles(format: ExportFormat, folder: ModelFolder, external: boolean): string[] {
   switch (format) {
@@ -202,7 +226,8 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
     lora: { rank: adapter.rank, alpha: adapter.alpha, targets: adapter.targets },
   });
   onProgress({ format: 'bundle', message: 'hashing the base weights' });
-  const weights = folder.shardFiles.map((f) => ({ file: basename(f), bytes: statSync(f).size, sha256: folder.sha256Of(f) }));
+  const weights = weightsOf(folder);
+  checkSameBase(run, req, weights);
   const tokFiles = [folder.tokenizerJsonPath, folder.tokenizerConfigPath].filter((f): f is string => !!f);
   const tokenizer = tokFiles.length
     ? (() => {
@@ -251,17 +276,13 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
     readme = bundleReadme(formats, ctxBase);
     stage('bundle', BUNDLE_FILES.readme, readme, null);
     const cap = capBytesOf(profile);
-    const byCat = plan.peakByCategory as Partial<Record<string, number>>;
-    const peakByCategory = {
-      weights: byCat.weights ?? 0, adapter: byCat.adapter ?? 0, grads: byCat.grads ?? 0, optimizer: byCat.optimizer ?? 0,
-      activations: byCat.activations ?? 0, workspace: byCat.workspace ?? 0,
-    };
+    const peakByCategory = { ...plan.peakByCategory };
     manifest = buildManifest({
       createdAt: new Date().toISOString(),
       producer: PRODUCER,
       baseModel: {
         id: run.baseModel, architecture: 'qwen2', weights,
-        weightsSha256: sha256Text(weights.map((w) => `${w.sha256}  ${w.file}\n`).join('')),
+        weightsSha256: weightsHash(weights),
         fingerprint: config.model.fingerprint,
         config: {
           layers: folder.config.layers, hidden: folder.config.hidden, intermediate: folder.config.intermediate, heads: folder.config.heads,

@@ -288,6 +288,22 @@ describe('bad input: a clear error, exit code 5, no partial file', () => {
     expect(existsSync(join(parent, 'out2'))).toBe(false);
   });
 
+  it('a base of the same shapes with other weights: the weights\' hash refuses it unless --force', async () => {
+    const parent = mkdtempSync(join(work, 'p-'));
+    // Same config and dtypes (so the same fingerprint), other weights.
+    const other = makeTinyModel({ tokenizer: true, tokenizerVocab: 600, seed: 991 });
+    cleanups.push(other.cleanup);
+    const c = await cli(['export', '--run', run.dir, '--format', 'peft', '--out', join(parent, 'out'), '--model', other.dir]);
+    expect([c.code, c.err]).toEqual([5, expect.stringMatching(/weights' SHA-256 \w+… differ from the run's base .*add --force/)]);
+    expect(existsSync(join(parent, 'out'))).toBe(false);
+    const forced = await cli(['export', '--run', run.dir, '--format', 'peft', '--out', join(parent, 'out'), '--model', other.dir, '--force', '--json']);
+    expect(forced.code, forced.err).toBe(0);
+    const m = (JSON.parse(forced.out) as ExportResult).manifest;
+    expect(m.baseModel.weightsSha256, 'the manifest names the base it was exported for').toBe(
+      createHash('sha256').update(`${sha(join(other.dir, 'model.safetensors'))}  model.safetensors\n`).digest('hex'),
+    );
+  });
+
   it('a failure while writing or moving files leaves nothing behind and restores what was there', () => {
     const parent = mkdtempSync(join(work, 'p-'));
     const out = join(parent, 'out');
