@@ -7,7 +7,7 @@
 // The bundle then runs in a child process whose stderr passes through here, less Dawn's "artificially reduced"
 // limit notices (lavapipe reports limits Dawn lowers to what WebGPU allows: nothing for a user to act on).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,7 +35,8 @@ function takeLock(lock) {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       return openSync(lock, 'wx');
-    } catch {
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
       try {
         if (Date.now() - statSync(lock).mtimeMs < LOCK_STALE_MS) return null;
         rmSync(lock, { force: true });
@@ -60,6 +61,7 @@ export async function ensureBundle(entry, outfile, name) {
     } catch {
       esbuild = null;
     }
+    if (esbuild) mkdirSync(dirname(out), { recursive: true });
     const fd = esbuild ? takeLock(lock) : null;
     if (esbuild && fd === null && !existsSync(out)) {
       // Another start is building the first bundle: wait for it.

@@ -10,16 +10,28 @@ import { version } from '../../package.json';
 /** The app's version, from package.json (the CLI's --version, app.info, the export manifest's producer). */
 export const APP_VERSION: string = version;
 
+/** What the app shows for a name of a list: its label, its colour in charts, and a line about it. */
+export interface Legend {
+  label: string;
+  color: string;
+  about: string;
+}
+
+/** The names of a table of legends, in the order they are declared (a zod enum's tuple). */
+function namesOf<K extends string>(info: Record<K, Legend>): [K, ...K[]] {
+  return Object.keys(info) as [K, ...K[]];
+}
+
 /** The four training methods (DESIGN.md §5), in the order the app shows them. */
 export const METHOD_INFO = {
-  full: { label: 'Full backprop', hint: 'keeps every activation an autograd engine saves', color: '#ef4444' },
-  mebp: { label: 'MeBP-style', hint: 'per-block checkpointing: re-runs each block, then its backward', color: '#f97316' },
-  mesp: { label: 'MeSP', hint: 'replays each block in reverse with hand-derived backward; exact gradients at a fraction of the memory', color: '#4f46e5' },
-  mezo: { label: 'MeZO', hint: 'zeroth order: two forwards, no backward; gradient is an estimate', color: '#0ea5e9' },
-} as const satisfies Record<string, { label: string; hint: string; color: string }>;
+  full: { label: 'Full backprop', color: '#ef4444', about: 'keeps every activation an autograd engine saves' },
+  mebp: { label: 'MeBP-style', color: '#f97316', about: 'per-block checkpointing: re-runs each block, then its backward' },
+  mesp: { label: 'MeSP', color: '#4f46e5', about: 'replays each block in reverse with hand-derived backward; exact gradients at a fraction of the memory' },
+  mezo: { label: 'MeZO', color: '#0ea5e9', about: 'zeroth order: two forwards, no backward; gradient is an estimate' },
+} as const;
 export type MethodName = keyof typeof METHOD_INFO;
-export const METHODS = Object.keys(METHOD_INFO) as MethodName[];
-export const MethodSchema = z.enum(METHODS as [MethodName, ...MethodName[]]);
+export const METHODS = namesOf<MethodName>(METHOD_INFO);
+export const MethodSchema = z.enum(METHODS);
 
 /**
  * The ledger's categories (DESIGN.md §3), in the order charts stack them: every GPU byte is counted under one.
@@ -32,9 +44,9 @@ export const CATEGORY_INFO = {
   optimizer: { label: 'Optimizer', color: '#eab308', about: 'optimizer state (AdamW moments)' },
   activations: { label: 'Activations', color: '#14b8a6', about: 'tensors saved or checkpointed for the backward' },
   workspace: { label: 'Workspace', color: '#ec4899', about: 'temporaries, uniforms and staging' },
-} as const satisfies Record<string, { label: string; color: string; about: string }>;
+} as const;
 export type CategoryName = keyof typeof CATEGORY_INFO;
-export const CATEGORIES = Object.keys(CATEGORY_INFO) as CategoryName[];
+export const CATEGORIES = namesOf<CategoryName>(CATEGORY_INFO);
 export type ByCategory = Record<CategoryName, number>;
 
 /** Zero bytes in every category. */

@@ -4,7 +4,7 @@
 // autograd table (h included) at a time, and full backprop keeps every layer's. Counts for a 2-layer model with LoRA
 // on all 7 projections. Read from the ledger's timeline of a
 // real step on Dawn.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECTIONS } from '../../core/api/names';
 import { GpuContext } from '../../core/gpu/context';
 import type { TimelineEvent } from '../../core/gpu/ledger';
@@ -20,13 +20,9 @@ const STORED_H = /^l\d+\.h_(q|k|v|o|gate|up|down)$/;
 const TEMP_H = /^l\d+\.(q|k|v|o|gate|up|down)\.lora_h$/;
 const T = 10;
 
-let m: TinyModel;
-let folder: ModelFolder;
-beforeAll(() => {
-  m = makeTinyModel({ seed: 83 });
-  folder = openModelFolder(m.dir);
-});
+const m: TinyModel = makeTinyModel({ seed: 83 });
 afterAll(() => m.cleanup());
+const folder: ModelFolder = openModelFolder(m.dir);
 
 interface HStats {
   /** Allocations of stored h (saved-table entries), by category. */

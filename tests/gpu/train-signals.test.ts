@@ -3,13 +3,13 @@
 // resume and exits 130, and `--resume` then gives the uninterrupted run's loss curve exactly, with each step once in
 // events.jsonl. SIGTERM does the same. A run killed outright (SIGKILL) resumes from its newest checkpoint, or from
 // step 0 when it has none (and says so), and its events.jsonl still has each step once.
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../core/api/train';
 import { RunStore } from '../../core/node/runstore';
 import { runTrain } from '../../core/node/service/train';
+import { runMesp } from '../helpers/cli';
 import { makeTinyModel, tokenRows } from '../helpers/tiny';
 
 const m = makeTinyModel({ seed: 95, hidden: 32, intermediate: 64, layers: 1, vocab: 256 });
@@ -30,28 +30,20 @@ interface Proc {
   losses: number[];
 }
 
-/** Run bin/mesp.js with --json; `onStep` may send the process a signal. Stdin is not a terminal, so signals sent to it pass on to the command. */
-function mesp(args: string[], onStep?: (step: number, send: (s: NodeJS.Signals) => void) => void): Promise<Proc> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['bin/mesp.js', 'train', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Proc = { status: null, signal: null, stderr: '', losses: [] };
-    let buf = '';
-    p.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const e = JSON.parse(buf.slice(0, nl)) as RunEvent;
-        buf = buf.slice(nl + 1);
-        if (e.type === 'step') {
-          out.losses.push(e.loss);
-          onStep?.(e.step, (s) => p.kill(s));
-        }
-      }
-    });
-    p.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status, signal) => resolve({ ...out, status, signal }));
+/** Run `mesp train ...args --json`, sending `at.signal` once, as soon as step `at.step` is reported. */
+async function train(args: string[], at?: { step: number; signal: NodeJS.Signals }): Promise<Proc> {
+  const losses: number[] = [];
+  let sent = false;
+  const r = await runMesp(['train', ...args, '--json'], (line, kill) => {
+    const e = JSON.parse(line) as RunEvent;
+    if (e.type !== 'step') return;
+    losses.push(e.loss);
+    if (at && !sent && e.step >= at.step) {
+      sent = true;
+      kill(at.signal);
+    }
   });
+  return { status: r.status, signal: r.signal, stderr: r.stderr, losses };
 }
 
 /** Processes whose command line names `text` (the command's child outlives a SIGKILL of its parent by a moment). */
@@ -88,13 +80,7 @@ describe('mesp train and signals', () => {
   it('SIGINT at step ~20 of 60: the step finishes, a checkpoint, exit 130; --resume gives the uninterrupted curve exactly', async () => {
     const whole = await uninterrupted(60, join(m.dir, 'whole'));
     const dir = join(m.dir, 'interrupted');
-    let sent = false;
-    const first = await mesp([...settings(60), '--out', dir], (step, send) => {
-      if (step >= 20 && !sent) {
-        sent = true;
-        send('SIGINT');
-      }
-    });
+    const first = await train([...settings(60), '--out', dir], { step: 20, signal: 'SIGINT' });
     const stoppedAt = first.losses.length;
     console.log(`[signals] SIGINT after step 20: exit ${first.status}, ${stoppedAt} steps; stderr: ${first.stderr.trim().split('\n').join(' | ')}`);
     expect(first.status, first.stderr).toBe(130);
@@ -103,7 +89,7 @@ describe('mesp train and signals', () => {
     expect(stoppedAt, 'steps done before the stop').toBeGreaterThanOrEqual(20);
     expect(stoppedAt, 'steps done before the stop').toBeLessThan(60);
     expect(new RunStore(dir).latestCheckpoint()?.step, 'the checkpoint written on the stop').toBe(stoppedAt);
-    const rest = await mesp(['--resume', dir]);
+    const rest = await train(['--resume', dir]);
     expect(rest.status, rest.stderr).toBe(0);
     const parts = [...first.losses, ...rest.losses];
     console.log(`[signals] uninterrupted: ${whole.slice(stoppedAt - 2, stoppedAt + 2).map((l) => l.toFixed(6)).join(' ')} …`);
@@ -114,13 +100,7 @@ describe('mesp train and signals', () => {
 
   it('SIGTERM stops the same way', async () => {
     const dir = join(m.dir, 'terminated');
-    let sent = false;
-    const r = await mesp([...settings(30), '--out', dir], (step, send) => {
-      if (step >= 3 && !sent) {
-        sent = true;
-        send('SIGTERM');
-      }
-    });
+    const r = await train([...settings(30), '--out', dir], { step: 3, signal: 'SIGTERM' });
     expect(r.status, r.stderr).toBe(130);
     expect(r.stderr).toContain(`stopped at step ${r.losses.length}; resume with: mesp train --resume ${dir}`);
     expect(new RunStore(dir).latestCheckpoint()?.step).toBe(r.losses.length);
@@ -129,19 +109,13 @@ describe('mesp train and signals', () => {
   it('killed outright after a checkpoint: --resume continues from it, each step once on disk, the same curve', async () => {
     const whole = await uninterrupted(16, join(m.dir, 'whole-16'));
     const dir = join(m.dir, 'killed');
-    let sent = false;
-    const first = await mesp([...settings(16), '--checkpoint-every', '4', '--out', dir], (step, send) => {
-      if (step >= 6 && !sent) {
-        sent = true;
-        send('SIGKILL');
-      }
-    });
+    const first = await train([...settings(16), '--checkpoint-every', '4', '--out', dir], { step: 6, signal: 'SIGKILL' });
     expect(first.signal).toBe('SIGKILL');
     await gone(dir);
     const ckpt = new RunStore(dir).latestCheckpoint()!.step;
     expect(ckpt % 4, 'the newest checkpoint is a periodic one').toBe(0);
     expect(stepsOnDisk(dir).length, 'steps on disk past the checkpoint before the resume').toBeGreaterThan(ckpt);
-    const rest = await mesp(['--resume', dir]);
+    const rest = await train(['--resume', dir]);
     expect(rest.status, rest.stderr).toBe(0);
     expect(stepsOnDisk(dir), 'steps in events.jsonl after the resume').toEqual(oneToN(16));
     expect([...first.losses.slice(0, ckpt), ...rest.losses], 'the loss curve').toEqual(whole);
@@ -149,17 +123,11 @@ describe('mesp train and signals', () => {
 
   it('killed before any checkpoint: --resume says so and starts again from step 0', async () => {
     const dir = join(m.dir, 'killed-early');
-    let sent = false;
-    const first = await mesp([...settings(8), '--out', dir], (step, send) => {
-      if (step >= 2 && !sent) {
-        sent = true;
-        send('SIGKILL');
-      }
-    });
+    const first = await train([...settings(8), '--out', dir], { step: 2, signal: 'SIGKILL' });
     expect(first.signal).toBe('SIGKILL');
     await gone(dir);
     expect(new RunStore(dir).latestCheckpoint()).toBeNull();
-    const rest = await mesp(['--resume', dir]);
+    const rest = await train(['--resume', dir]);
     expect(rest.status, rest.stderr).toBe(0);
     expect(rest.stderr).toContain(`${dir} has no checkpoint yet, so the run starts again from step 0`);
     expect(stepsOnDisk(dir), 'steps in events.jsonl').toEqual(oneToN(8));

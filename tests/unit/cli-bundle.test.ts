@@ -1,27 +1,16 @@
 // bin/mesp.js builds its bundle (out/cli/mesp.mjs) once and swaps it in atomically: with its sources changed, 60
 // `mesp` commands started at the same time all run (none imports half a bundle: "main is not a function"), and so do
 // 20 started where there was no bundle yet, and with nothing changed a start does not rebuild it (bin/bundle.js).
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { APP_VERSION } from '../../core/api/names';
+import { ROOT, runMesp } from '../helpers/cli';
 
-const ROOT = join(import.meta.dirname, '../..');
 const BUNDLE = join(ROOT, 'out/cli/mesp.mjs');
 const STAMP = `${BUNDLE}.inputs.json`;
 
-function mesp(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin/mesp.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const mesp = (...args: string[]) => runMesp(args);
 
 describe('the mesp bundle', () => {
   for (const [before, n] of [['an old bundle', 60], ['no bundle', 20]] as const) {

@@ -3,7 +3,6 @@
 // reads back to itself; every malformed or out-of-range value is exit 2 with one line naming the flag, the value and
 // what is allowed (never a zod dump or an internal field name, never a doubled prefix); negative numbers are values;
 // unknown flags get a did-you-mean; nothing is overwritten without --force. Real processes (bin/mesp.js), no GPU.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { TrainRequestSchema, TrainSpecSchema } from '../../core/api/train';
 import { TRAIN, TrainOptionsSchema } from '../../core/node/cli/cmd-train';
 import { readFlags, UsageError, validate } from '../../core/node/cli/flags';
 import { writeDemoDataset, writeDemoModel } from '../../core/node/demo';
+import { runMesp } from '../helpers/cli';
 
 const root = mkdtempSync(join(tmpdir(), 'mesp-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -20,18 +20,7 @@ const model = join(root, 'model');
 writeDemoModel(model);
 const data = writeDemoDataset(join(root, 'data.jsonl'));
 
-/** Run bin/mesp.js (asynchronously: a long synchronous wait would stall the test worker). */
-function mesp(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['bin/mesp.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const mesp = (...args: string[]) => runMesp(args);
 
 /** A valid value of a field other than its default, as typed on a command line, and as read. */
 function sample(f: FieldInfo): { text: string | null; value: unknown } {

@@ -12,7 +12,7 @@ export const CATEGORY_COLOR: Record<CategoryName, string> = pick(CATEGORY_INFO, 
 export const CATEGORY_LABEL: Record<CategoryName, string> = pick(CATEGORY_INFO, 'label');
 
 export const METHOD_LABEL: Record<MethodName, string> = pick(METHOD_INFO, 'label');
-export const METHOD_HINT: Record<MethodName, string> = pick(METHOD_INFO, 'hint');
+export const METHOD_HINT: Record<MethodName, string> = pick(METHOD_INFO, 'about');
 export const METHOD_COLOR: Record<MethodName, string> = pick(METHOD_INFO, 'color');
 
 export const CAP_COLOR = '#dc2626';
