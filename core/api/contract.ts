@@ -109,7 +109,7 @@ export class ContractError extends Error {
   }
 }
 
-function issueText(error: z.ZodError): { text: string; field?: string } {
+function contractIssues(error: z.ZodError): { text: string; field?: string } {
   const first = error.issues[0];
   const field = first?.path.map(String).join('.') || undefined;
   const text = error.issues
@@ -123,7 +123,7 @@ function issueText(error: z.ZodError): { text: string; field?: string } {
 export function parseRequest(raw: unknown): { id: number; method: ContractMethod; params: unknown } {
   const env = RequestEnvelopeSchema.safeParse(raw);
   if (!env.success) {
-    const { text, field } = issueText(env.error);
+    const { text, field } = contractIssues(env.error);
     throw new ContractError(`not a MeSP request (${text}); the method must be one of ${CONTRACT_METHODS.join(', ')}.`, field);
   }
   return { id: env.data.id, method: env.data.method, params: parseParams(env.data.method, env.data.params ?? {}) };
@@ -132,7 +132,7 @@ export function parseRequest(raw: unknown): { id: number; method: ContractMethod
 export function parseParams<M extends ContractMethod>(method: M, raw: unknown): ParsedParamsOf<M> {
   const r = CONTRACT[method].params.safeParse(raw ?? {});
   if (!r.success) {
-    const { text, field } = issueText(r.error);
+    const { text, field } = contractIssues(r.error);
     throw new ContractError(`${method}: bad request: ${text}. Fix the field and try again.`, field);
   }
   return r.data as ParsedParamsOf<M>;
@@ -141,7 +141,7 @@ export function parseParams<M extends ContractMethod>(method: M, raw: unknown): 
 export function parseResult<M extends ContractMethod>(method: M, raw: unknown): ResultOf<M> {
   const r = CONTRACT[method].result.safeParse(raw);
   if (!r.success) {
-    const { text, field } = issueText(r.error);
+    const { text, field } = contractIssues(r.error);
     throw new ContractError(`${method}: the service sent a result that breaks the contract (${text}). Update the app so both sides match.`, field);
   }
   return r.data as ResultOf<M>;
@@ -150,7 +150,7 @@ export function parseResult<M extends ContractMethod>(method: M, raw: unknown): 
 export function parseEvent(raw: unknown): ServiceEvent {
   const r = ServiceEventSchema.safeParse(raw);
   if (!r.success) {
-    const { text, field } = issueText(r.error);
+    const { text, field } = contractIssues(r.error);
     throw new ContractError(`the service sent an event that breaks the contract (${text}).`, field);
   }
   return r.data;

@@ -6,7 +6,7 @@ import { EXPORT_FORMATS, formatsFromText, type ExportFormat } from '../api/expor
 import { ConfigError } from '../common/errors';
 
 /** A zod failure of a service request as a ConfigError naming the field (exit code 5 in the CLI). */
-export function parseRequest<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+export function parseExportRequest<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issue = r.error.issues[0];

@@ -26,7 +26,7 @@ import { capBytesOf } from '../profiles/schema';
 import { planForward } from '../train/plan';
 import { checkAdapterFits, loraParamCount, type HostAdapter } from '../train/lora';
 import { AtomicWriter } from './atomic';
-import { parseRequest } from './export-request';
+import { parseExportRequest } from './export-request';
 import { openModelFolder, type ModelFolder } from './modelfiles';
 import { loadProfile } from './profiles';
 import { RunStore } from './runstore';
@@ -149,7 +149,7 @@ function readmeContext(run: OpenedRun, dtype: ExportDType, extra: Partial<Readme
 
 /** Sizes of each format's files before writing, and the files an export into outDir would replace. */
 export function previewExport(input: PreviewRequest | string): ExportPreview {
-  const req = parseRequest(PreviewRequestSchema, typeof input === 'string' ? { runDir: input } : input, 'export preview request');
+  const req = parseExportRequest(PreviewRequestSchema, typeof input === 'string' ? { runDir: input } : input, 'export preview request');
   const run = openRun(req.runDir, req.modelDir, req.overwrite);
   const formats: ExportPreview['formats'] = [];
   const all: string[] = [BUNDLE_FILES.manifest, BUNDLE_FILES.readme];
@@ -208,7 +208,7 @@ export interface ExportProgress {
 /** Write the deployment bundle of a run: the chosen formats, their READMEs, README.md and manifest.json. */
 export async function exportRun(input: ExportRequest, onProgress: (p: ExportProgress) => void = () => {}): Promise<ExportResult> {
   const t0 = performance.now();
-  const req = parseRequest(ExportRequestSchema, input, 'export request');
+  const req = parseExportRequest(ExportRequestSchema, input, 'export request');
   const formats = EXPORT_FORMATS.filter((f) => req.formats.includes(f));
   const run = openRun(req.runDir, req.modelDir, req.overwrite);
   const { folder, adapter, config } = run;

@@ -122,4 +122,31 @@ describe('compare', () => {
     expect(kinds).toContain('cosine');
     expect(kinds[kinds.length - 1]).toBe('done');
   });
+
+  it('pauses, resumes and stops like a run (the same lifecycle); a method that fails keeps its message', async () => {
+    const compareEvents = (id: string) => events.flatMap((e) => (e.type === 'compare' && e.compareId === id ? [e.event] : []));
+    const stepsOf = (id: string) => compareEvents(id).flatMap((e) => (e.type === 'run' && e.event.type === 'step' ? [e.event.step] : []));
+    // A cap that loads every method but lets only MeSP's step fit: full backprop fails with the budget report.
+    const plan = await host.call('plan.fit', { modelDir: demo.modelDir, dataPath: demo.dataPath, profile: 'phone-6gb', seqLen: 64, methods: ['full', 'mesp'] });
+    const [full, mesp] = plan.methods;
+    const cap = Math.round((full.peakBytes + mesp.peakBytes) / 2);
+    const { compareId } = await host.call('compare.start', { ...base(), methods: ['full', 'mesp'], steps: 400, capBytes: cap });
+    await until('MeSP steps', () => stepsOf(compareId).length >= 2);
+    expect((await host.call('compare.pause', { compareId })).status).toBe('paused');
+    await until('the paused status event', () => compareEvents(compareId).some((e) => e.type === 'status' && e.status === 'paused'));
+    const held = stepsOf(compareId).length;
+    await new Promise((r) => setTimeout(r, 700));
+    // At most the step that was in flight when it paused ends, however slow the machine.
+    expect(stepsOf(compareId).length, 'steps while paused').toBeLessThanOrEqual(held + 1);
+    expect((await host.call('compare.resume', { compareId })).status).toBe('running');
+    await until('steps after the resume', () => stepsOf(compareId).length >= held + 2);
+    expect((await host.call('compare.stop', { compareId })).status).toBe('stopping');
+    await host.idle();
+    const { comparison: c } = await host.call('compare.open', { compareId });
+    expect(c.status).toBe('stopped');
+    expect(c.methods.map((m) => [m.method, m.status])).toEqual([['full', 'failed'], ['mesp', 'stopped']]);
+    expect(c.methods[0].error, 'full backprop\'s failure').toMatchObject({ code: 'OUT_OF_BUDGET', message: expect.stringMatching(/Out of memory budget: allocating/) });
+    expect(c.methods[0].error!.budget!.capBytes).toBe(cap);
+    await expect(host.call('compare.pause', { compareId })).rejects.toThrow(/is not running/);
+  });
 });
