@@ -12,7 +12,7 @@ import { writeDemoDataset, writeDemoModel } from '../demo';
 import { listBuiltinProfiles } from '../../profiles/builtin';
 import { capBytesOf } from '../../profiles/schema';
 import { runEval } from '../service/eval';
-import { runTrain } from '../service/train';
+import { launchRun } from '../service/lifecycle';
 import { command } from './flags';
 import { mb, peakTable, table } from './format';
 import { ProgressBar, stderrIsTty } from './progress';
@@ -134,13 +134,17 @@ export async function cmdDemo(argv: string[]): Promise<number> {
   const out = join(root, `demo-${method}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const bar = new ProgressBar(`train ${method}`, steps);
   let last = 0;
-  const r = await runTrain({ modelDir: model, dataPath: data, outDir: out, method, profile, steps, batch: 4, lr: 0.05, targets: [...PROJECTIONS], seqLen: 128, optimizer: 'sgd' }, {}, (e) => {
-    if (e.type === 'step') {
+  // The run lifecycle `mesp train` and the app use (core/node/service/lifecycle.ts).
+  const run = await launchRun({
+    input: { modelDir: model, dataPath: data, outDir: out, method, profile, steps, batch: 4, lr: 0.05, targets: [...PROJECTIONS], seqLen: 128, optimizer: 'sgd' },
+    onEvent: (e) => {
+      if (e.type !== 'step') return;
       last = e.loss;
       bar.update(e.step, `loss ${e.loss.toFixed(4)}`, e.etaSeconds);
       if (!stderrIsTty() && (e.step === 1 || e.step % 10 === 0)) console.log(`step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} peak ${mb(e.peakBytes.total)}`);
-    }
+    },
   });
+  const r = await run.outcome;
   bar.done();
   const after = await runEval({ modelDir: model, dataPath: data, profile, maxRows: 40, adapterDir: r.adapterDir });
   console.log(`after ${steps} ${method} steps (last batch loss ${last.toFixed(4)}): mean loss ${after.meanLoss.toFixed(4)} on the same 40 rows`);
