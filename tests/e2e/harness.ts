@@ -1,8 +1,8 @@
 // The e2e harness: starts browser mode for real (`node bin/mesp-web.js`, the `npm run web` entry: the service, the
 // engine on Dawn/lavapipe, the built renderer) in a fresh data folder (tests/helpers/web.ts), and launches Debian's
-// Chromium through playwright-core with the flags of ../shared/notes/webgpu-here.md. Pages open the address the server
-// printed, which carries its launch token (`web.url`); a restart in place passes `{ token: web.token }`. Screenshots
-// go to artifacts/ (git-ignored).
+// Chromium through playwright-core with the flags below (headless, WebGPU on SwiftShader: docs/architecture.md, "Where
+// it runs"). Pages open the address the server printed, which carries its launch token (`web.url`); a restart in place
+// passes `{ token: web.token }`. Screenshots go to artifacts/ (git-ignored).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
