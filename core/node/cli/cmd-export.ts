@@ -28,7 +28,7 @@ export async function cmdExport(argv: string[]): Promise<number> {
   const dtype = choiceFlag(v, 'dtype', 'export', ['f32', 'f16', 'bf16'] as const, 'f32') as ExportDType;
   const modelDir = v.model as string | undefined;
   if (v['dry-run']) {
-    const p = previewExport({ runDir, formats, dtype, modelDir, outDir: v.out as string | undefined });
+    const p = await previewExport({ runDir, formats, dtype, modelDir, outDir: v.out as string | undefined });
     if (v.json) {
       process.stdout.write(JSON.stringify(p) + '\n');
       return 0;
@@ -67,7 +67,7 @@ export const IMPORT_HELP = `mesp import-adapter --from FILE_OR_DIR --out DIR [--
   --from: a PEFT folder, a GGUF LoRA file or an mlx-lm adapter folder (the format is detected when --format is
   absent). The PEFT folder is written in f32, all files or none. With --model, checks that it fits that base model.`;
 
-export function cmdImportAdapter(argv: string[]): number {
+export async function cmdImportAdapter(argv: string[]): Promise<number> {
   const v = parseFlags(argv, {
     from: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, model: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' },
   }, 'import-adapter');
@@ -79,7 +79,7 @@ export function cmdImportAdapter(argv: string[]): number {
     }
     format = f as ImportFormat;
   }
-  const r = importAdapter({ from: required(v, 'from', 'import-adapter'), outDir: required(v, 'out', 'import-adapter'), format, modelDir: v.model as string | undefined, overwrite: !!v.force });
+  const r = await importAdapter({ from: required(v, 'from', 'import-adapter'), outDir: required(v, 'out', 'import-adapter'), format, modelDir: v.model as string | undefined, overwrite: !!v.force });
   if (v.json) {
     process.stdout.write(JSON.stringify(r) + '\n');
     return 0;

@@ -7,6 +7,8 @@ import { TRAIN_HELP, cmdTrain } from './cmd-train';
 import { EXPORT_HELP, IMPORT_HELP, cmdExport, cmdImportAdapter } from './cmd-export';
 import { BENCH_HELP, cmdBench } from './cmd-bench';
 import { GRADS_HELP, cmdGrads } from './cmd-grads';
+import { MODELS_HELP, PULL_HELP, cliPullReporter, cmdModels, cmdPull } from './cmd-hub';
+import { setDefaultPullListener } from '../hub/resolve';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
 
@@ -27,6 +29,8 @@ const COMMANDS: Record<string, Command> = {
   'demo-model': { summary: 'write the embedded demo model (and dataset) to a folder', help: DEMO_HELP, run: cmdDemoModel },
   export: { summary: 'a deployment bundle: PEFT, GGUF LoRA (llama.cpp), MLX, merged ONNX', help: EXPORT_HELP, run: cmdExport },
   'import-adapter': { summary: 'read an exported adapter back as a PEFT folder (--init-adapter)', help: IMPORT_HELP, run: cmdImportAdapter },
+  pull: { summary: 'download a Qwen2 model (or a dataset\'s jsonl) from the Hugging Face Hub into the HF cache', help: PULL_HELP, run: cmdPull },
+  models: { summary: 'the models in the Hugging Face cache: revision, size, complete or not', help: MODELS_HELP, run: cmdModels },
 };
 
 export function registerCommand(name: string, c: Command): void {
@@ -74,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(cmd.help);
     return EXIT.ok;
   }
+  setDefaultPullListener(cliPullReporter()); // a --model OWNER/NAME pulled on first use shows its progress
   try {
     return await cmd.run(rest);
   } catch (e) {

@@ -13,7 +13,7 @@ import { uploadAdapter, type HostAdapter } from '../../train/lora';
 import type { Method } from '../../train/methods';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { loadAdapterFolder } from './adapters';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
 
 export interface GradsRequest {
   modelDir: string;
@@ -73,7 +73,8 @@ function meanOf(ghats: HostAdapter[]): HostAdapter {
   return { ...first, A: avg((h) => h.A), B: avg((h) => h.B) };
 }
 
-export async function runGrads(req: GradsRequest, env: JobEnv = {}): Promise<GradsResult> {
+export async function runGrads(input: GradsRequest, env: JobEnv = {}): Promise<GradsResult> {
+  const req = await resolveInputs(input, env);
   const profile = loadProfile(req.profile);
   const folder = openModelFolder(req.modelDir);
   const rows = loadDataset(req.dataPath, loadTokenizer(folder.dir), { seqLen: req.seqLen, vocabSize: folder.config.vocab });

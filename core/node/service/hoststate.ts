@@ -21,6 +21,7 @@ import { parseProfile, type DeviceProfile } from '../../profiles/schema';
 import { isBuiltinProfileId, listBuiltinProfiles } from '../../profiles/builtin';
 import { RunStore } from '../runstore';
 import { AppData } from './appdata';
+import { hubCacheDir, hubSettings, type HubOverrides, type HubSettings } from '../hub/settings';
 import type { JobEnv } from './context';
 import { PathPolicy } from './paths';
 import { isRunId, summarizeRun } from './runs';
@@ -35,6 +36,18 @@ export interface HostOptions {
   /** GPU provider and cap overrides (tests). */
   env?: JobEnv;
   version?: string;
+  /** The hub and its cache for hub.* (else HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE); its cache folder is readable. */
+  hub?: HubOverrides & { freeBytes?: (dir: string) => number };
+}
+
+/** A hub pull running in the background (hub.pull); hub.cancel aborts it, and a later pull resumes its bytes. */
+export interface LivePull {
+  id: string;
+  repo: string;
+  kind: 'model' | 'dataset';
+  file?: string;
+  abort: AbortController;
+  done: Promise<void>;
 }
 
 export interface LiveRun {
@@ -90,6 +103,8 @@ export class HostState {
   readonly version: string;
   readonly live = new Map<string, LiveRun>();
   readonly compares = new Map<string, LiveCompare>();
+  readonly pulls = new Map<string, LivePull>();
+  readonly hubOptions: NonNullable<HostOptions['hub']>;
   busy: { kind: 'run' | 'compare'; id: string } | null = null;
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
 
@@ -100,7 +115,13 @@ export class HostState {
     this.data = new AppData(opts.dataDir);
     this.data.ensureDemo();
     const granted = opts.mode === 'electron' ? this.data.readSettings().granted : [];
-    this.paths = new PathPolicy([this.data.dir, ...(opts.roots ?? [])], granted);
+    this.hubOptions = opts.hub ?? {};
+    this.paths = new PathPolicy([this.data.dir, ...(opts.roots ?? []), hubCacheDir(this.hubOptions)], granted);
+  }
+
+  /** The hub settings now (read per request: a bad HF_TOKEN fails the hub requests, not the service). */
+  hub(): HubSettings {
+    return hubSettings(this.hubOptions);
   }
 
   onEvent(listener: (e: ServiceEvent) => void): () => void {

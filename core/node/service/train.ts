@@ -1,7 +1,6 @@
 // `mesp train` and the app's Train view: a training run from a request to a run folder (core/node/runstore.ts),
 // streaming events (step, val, checkpoint, timeline, done, error) to the caller and to events.jsonl. Resuming reads the
 // run's config.json and newest checkpoint and continues on the same batches, so the curve is the uninterrupted one.
-import { basename } from 'node:path';
 import { TrainRequestSchema, type RunConfig, type RunEvent, type TrainConfig, type TrainRequest } from '../../api/train';
 import { errorMessage, ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
 import { batchAtStep, batchesPerEpoch, makeBatches, splitValidation } from '../../data/batching';
@@ -18,7 +17,7 @@ import { publishableBaseName } from '../../export/peft';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { RunStore } from '../runstore';
 import { loadAdapterFolder } from './adapters';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
 
 export type RunControl = () => Promise<'run' | 'stop'> | 'run' | 'stop';
 
@@ -84,11 +83,12 @@ export async function runTrain(
   const resuming = 'resume' in input;
   const store = new RunStore(resuming ? input.resume : input.outDir);
   let config: RunConfig | null = resuming ? store.readConfig() : null;
-  const cfg: TrainConfig = config ? config.request : TrainRequestSchema.parse(input);
+  // A new run records the resolved paths (a pulled model's snapshot, pinned to its commit), so a resume reads the same files.
+  const cfg: TrainConfig = config ? config.request : await resolveInputs(TrainRequestSchema.parse(input), env);
   const profile = loadProfile(cfg.profile);
   const folder = openModelFolder(cfg.modelDir);
   const p = prepare(cfg, folder);
-  const baseName = publishableBaseName(basename(folder.dir));
+  const baseName = publishableBaseName(folder.name);
   const capBytes = env.capBytes ?? cfg.capBytes ?? capBytesOf(profile);
   if (!config) {
     config = {
