@@ -12,6 +12,7 @@ import { mb, table } from './format';
 import { ProgressBar, formatSeconds } from './progress';
 
 const rate = (bps: number): string => `${(bps / 1e6).toFixed(1)} MB/s`;
+const size = (n: number): string => (n < 1e6 ? `${(n / 1e3).toFixed(1)} kB` : mb(n));
 const eta = (s: number | null): string => formatSeconds(s ?? NaN);
 
 /** The CLI's listener of pull events: a plan line, a progress bar (TTY), a line per verified file and per retry. */
@@ -38,7 +39,7 @@ export function cliPullReporter(stream: NodeJS.WriteStream = process.stderr): (e
         line(`  ${e.path || 'request'}: ${e.reason}; retrying in ${e.delaySeconds.toFixed(1)} s (attempt ${e.attempt + 1} of at most ${e.maxAttempts})`);
         break;
       case 'file':
-        line(`  ${e.path} ${mb(e.bytes)} ${e.check} ok${e.resumedFrom ? ` (resumed at ${mb(e.resumedFrom)})` : ''}`);
+        line(`  ${e.path} ${size(e.bytes)} ${e.check} ok${e.resumedFrom ? ` (resumed at ${size(e.resumedFrom)})` : ''}`);
         break;
       case 'done':
         bar?.done();

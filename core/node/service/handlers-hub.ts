@@ -75,7 +75,10 @@ export function hubHandlers(host: HostState): Pick<Handlers, HubMethods> {
       if (running) return { pullId: running.id, repo: p.repo, kind: p.kind, alreadyRunning: true };
       const id = `pull-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
       const abort = new AbortController();
-      const emit = (event: PullEvent): void => host.emit({ type: 'hub.pull', pullId: id, event });
+      const emit = (event: PullEvent): void => {
+        if (event.type === 'done' || event.type === 'cancelled' || event.type === 'error') host.pulls.delete(id); // a client that saw the end sees it gone
+        host.emit({ type: 'hub.pull', pullId: id, event });
+      };
       const hooks = { onEvent: emit, signal: abort.signal, freeBytes: host.hubOptions.freeBytes };
       const pull: LivePull = { id, repo: p.repo, kind: p.kind, file: p.file, abort, done: Promise.resolve() };
       host.pulls.set(id, pull);

@@ -1,0 +1,147 @@
+// `mesp pull` and `mesp models` as a user runs them: the real CLI in a child process, HF_ENDPOINT pointing at a local
+// hub on 127.0.0.1 (tests/helpers/hub-server.ts). A pull whose connection is cut in the middle of the weights
+// completes with the file's sha256 matching; a corrupted download fails with exit 5, the file and both hashes named
+// and nothing in the snapshot; a missing repo or revision, a gated repo without a token and a model that is not Qwen2
+// are exit 5 with a message that says what to do; the token (HF_TOKEN or --token) never appears in the output;
+// HF_HUB_OFFLINE=1 reads the cache only and names what is missing.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoDatasetJsonl, demoModelFiles } from '../../core/model/demo';
+import { repoDir } from '../../core/node/hub/cache';
+import { demoModelRepo, makeRepo, sha256, startHub, type HubServer } from '../helpers/hub-server';
+import { mespChild, type Ran } from '../helpers/mesp-child';
+
+const TOKEN = 'hf_cliTokenThatMustNotBePrinted42';
+const demo = demoModelFiles();
+const weights = demo.get('model.safetensors')!;
+const root = mkdtempSync(join(tmpdir(), 'mesp-hub-cli-'));
+let hub: HubServer;
+let n = 0;
+
+/** `mesp` in a child process against the local hub. */
+function mesp(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  return mespChild(args, { HF_ENDPOINT: hub.url, ...env });
+}
+
+const cacheDir = (): string => join(root, `cache-${++n}`);
+
+beforeAll(async () => {
+  const llama = new Map(demo);
+  llama.set('config.json', new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(demo.get('config.json')!)), model_type: 'llama' })));
+  hub = await startHub(
+    demoModelRepo('mesp/demo', demo),
+    demoModelRepo('mesp/gated', demo, { gated: true }),
+    demoModelRepo('mesp/llama', llama),
+    makeRepo('dataset', 'mesp/chats', { 'data/train.jsonl': demoDatasetJsonl('messages') }),
+  );
+  hub.tokens.add(TOKEN);
+});
+
+afterAll(async () => {
+  await hub.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('mesp pull', () => {
+  it('completes through a connection cut mid-file, prints the snapshot, and the sha256 matches; mesp models lists it', async () => {
+    const cache = cacheDir();
+    hub.fault('mesp/demo', 'model.safetensors', { cutAfter: 1_500_000 });
+    const start = hub.log.length;
+    const r = await mesp(['pull', 'mesp/demo'], { HF_HUB_CACHE: cache });
+    hub.clearFaults();
+    console.log(`[mesp pull] exit ${r.code}\n${r.err}${r.out}`);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/pulling mesp\/demo@main \(commit [0-9a-f]{7}\) into .*: 5 files, 2\.9 MB \(2\.9 MB to download\)/);
+    expect(r.err).toMatch(/model\.safetensors: the connection was cut .*; retrying in \d\.\d s \(attempt 2 of at most 5\)/);
+    expect(r.err).toMatch(/model\.safetensors 2\.9 MB sha256 ok/);
+    const snapshot = r.out.trim().split('\n').at(-1)!;
+    expect(snapshot).toMatch(new RegExp(`^${cache}/models--mesp--demo/snapshots/[0-9a-f]{40}$`));
+    expect(sha256(readFileSync(join(snapshot, 'model.safetensors')))).toBe(sha256(weights));
+    expect(hub.log.slice(start).some((q) => q.path.startsWith('/lfs-store/') && /^bytes=[1-9]\d*-$/.test(q.range ?? ''))).toBe(true);
+
+    const listed = await mesp(['models', '--json'], { HF_HUB_CACHE: cache });
+    expect(JSON.parse(listed.out)).toMatchObject({ cacheDir: cache, repos: [{ repo: 'mesp/demo', kind: 'model', refs: ['main'], complete: true, snapshotDir: snapshot, bytes: 2918802 }] });
+    const table = await mesp(['models', '--cache-dir', cache]);
+    expect(table.out).toMatch(/\| mesp\/demo \| model \| main +\| [0-9a-f]{7} \| 2\.9 MB \| yes +\|/);
+  }, 60_000);
+
+  it('refuses a corrupted download with exit 5, naming the file and both hashes, and leaves nothing in the snapshot', async () => {
+    const cache = cacheDir();
+    hub.fault('mesp/demo', 'model.safetensors', { corruptAt: 2_000_000 });
+    const r = await mesp(['pull', 'mesp/demo', '--cache-dir', cache]);
+    hub.clearFaults();
+    const bad = weights.slice();
+    bad[2_000_000] ^= 0x5a;
+    console.log(`[mesp pull, corrupted] exit ${r.code}: ${r.err.trim().split('\n').at(-1)}`);
+    expect(r.code).toBe(5);
+    expect(r.err).toContain(`mesp pull: mesp/demo@`);
+    expect(r.err).toContain(`/model.safetensors: sha256 mismatch: the hub reports ${sha256(weights)}, the downloaded file has ${sha256(bad)}`);
+    expect(existsSync(join(repoDir(cache, 'model', 'mesp/demo'), 'snapshots'))).toBe(false);
+    expect(JSON.parse((await mesp(['models', '--json', '--cache-dir', cache])).out).repos).toEqual([]);
+  }, 60_000);
+
+  it('says clearly when the repo, the revision or the access is wrong, or the model is not Qwen2 (exit 5)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['pull', 'mesp/nope'], /model mesp\/nope does not exist on http:\/\/127\.0\.0\.1:\d+ \(or it is private: give a token with --token or HF_TOKEN\)/],
+      [['pull', 'mesp/demo', '--revision', 'v0-nope'], /revision "v0-nope" does not exist in model mesp\/demo/],
+      [['pull', 'mesp/gated'], /model mesp\/gated is gated: accept its conditions on .*, then give a token with --token or HF_TOKEN/],
+      [['pull', 'mesp/llama'], /config\.json.*"llama".*Qwen2 and Qwen2\.5 models only; no weights were downloaded/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await mesp([...args, '--cache-dir', cacheDir()]);
+      expect([args.join(' '), r.code, r.err]).toEqual([args.join(' '), 5, expect.stringMatching(want)]);
+    }
+    const usage = await mesp(['pull']);
+    expect([usage.code, usage.err]).toEqual([2, expect.stringMatching(/give the hub id/)]);
+  }, 120_000);
+
+  it('sends HF_TOKEN or --token for a gated repo and never prints it', async () => {
+    for (const how of ['HF_TOKEN', '--token'] as const) {
+      const cache = cacheDir();
+      const mark = hub.log.length;
+      const r = how === 'HF_TOKEN'
+        ? await mesp(['pull', 'mesp/gated', '--cache-dir', cache], { HF_TOKEN: TOKEN })
+        : await mesp(['pull', 'mesp/gated', '--cache-dir', cache, '--token', TOKEN, '--json']);
+      expect([how, r.code]).toEqual([how, 0]);
+      expect(hub.log.slice(mark).filter((q) => q.path.includes('/resolve/')).every((q) => q.auth === `Bearer ${TOKEN}`)).toBe(true);
+      expect(`${r.out}${r.err}`).not.toContain(TOKEN);
+    }
+    const refused = await mesp(['pull', 'mesp/gated', '--cache-dir', cacheDir(), '--token', 'hf_notGrantedSecret']);
+    expect([refused.code, refused.err]).toEqual([5, expect.stringMatching(/has not been granted access/)]);
+    expect(`${refused.out}${refused.err}`).not.toContain('hf_notGrantedSecret');
+    const malformed = await mesp(['pull', 'mesp/gated', '--cache-dir', cacheDir()], { HF_TOKEN: 'secret-without-prefix' });
+    expect([malformed.code, malformed.err]).toEqual([5, expect.stringMatching(/HF_TOKEN\) is not an access token/)]);
+    expect(malformed.err).not.toContain('secret-without-prefix');
+  }, 120_000);
+
+  it('pulls a dataset\'s jsonl file and prints its path', async () => {
+    const r = await mesp(['pull', 'hf://datasets/mesp/chats/data/train.jsonl', '--cache-dir', cacheDir()]);
+    expect(r.code).toBe(0);
+    const file = r.out.trim().split('\n').at(-1)!;
+    expect(file).toMatch(/datasets--mesp--chats\/snapshots\/[0-9a-f]{40}\/data\/train\.jsonl$/);
+    expect(readFileSync(file, 'utf8')).toBe(demoDatasetJsonl('messages'));
+  }, 60_000);
+});
+
+describe('HF_HUB_OFFLINE=1', () => {
+  it('refuses to pull, and a --model id that is not complete in the cache names what is missing (before any GPU work)', async () => {
+    const cache = cacheDir();
+    expect((await mesp(['pull', 'mesp/demo', '--cache-dir', cache])).code).toBe(0);
+    const data = join(root, 'rows.jsonl');
+    writeFileSync(data, '{"text": "hello"}\n');
+    const env = { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' };
+    const start = hub.log.length;
+    const pull = await mesp(['pull', 'mesp/demo'], env);
+    expect([pull.code, pull.err]).toEqual([5, expect.stringMatching(/HF_HUB_OFFLINE is set: pulling mesp\/demo needs the network/)]);
+    const absent = await mesp(['eval', '--model', 'mesp/other', '--data', data], env);
+    expect([absent.code, absent.err]).toEqual([5, expect.stringMatching(/mesp eval: HF_HUB_OFFLINE=1: mesp\/other is not in the cache .* \(no models--mesp--other\/refs\/main\)/)]);
+    rmSync(join(repoDir(cache, 'model', 'mesp/demo'), 'blobs', sha256(weights)));
+    const partial = await mesp(['eval', '--model', 'mesp/demo', '--data', data], env);
+    expect([partial.code, partial.err]).toEqual([5, expect.stringMatching(/HF_HUB_OFFLINE=1: mesp\/demo \(commit [0-9a-f]{7}\) is in the cache .*, but model\.safetensors is missing/)]);
+    expect(hub.log.length).toBe(start); // offline means no request at all
+    const listed = JSON.parse((await mesp(['models', '--json'], env)).out);
+    expect(listed.repos).toMatchObject([{ repo: 'mesp/demo', complete: false, missing: ['model.safetensors'] }]);
+  }, 120_000);
+});
