@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoDatasetJsonl, demoModelFiles } from '../../core/model/demo';
+import { cliPullReporter } from '../../core/node/cli/cmd-hub';
 import { repoDir } from '../../core/node/hub/cache';
 import { demoModelRepo, makeRepo, sha256, startHub, type HubServer } from '../helpers/hub-server';
 import { mespChild, type Ran } from '../helpers/mesp-child';
@@ -29,7 +30,7 @@ const cacheDir = (): string => join(root, `cache-${++n}`);
 
 beforeAll(async () => {
   const llama = new Map(demo);
-  llama.set('config.json', new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(demo.get('config.json')!)), model_type: 'llama' })));
+  llama.set('config.json', new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(demo.get('config.json')!)), model_type: 'llama', architectures: ['LlamaForCausalLM'] })));
   hub = await startHub(
     demoModelRepo('mesp/demo', demo),
     demoModelRepo('mesp/gated', demo, { gated: true }),
@@ -87,7 +88,7 @@ describe('mesp pull', () => {
       [['pull', 'mesp/nope'], /model mesp\/nope does not exist on http:\/\/127\.0\.0\.1:\d+ \(or it is private: give a token with --token or HF_TOKEN\)/],
       [['pull', 'mesp/demo', '--revision', 'v0-nope'], /revision "v0-nope" does not exist in model mesp\/demo/],
       [['pull', 'mesp/gated'], /model mesp\/gated is gated: accept its conditions on .*, then give a token with --token or HF_TOKEN/],
-      [['pull', 'mesp/llama'], /config\.json.*"llama".*Qwen2 and Qwen2\.5 models only; no weights were downloaded/],
+      [['pull', 'mesp/llama'], /mesp\/llama is a "llama" model \(LlamaForCausalLM\) by its config\.json, not Qwen2: MeSP Studio trains Qwen2 and Qwen2\.5 models only\. Only config\.json was read; no weights were downloaded/],
     ];
     for (const [args, want] of cases) {
       const r = await mesp([...args, '--cache-dir', cacheDir()]);
@@ -123,6 +124,23 @@ describe('mesp pull', () => {
     expect(file).toMatch(/datasets--mesp--chats\/snapshots\/[0-9a-f]{40}\/data\/train\.jsonl$/);
     expect(readFileSync(file, 'utf8')).toBe(demoDatasetJsonl('messages'));
   }, 60_000);
+});
+
+describe('the progress the CLI draws', () => {
+  it('shows bytes, rate and ETA per file and in total on a TTY, and a line per verified file and retry', () => {
+    let text = '';
+    const tty = { isTTY: true, columns: 220, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+    const report = cliPullReporter(tty);
+    const files = [{ path: 'model.safetensors', bytes: 3e9, sha256: 'a'.repeat(64), state: 'partial' as const, haveBytes: 1e9 }];
+    report({ type: 'plan', repo: 'Qwen/Qwen2.5-1.5B', kind: 'model', revision: 'main', commit: 'c'.repeat(40), cacheDir: '/c', files, totalBytes: 3e9, haveBytes: 1e9, downloadBytes: 2e9 });
+    report({ type: 'progress', path: 'model.safetensors', fileBytes: 1.5e9, fileTotal: 3e9, fileRate: 50e6, fileEtaSeconds: 30, doneBytes: 1.5e9, totalBytes: 3e9, rate: 50e6, etaSeconds: 30 });
+    report({ type: 'retry', path: 'model.safetensors', attempt: 1, maxAttempts: 5, delaySeconds: 1, reason: 'HTTP 503' });
+    report({ type: 'file', path: 'model.safetensors', bytes: 3e9, check: 'sha256', digest: 'a'.repeat(64), resumedFrom: 1e9 });
+    expect(text).toContain('pulling Qwen/Qwen2.5-1.5B@main (commit ccccccc) into /c: 1 file, 3000.0 MB (2000.0 MB to download, resuming 1000.0 MB)');
+    expect(text).toMatch(/pull \[#{12}\.{12}\] 1500\.0 MB\/3000\.0 MB 50% elapsed \d+:\d\d ETA 0:30 50\.0 MB\/s \| model\.safetensors 1500\.0 MB\/3000\.0 MB 50\.0 MB\/s ETA 0:30/);
+    expect(text).toContain('model.safetensors: HTTP 503; retrying in 1.0 s (attempt 2 of at most 5)');
+    expect(text).toContain('model.safetensors 3000.0 MB sha256 ok (resumed at 1000.0 MB)');
+  });
 });
 
 describe('HF_HUB_OFFLINE=1', () => {

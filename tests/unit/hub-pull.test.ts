@@ -66,6 +66,23 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+describe('where the hub and the cache are', () => {
+  it('follows the HF tools: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub; --cache-dir over all; HF_ENDPOINT; HF_HUB_OFFLINE', () => {
+    const home = process.env.HOME ?? '';
+    expect(hubSettings({}, { HF_HUB_CACHE: '/a/cache', HF_HOME: '/b' }).cacheDir).toBe('/a/cache');
+    expect(hubSettings({}, { HF_HOME: '/b' }).cacheDir).toBe('/b/hub');
+    expect(hubSettings({}, {}).cacheDir).toBe(join(home, '.cache', 'huggingface', 'hub'));
+    expect(hubSettings({ cacheDir: '/flag' }, { HF_HUB_CACHE: '/a/cache' }).cacheDir).toBe('/flag');
+    expect(hubSettings({}, {}).endpoint).toBe('https://huggingface.co');
+    expect(hubSettings({}, { HF_ENDPOINT: 'http://127.0.0.1:9000/' }).endpoint).toBe('http://127.0.0.1:9000');
+    expect(() => hubSettings({}, { HF_ENDPOINT: 'huggingface.co' })).toThrow(/HF_ENDPOINT is "huggingface.co"; give the hub's address/);
+    for (const v of ['1', 'true', 'YES', 'on']) expect([v, hubSettings({}, { HF_HUB_OFFLINE: v }).offline]).toEqual([v, true]);
+    for (const v of ['', '0', 'false']) expect([v, hubSettings({}, { HF_HUB_OFFLINE: v }).offline]).toEqual([v, false]);
+    expect(hubSettings({}, { HF_TOKEN: TOKEN }).token).toBe(TOKEN);
+    expect(hubSettings({ token: 'hf_flag' }, { HF_TOKEN: TOKEN }).token).toBe('hf_flag');
+  });
+});
+
 describe('the cache layout', () => {
   it('is the standard one: blobs named by sha256 or git blob id, relative snapshot links, refs/main; only training files', async () => {
     const { cache, s } = fresh();
@@ -300,7 +317,7 @@ describe('clear refusals', () => {
     const err = await caught(pullModel('mesp/llama', 'main', s));
     expect((err as HubError).reason).toBe('unsupported');
     expect(exitCodeOf(err)).toBe(5);
-    expect(err.message).toMatch(/mesp\/llama\/config\.json.*model_type.*"llama".*Qwen2 and Qwen2\.5 models only; no weights were downloaded/);
+    expect(err.message).toMatch(/mesp\/llama is a "llama" model \(LlamaForCausalLM\) by its config\.json, not Qwen2: MeSP Studio trains Qwen2 and Qwen2\.5 models only\. Only config\.json was read; no weights were downloaded/);
     const asked = hub.log.slice(start).filter((q) => q.path.includes('/resolve/')).map((q) => q.path.split('/').pop());
     expect(new Set(asked)).toEqual(new Set(['config.json']));
     expect(existsSync(repoDir(cache, 'model', 'mesp/llama'))).toBe(false);

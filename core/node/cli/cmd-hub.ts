@@ -83,8 +83,17 @@ export async function cmdPull(argv: string[]): Promise<number> {
     if (ref.includes('@')) throw new UsageError(`mesp pull: give the revision once: "${ref}" has one, and --revision ${v.revision} another`);
     r.revision = v.revision;
   }
-  const hooks = { onEvent: cliPullReporter() };
-  const res = r.kind === 'dataset' ? await pullDatasetFile(r.repo, r.revision, r.file!, s, hooks) : await pullModel(r.repo, r.revision, s, hooks);
+  // Ctrl-C stops the transfer cleanly: the bytes so far stay in the cache and the next pull resumes them.
+  const ac = new AbortController();
+  const onInt = (): void => ac.abort();
+  process.once('SIGINT', onInt);
+  const hooks = { onEvent: cliPullReporter(), signal: ac.signal };
+  let res;
+  try {
+    res = r.kind === 'dataset' ? await pullDatasetFile(r.repo, r.revision, r.file!, s, hooks) : await pullModel(r.repo, r.revision, s, hooks);
+  } finally {
+    process.off('SIGINT', onInt);
+  }
   if (v.json) {
     process.stdout.write(JSON.stringify(res) + '\n');
     return 0;

@@ -46,6 +46,9 @@ function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(14)} ${c.summary}`),
     '',
+    '--model takes a folder or a hub id OWNER/NAME[@REV] (pulled into the Hugging Face cache on first use, see `mesp pull --help`);',
+    '--data a jsonl file or hf://datasets/OWNER/NAME[@REV]/PATH.jsonl.',
+    '',
     'Exit codes: 0 ok, 1 error, 2 usage, 3 memory budget exceeded, 4 no WebGPU adapter, 5 bad input.',
   ].join('\n');
 }

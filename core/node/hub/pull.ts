@@ -16,7 +16,7 @@ import type { HubRepoKind, PullEvent } from '../../api/contract';
 import { ConfigError, MespError } from '../../common/errors';
 import { parseQwen2Config } from '../../model/config';
 import { blobPath, linkSnapshotFile, repoDir, snapshotPath, writeRef } from './cache';
-import { explain, gatedError, hubFetch, HubError, type ExplainContext, type HubFetch } from './http';
+import { explain, gatedError, hubFetch, HubError, PullCancelled, type ExplainContext, type HubFetch } from './http';
 import { isCommitHash } from './refs';
 import type { HubSettings } from './settings';
 import { transferFile, type FileCheck } from './transfer';
@@ -111,7 +111,7 @@ class Pull {
     try {
       return await f();
     } catch (e) {
-      if (this.hooks.signal?.aborted) throw new MespError('CANCELLED', `the pull of ${this.repo} was cancelled.`);
+      if (this.hooks.signal?.aborted) throw new PullCancelled(this.repo);
       throw explain(e, this.s, this.hf.notes, this.ctx(doing, file));
     }
   }
@@ -184,6 +184,10 @@ class Pull {
         });
       };
       const blob = blobPath(this.dir, x.f.etag);
+      if (existsSync(blob)) {
+        done += x.f.bytes - x.haveBytes; // the same bytes as a file fetched before (two files, one blob)
+        continue;
+      }
       if (!existsSync(`${blob}.incomplete`)) this.created.push(blob);
       const r = await transferFile({
         url: async () => {
@@ -279,12 +283,16 @@ export async function pullModel(repo: string, revision: string, s: HubSettings, 
     } catch (e) {
       throw new HubError('unsupported', `${repo}/config.json is not valid JSON (${(e as Error).message}).`);
     }
+    const c = (typeof json === 'object' && json !== null ? json : {}) as { model_type?: unknown; architectures?: unknown };
+    if (c.model_type !== 'qwen2') {
+      const arch = Array.isArray(c.architectures) && typeof c.architectures[0] === 'string' ? ` (${c.architectures[0]})` : '';
+      throw new HubError('unsupported', `${repo} is a ${JSON.stringify(c.model_type ?? 'unknown')} model${arch} by its config.json, not Qwen2: ` +
+        'MeSP Studio trains Qwen2 and Qwen2.5 models only. Only config.json was read; no weights were downloaded.');
+    }
     try {
       parseQwen2Config(json, `${repo}/config.json`);
     } catch (e) {
-      const arch = (json as { architectures?: unknown; model_type?: unknown }) ?? {};
-      throw new HubError('unsupported', `${e instanceof Error ? e.message : String(e)} ` +
-        `(${repo} is ${JSON.stringify(arch.model_type ?? arch.architectures ?? 'unknown')}.) MeSP Studio trains Qwen2 and Qwen2.5 models only; no weights were downloaded.`);
+      throw new HubError('unsupported', `${e instanceof Error ? e.message : String(e)} No weights were downloaded.`);
     }
     if (index) {
       let wm: unknown;
