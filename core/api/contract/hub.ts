@@ -45,7 +45,7 @@ export const CachedRepoSchema = z.object({
   snapshotDir: z.string().nullable(),
   /** Bytes of the blobs the snapshot's files point to. */
   bytes: z.number(),
-  /** Bytes of interrupted downloads (`blobs/*.incomplete`) a pull would resume. */
+  /** Bytes of interrupted downloads in the repo's blobs/ (`*.incomplete`) that the next pull of it resumes. */
   partialBytes: z.number(),
   /** A model: config.json and every weights file the config and index name are there. A dataset: its files resolve. */
   complete: z.boolean(),

@@ -12,7 +12,7 @@
 import { datasetInfo, fileDownloadInfo, listFiles, modelInfo, pathsInfo, type RepoDesignation } from '@huggingface/hub';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { HubRepoKind, PullEvent } from '../../api/contract';
+import { HubRepoIdSchema, HubRevisionSchema, type HubRepoKind, type PullEvent } from '../../api/contract';
 import { ConfigError, MespError } from '../../common/errors';
 import { parseQwen2Config } from '../../model/config';
 import { blobPath, linkSnapshotFile, repoDir, snapshotPath, writeRef } from './cache';
@@ -60,10 +60,13 @@ interface Planned {
   check: FileCheck;
 }
 
+const ETAG = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/; // a git blob id (sha1) or a sha256: it names a file in blobs/
+
 function plan(f: RepoFile): Planned {
-  if (f.lfs) return { path: f.path, bytes: f.lfs.size, etag: f.lfs.oid, check: { kind: 'sha256', digest: f.lfs.oid } };
-  if (!f.oid) throw new MespError('HUB_BAD_ANSWER', `the hub listed ${f.path} without an id (oid); cannot verify it.`);
-  return { path: f.path, bytes: f.size, etag: f.oid, check: { kind: 'git-sha1', digest: f.oid } };
+  const id = f.lfs?.oid ?? f.oid ?? '';
+  if (!ETAG.test(id)) throw new MespError('HUB_BAD_ANSWER', `the hub listed ${f.path} with the id ${JSON.stringify(id).slice(0, 80)}, not a sha256 or git blob id; cannot verify it.`);
+  if (f.lfs) return { path: f.path, bytes: f.lfs.size, etag: id, check: { kind: 'sha256', digest: id } };
+  return { path: f.path, bytes: f.size, etag: id, check: { kind: 'git-sha1', digest: id } };
 }
 
 function freeBytesAt(dir: string): number {
@@ -85,8 +88,11 @@ class Pull {
   private readonly created: string[] = [];
 
   constructor(readonly s: HubSettings, readonly kind: HubRepoKind, readonly repo: string, readonly revision: string, readonly hooks: PullHooks) {
+    const field = kind === 'dataset' ? 'data' : 'model';
+    if (!HubRepoIdSchema.safeParse(repo).success) throw new ConfigError(`"${repo}" is not a hub id: give OWNER/NAME, e.g. Qwen/Qwen2.5-0.5B-Instruct.`, { field });
+    if (!HubRevisionSchema.safeParse(revision).success) throw new ConfigError(`"${revision}" is not a revision: give a branch, tag or commit (e.g. main).`, { field: 'revision' });
     if (s.offline) {
-      throw new ConfigError(`HF_HUB_OFFLINE is set: pulling ${repo} needs the network. Unset HF_HUB_OFFLINE, or use a model that is already in the cache (mesp models).`, { field: kind === 'dataset' ? 'data' : 'model' });
+      throw new ConfigError(`HF_HUB_OFFLINE is set: pulling ${repo} needs the network. Unset HF_HUB_OFFLINE, or use a model that is already in the cache (mesp models).`, { field });
     }
     this.hf = hubFetch(s, hooks.signal, (attempt, delayMs, reason) => this.emit({
       type: 'retry', path: this.current, attempt, maxAttempts: s.retry.attempts, delaySeconds: delayMs / 1000, reason,
