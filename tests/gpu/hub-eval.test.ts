@@ -2,7 +2,8 @@
 // connection is cut in the middle of the weights completes with the sha256 matching, and `mesp eval --model
 // OWNER/NAME --data hf://datasets/...` then runs from the cache (the dataset pulled on first use) with exactly the
 // losses of the same files in a local folder, also with HF_HUB_OFFLINE=1 and no request at all. `mesp train --model
-// OWNER/NAME` pulls on first use, records the snapshot (pinned to its commit) and names the base model by its id.
+// OWNER/NAME` pulls on first use, records the snapshot (pinned to its commit) and names the base model by its id, and
+// `mesp export --model OWNER/NAME` finds the same snapshot.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,5 +74,8 @@ describe('a model from the hub', () => {
     expect(cfg.model.name).toBe('mesp/demo');
     const peft = JSON.parse(readFileSync(join(out, 'adapter', 'adapter_config.json'), 'utf8')) as { base_model_name_or_path: string };
     expect(peft.base_model_name_or_path).toBe('mesp/demo');
+    // export's --model override takes the id too (the same snapshot: the fingerprint matches)
+    const ex = await mespChild(['export', '--run', out, '--format', 'peft', '--model', 'mesp/demo', '--dry-run', '--json'], env);
+    expect([ex.code, (JSON.parse(ex.out) as { baseModel: string }).baseModel]).toEqual([0, 'mesp/demo']);
   }, 300_000);
 });
