@@ -11,7 +11,7 @@ import { readMlx } from '../export/mlx';
 import { peftModule, publishableBaseName, readPeft, writePeft } from '../export/peft';
 import { checkAdapterFits, type HostAdapter } from '../train/lora';
 import { writeAllOrNothing } from './atomic';
-import { parseRequest } from './export-request';
+import { parseExportRequest } from './export-request';
 import { resolveInputs } from './hub/resolve';
 import { openModelFolder } from './modelfiles';
 
@@ -61,7 +61,7 @@ export function readAdapterAny(from: string, format?: ImportFormat): HostAdapter
 
 /** Read a PEFT, GGUF or MLX adapter and write it as a PEFT folder (f32) usable as `mesp train --init-adapter`. */
 export async function importAdapter(input: ImportRequest): Promise<ImportResult> {
-  const req = await resolveInputs(parseRequest(ImportRequestSchema, input, 'import request'));
+  const req = await resolveInputs(parseExportRequest(ImportRequestSchema, input, 'import request'));
   const a = readAdapterAny(req.from, req.format);
   let layers = adapterLayerIndices(a).length;
   let baseModel = a.baseModel;

@@ -12,7 +12,7 @@ import type { EvalResult } from '../../core/api/eval';
 import { demoDatasetJsonl, demoModelFiles } from '../../core/model/demo';
 import { writeDemoDataset, writeDemoModel } from '../../core/node/demo';
 import { demoModelRepo, makeRepo, sha256, startHub, type HubServer } from '../helpers/hub-server';
-import { mespChild } from '../helpers/mesp-child';
+import { runMesp } from '../helpers/cli';
 
 const demo = demoModelFiles();
 const root = mkdtempSync(join(tmpdir(), 'mesp-hub-eval-'));
@@ -35,47 +35,47 @@ describe('a model from the hub', () => {
   it('pulls through a cut connection, then evaluates from the cache with the local folder\'s losses (also offline)', async () => {
     const env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(root, 'cache') };
     hub.fault('mesp/demo', 'model.safetensors', { cutAfter: 1_000_000 });
-    const pull = await mespChild(['pull', 'mesp/demo'], env);
+    const pull = await runMesp(['pull', 'mesp/demo'], undefined, env);
     hub.clearFaults();
-    expect([pull.code, pull.err]).toEqual([0, expect.stringMatching(/the connection was cut .*retrying/)]);
-    const snapshot = pull.out.trim().split('\n').at(-1)!;
+    expect([pull.status, pull.stderr]).toEqual([0, expect.stringMatching(/the connection was cut .*retrying/)]);
+    const snapshot = pull.stdout.trim().split('\n').at(-1)!;
     expect(sha256(readFileSync(join(snapshot, 'model.safetensors')))).toBe(sha256(demo.get('model.safetensors')!));
 
     const args = ['--json', '--max-rows', '12', '--profile', 'phone-6gb'];
-    const local = await mespChild(['eval', '--model', localModel, '--data', localData, ...args]);
-    expect(local.code).toBe(0);
+    const local = await runMesp(['eval', '--model', localModel, '--data', localData, ...args]);
+    expect(local.status).toBe(0);
     const mark = hub.log.length;
-    const fromHub = await mespChild(['eval', '--model', 'mesp/demo', '--data', 'hf://datasets/mesp/chats/train.jsonl', ...args], env);
-    expect([fromHub.code, fromHub.err]).toEqual([0, expect.stringMatching(/pulling dataset mesp\/chats@main/)]);
+    const fromHub = await runMesp(['eval', '--model', 'mesp/demo', '--data', 'hf://datasets/mesp/chats/train.jsonl', ...args], undefined, env);
+    expect([fromHub.status, fromHub.stderr]).toEqual([0, expect.stringMatching(/pulling dataset mesp\/chats@main/)]);
     // the model came from the cache; only the dataset was fetched (on first use)
     expect(hub.log.slice(mark).filter((q) => q.path.includes('mesp/demo'))).toEqual([]);
-    const a = JSON.parse(local.out) as EvalResult;
-    const b = JSON.parse(fromHub.out) as EvalResult;
+    const a = JSON.parse(local.stdout) as EvalResult;
+    const b = JSON.parse(fromHub.stdout) as EvalResult;
     console.log(`[hub eval] local folder mean loss ${a.meanLoss.toFixed(8)}, OWNER/NAME from the cache ${b.meanLoss.toFixed(8)} (${b.rows.length} rows)`);
     expect(b.rows.length).toBe(12);
     expect(b.meanLoss).toBe(a.meanLoss);
     expect(b.rows).toEqual(a.rows);
 
     const before = hub.log.length;
-    const offline = await mespChild(['eval', '--model', 'mesp/demo', '--data', 'hf://datasets/mesp/chats/train.jsonl', ...args], { ...env, HF_HUB_OFFLINE: '1' });
-    expect(offline.code).toBe(0);
-    expect(offline.err).not.toMatch(/pulling/);
-    expect((JSON.parse(offline.out) as EvalResult).meanLoss).toBe(a.meanLoss);
+    const offline = await runMesp(['eval', '--model', 'mesp/demo', '--data', 'hf://datasets/mesp/chats/train.jsonl', ...args], undefined, { ...env, HF_HUB_OFFLINE: '1' });
+    expect(offline.status).toBe(0);
+    expect(offline.stderr).not.toMatch(/pulling/);
+    expect((JSON.parse(offline.stdout) as EvalResult).meanLoss).toBe(a.meanLoss);
     expect(hub.log.length).toBe(before);
   }, 300_000);
 
   it('mesp train --model OWNER/NAME pulls on first use, records the snapshot and names the base model by its id', async () => {
     const env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(root, 'cache-train') };
     const out = join(root, 'run');
-    const r = await mespChild(['train', '--model', 'mesp/demo', '--data', localData, '--out', out, '--steps', '2', '--seq-len', '64', '--profile', 'phone-6gb'], env);
-    expect([r.code, r.err]).toEqual([0, expect.stringMatching(/pulling mesp\/demo@main/)]);
+    const r = await runMesp(['train', '--model', 'mesp/demo', '--data', localData, '--out', out, '--steps', '2', '--seq-len', '64', '--profile', 'phone-6gb'], undefined, env);
+    expect([r.status, r.stderr]).toEqual([0, expect.stringMatching(/pulling mesp\/demo@main/)]);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { request: { modelDir: string }; model: { name: string } };
     expect(cfg.request.modelDir).toMatch(new RegExp(`${env.HF_HUB_CACHE}/models--mesp--demo/snapshots/[0-9a-f]{40}$`));
     expect(cfg.model.name).toBe('mesp/demo');
     const peft = JSON.parse(readFileSync(join(out, 'adapter', 'adapter_config.json'), 'utf8')) as { base_model_name_or_path: string };
     expect(peft.base_model_name_or_path).toBe('mesp/demo');
     // export's --model override takes the id too (the same snapshot: the fingerprint matches)
-    const ex = await mespChild(['export', '--run', out, '--format', 'peft', '--model', 'mesp/demo', '--dry-run', '--json'], env);
-    expect([ex.code, (JSON.parse(ex.out) as { baseModel: string }).baseModel]).toEqual([0, 'mesp/demo']);
+    const ex = await runMesp(['export', '--run', out, '--format', 'peft', '--model', 'mesp/demo', '--dry-run', '--json'], undefined, env);
+    expect([ex.status, (JSON.parse(ex.stdout) as { baseModel: string }).baseModel]).toEqual([0, 'mesp/demo']);
   }, 300_000);
 });

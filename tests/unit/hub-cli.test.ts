@@ -12,7 +12,7 @@ import { demoDatasetJsonl, demoModelFiles } from '../../core/model/demo';
 import { cliPullReporter } from '../../core/node/cli/cmd-hub';
 import { repoDir } from '../../core/node/hub/cache';
 import { demoModelRepo, makeRepo, sha256, startHub, type HubServer } from '../helpers/hub-server';
-import { mespChild, type Ran } from '../helpers/mesp-child';
+import { runMesp, type CliRun } from '../helpers/cli';
 
 const TOKEN = 'hf_cliTokenThatMustNotBePrinted42';
 const demo = demoModelFiles();
@@ -22,8 +22,8 @@ let hub: HubServer;
 let n = 0;
 
 /** `mesp` in a child process against the local hub. */
-function mesp(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return mespChild(args, { HF_ENDPOINT: hub.url, ...env });
+function mesp(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runMesp(args, undefined, { HF_ENDPOINT: hub.url, ...env });
 }
 
 const cacheDir = (): string => join(root, `cache-${++n}`);
@@ -52,20 +52,20 @@ describe('mesp pull', () => {
     const start = hub.log.length;
     const r = await mesp(['pull', 'mesp/demo'], { HF_HUB_CACHE: cache });
     hub.clearFaults();
-    console.log(`[mesp pull] exit ${r.code}\n${r.err}${r.out}`);
-    expect(r.code).toBe(0);
-    expect(r.err).toMatch(/pulling mesp\/demo@main \(commit [0-9a-f]{7}\) into .*: 5 files, 2\.9 MB \(2\.9 MB to download\)/);
-    expect(r.err).toMatch(/model\.safetensors: the connection was cut .*; retrying in \d\.\d s \(attempt 2 of at most 5\)/);
-    expect(r.err).toMatch(/model\.safetensors 2\.9 MB sha256 ok/);
-    const snapshot = r.out.trim().split('\n').at(-1)!;
+    console.log(`[mesp pull] exit ${r.status}\n${r.stderr}${r.stdout}`);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/pulling mesp\/demo@main \(commit [0-9a-f]{7}\) into .*: 5 files, 2\.9 MB \(2\.9 MB to download\)/);
+    expect(r.stderr).toMatch(/model\.safetensors: the connection was cut .*; retrying in \d\.\d s \(attempt 2 of at most 5\)/);
+    expect(r.stderr).toMatch(/model\.safetensors 2\.9 MB sha256 ok/);
+    const snapshot = r.stdout.trim().split('\n').at(-1)!;
     expect(snapshot).toMatch(new RegExp(`^${cache}/models--mesp--demo/snapshots/[0-9a-f]{40}$`));
     expect(sha256(readFileSync(join(snapshot, 'model.safetensors')))).toBe(sha256(weights));
     expect(hub.log.slice(start).some((q) => q.path.startsWith('/lfs-store/') && /^bytes=[1-9]\d*-$/.test(q.range ?? ''))).toBe(true);
 
     const listed = await mesp(['models', '--json'], { HF_HUB_CACHE: cache });
-    expect(JSON.parse(listed.out)).toMatchObject({ cacheDir: cache, repos: [{ repo: 'mesp/demo', kind: 'model', refs: ['main'], complete: true, snapshotDir: snapshot, bytes: 2918802 }] });
+    expect(JSON.parse(listed.stdout)).toMatchObject({ cacheDir: cache, repos: [{ repo: 'mesp/demo', kind: 'model', refs: ['main'], complete: true, snapshotDir: snapshot, bytes: 2918802 }] });
     const table = await mesp(['models', '--cache-dir', cache]);
-    expect(table.out).toMatch(/\| mesp\/demo \| model \| main +\| [0-9a-f]{7} \| 2\.9 MB \| yes +\|/);
+    expect(table.stdout).toMatch(/\| mesp\/demo \| model \| main +\| [0-9a-f]{7} \| 2\.9 MB \| yes +\|/);
   }, 60_000);
 
   it('refuses a corrupted download with exit 5, naming the file and both hashes, and leaves nothing in the snapshot', async () => {
@@ -75,12 +75,12 @@ describe('mesp pull', () => {
     hub.clearFaults();
     const bad = weights.slice();
     bad[2_000_000] ^= 0x5a;
-    console.log(`[mesp pull, corrupted] exit ${r.code}: ${r.err.trim().split('\n').at(-1)}`);
-    expect(r.code).toBe(5);
-    expect(r.err).toContain(`mesp pull: mesp/demo@`);
-    expect(r.err).toContain(`/model.safetensors: sha256 mismatch: the hub reports ${sha256(weights)}, the downloaded file has ${sha256(bad)}`);
+    console.log(`[mesp pull, corrupted] exit ${r.status}: ${r.stderr.trim().split('\n').at(-1)}`);
+    expect(r.status).toBe(5);
+    expect(r.stderr).toContain(`mesp pull: mesp/demo@`);
+    expect(r.stderr).toContain(`/model.safetensors: sha256 mismatch: the hub reports ${sha256(weights)}, the downloaded file has ${sha256(bad)}`);
     expect(existsSync(join(repoDir(cache, 'model', 'mesp/demo'), 'snapshots'))).toBe(false);
-    expect(JSON.parse((await mesp(['models', '--json', '--cache-dir', cache])).out).repos).toEqual([]);
+    expect(JSON.parse((await mesp(['models', '--json', '--cache-dir', cache])).stdout).repos).toEqual([]);
   }, 60_000);
 
   it('says clearly when the repo, the revision or the access is wrong, or the model is not Qwen2 (exit 5)', async () => {
@@ -92,10 +92,10 @@ describe('mesp pull', () => {
     ];
     for (const [args, want] of cases) {
       const r = await mesp([...args, '--cache-dir', cacheDir()]);
-      expect([args.join(' '), r.code, r.err]).toEqual([args.join(' '), 5, expect.stringMatching(want)]);
+      expect([args.join(' '), r.status, r.stderr]).toEqual([args.join(' '), 5, expect.stringMatching(want)]);
     }
     const usage = await mesp(['pull']);
-    expect([usage.code, usage.err]).toEqual([2, expect.stringMatching(/give the hub id/)]);
+    expect([usage.status, usage.stderr]).toEqual([2, expect.stringMatching(/give the hub id/)]);
   }, 120_000);
 
   it('sends HF_TOKEN or --token for a gated repo and never prints it', async () => {
@@ -105,22 +105,22 @@ describe('mesp pull', () => {
       const r = how === 'HF_TOKEN'
         ? await mesp(['pull', 'mesp/gated', '--cache-dir', cache], { HF_TOKEN: TOKEN })
         : await mesp(['pull', 'mesp/gated', '--cache-dir', cache, '--token', TOKEN, '--json']);
-      expect([how, r.code]).toEqual([how, 0]);
+      expect([how, r.status]).toEqual([how, 0]);
       expect(hub.log.slice(mark).filter((q) => q.path.includes('/resolve/')).every((q) => q.auth === `Bearer ${TOKEN}`)).toBe(true);
-      expect(`${r.out}${r.err}`).not.toContain(TOKEN);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(TOKEN);
     }
     const refused = await mesp(['pull', 'mesp/gated', '--cache-dir', cacheDir(), '--token', 'hf_notGrantedSecret']);
-    expect([refused.code, refused.err]).toEqual([5, expect.stringMatching(/has not been granted access/)]);
-    expect(`${refused.out}${refused.err}`).not.toContain('hf_notGrantedSecret');
+    expect([refused.status, refused.stderr]).toEqual([5, expect.stringMatching(/has not been granted access/)]);
+    expect(`${refused.stdout}${refused.stderr}`).not.toContain('hf_notGrantedSecret');
     const malformed = await mesp(['pull', 'mesp/gated', '--cache-dir', cacheDir()], { HF_TOKEN: 'secret-without-prefix' });
-    expect([malformed.code, malformed.err]).toEqual([5, expect.stringMatching(/HF_TOKEN\) is not an access token/)]);
-    expect(malformed.err).not.toContain('secret-without-prefix');
+    expect([malformed.status, malformed.stderr]).toEqual([5, expect.stringMatching(/HF_TOKEN\) is not an access token/)]);
+    expect(malformed.stderr).not.toContain('secret-without-prefix');
   }, 120_000);
 
   it('pulls a dataset\'s jsonl file and prints its path', async () => {
     const r = await mesp(['pull', 'hf://datasets/mesp/chats/data/train.jsonl', '--cache-dir', cacheDir()]);
-    expect(r.code).toBe(0);
-    const file = r.out.trim().split('\n').at(-1)!;
+    expect(r.status).toBe(0);
+    const file = r.stdout.trim().split('\n').at(-1)!;
     expect(file).toMatch(/datasets--mesp--chats\/snapshots\/[0-9a-f]{40}\/data\/train\.jsonl$/);
     expect(readFileSync(file, 'utf8')).toBe(demoDatasetJsonl('messages'));
   }, 60_000);
@@ -146,20 +146,20 @@ describe('the progress the CLI draws', () => {
 describe('HF_HUB_OFFLINE=1', () => {
   it('refuses to pull, and a --model id that is not complete in the cache names what is missing (before any GPU work)', async () => {
     const cache = cacheDir();
-    expect((await mesp(['pull', 'mesp/demo', '--cache-dir', cache])).code).toBe(0);
+    expect((await mesp(['pull', 'mesp/demo', '--cache-dir', cache])).status).toBe(0);
     const data = join(root, 'rows.jsonl');
     writeFileSync(data, '{"text": "hello"}\n');
     const env = { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' };
     const start = hub.log.length;
     const pull = await mesp(['pull', 'mesp/demo'], env);
-    expect([pull.code, pull.err]).toEqual([5, expect.stringMatching(/HF_HUB_OFFLINE is set: pulling mesp\/demo needs the network/)]);
+    expect([pull.status, pull.stderr]).toEqual([5, expect.stringMatching(/HF_HUB_OFFLINE is set: pulling mesp\/demo needs the network/)]);
     const absent = await mesp(['eval', '--model', 'mesp/other', '--data', data], env);
-    expect([absent.code, absent.err]).toEqual([5, expect.stringMatching(/mesp eval: HF_HUB_OFFLINE=1: mesp\/other is not in the cache .* \(no models--mesp--other\/refs\/main\)/)]);
+    expect([absent.status, absent.stderr]).toEqual([5, expect.stringMatching(/mesp eval: HF_HUB_OFFLINE=1: mesp\/other is not in the cache .* \(no models--mesp--other\/refs\/main\)/)]);
     rmSync(join(repoDir(cache, 'model', 'mesp/demo'), 'blobs', sha256(weights)));
     const partial = await mesp(['eval', '--model', 'mesp/demo', '--data', data], env);
-    expect([partial.code, partial.err]).toEqual([5, expect.stringMatching(/HF_HUB_OFFLINE=1: mesp\/demo \(commit [0-9a-f]{7}\) is in the cache .*, but model\.safetensors is missing/)]);
+    expect([partial.status, partial.stderr]).toEqual([5, expect.stringMatching(/HF_HUB_OFFLINE=1: mesp\/demo \(commit [0-9a-f]{7}\) is in the cache .*, but model\.safetensors is missing/)]);
     expect(hub.log.length).toBe(start); // offline means no request at all
-    const listed = JSON.parse((await mesp(['models', '--json'], env)).out);
+    const listed = JSON.parse((await mesp(['models', '--json'], env)).stdout);
     expect(listed.repos).toMatchObject([{ repo: 'mesp/demo', complete: false, missing: ['model.safetensors'] }]);
   }, 120_000);
 });

@@ -4,7 +4,10 @@
 // cache. The names, the id syntax and the event shapes are declared here once; core/node/hub uses the same types.
 // Pure TS.
 import { z } from 'zod';
-import { FIT_SHAPES, FitMethodSchema, FitParamsSchema, FitResultSchema, TrainSettingsSchema } from './plan';
+import { described } from '../fields';
+import { specMask } from '../train';
+import { FIT_SHAPES, FIT_SPEC_KEYS, FitMethodSchema, FitParamsSchema, FitResultSchema } from './plan';
+import { RunParamsSchema } from './runs';
 
 /** OWNER/NAME as the hub spells repo ids (letters, digits, `-`, `_`, `.`; at most 96 characters a part). */
 export const HUB_REPO_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?\/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$/;
@@ -76,10 +79,8 @@ export const HubCachedSchema = HubPlaceSchema.extend({
 // ---------------------------------------------------------------------------------------------------------------
 // The catalogue
 
-/** The settings a fit depends on: plan.fit's, less what names a model or a dataset. */
-export const CatalogueParamsSchema = TrainSettingsSchema.pick({
-  profile: true, quant: true, rank: true, alpha: true, targets: true, seqLen: true, batch: true, optimizer: true, capBytes: true,
-}).extend({ methods: FitParamsSchema.shape.methods });
+/** The settings a fit depends on: a run's (the TrainSpec's FIT_SPEC_KEYS and the profile), and plan.fit's methods. */
+export const CatalogueParamsSchema = RunParamsSchema.pick({ ...specMask(FIT_SPEC_KEYS), profile: true }).extend({ methods: FitParamsSchema.shape.methods });
 
 export const CatalogueEntrySchema = z.object({
   repo: z.string(),
@@ -152,3 +153,23 @@ export const HubPullRefSchema = z.object({ pullId: z.string().min(1) });
 export const HubCancelResultSchema = z.object({ pullId: z.string(), cancelled: z.boolean() });
 export const HubDeleteParamsSchema = z.object({ repo: HubRepoIdSchema, kind: HubRepoKindSchema.default('model') });
 export const HubDeleteResultSchema = z.object({ deleted: z.boolean(), bytes: z.number() });
+
+// ---------------------------------------------------------------------------------------------------------------
+// `mesp pull` and `mesp models` (core/node/cli/cmd-hub.ts): their flags, with the metadata flags.ts reads
+
+const flag = { group: 'hub' };
+
+/** Where the cache is and who asks: the flags both commands share (the environment decides what is not given). */
+export const HubCacheFlagsSchema = z.object({
+  cacheDir: described(z.string().min(1).optional(), {
+    ...flag, label: 'Cache folder', arg: 'DIR', help: 'the Hugging Face cache (default HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub)',
+  }),
+  json: described(z.boolean().default(false), { label: 'JSON', group: 'options', help: 'print the result as one JSON object' }),
+});
+
+export const HubPullFlagsSchema = HubCacheFlagsSchema.extend({
+  revision: described(HubRevisionSchema.optional(), { ...flag, label: 'Revision', arg: 'REV', help: 'branch, tag or commit (default main, or the id\'s @REV)' }),
+  // Checked by the hub settings (core/node/hub/settings.ts), whose message never quotes it.
+  token: described(z.string().min(1).optional(), { ...flag, label: 'Token', arg: 'T', help: 'for gated and private repos (default HF_TOKEN); never printed' }),
+});
+export type HubPullFlags = z.output<typeof HubPullFlagsSchema>;

@@ -1,13 +1,13 @@
 // `mesp pull` and `mesp models`: models (and dataset files) from the Hugging Face Hub into the standard HF cache, and
 // what that cache holds (core/node/hub). Also the progress drawing of every pull in the CLI, including the ones a
 // `--model OWNER/NAME` starts on first use: bytes, rate and ETA per file and in total on stderr (a bar on a TTY, a
-// line per file otherwise), so stdout stays clean for --json.
-import type { PullEvent } from '../../api/contract';
+// line per file otherwise), so stdout stays clean for --json. Flags from core/api/contract/hub.ts (core/node/cli/flags.ts).
+import { HubCacheFlagsSchema, HubPullFlagsSchema, type PullEvent } from '../../api/contract';
 import { listCached } from '../hub/cache';
 import { pullDatasetFile, pullModel } from '../hub/pull';
 import { parseDataRef, parseModelRef } from '../hub/refs';
-import { hubSettings } from '../hub/settings';
-import { UsageError, parseFlags } from './args';
+import { hubCacheDir, hubSettings } from '../hub/settings';
+import { UsageError, command, splitPositionals } from './flags';
 import { mb, table } from './format';
 import { ProgressBar, formatSeconds } from './progress';
 
@@ -51,36 +51,38 @@ export function cliPullReporter(stream: NodeJS.WriteStream = process.stderr): (e
   };
 }
 
-export const PULL_HELP = `mesp pull OWNER/NAME[@REV] [--revision REV] [--cache-dir DIR] [--token T] [--json]
-mesp pull hf://datasets/OWNER/NAME[@REV]/PATH.jsonl [--cache-dir DIR] [--token T] [--json]
-  Download a Qwen2 model from the Hugging Face Hub into the Hugging Face cache and print where its snapshot is
-  (use it as --model DIR, or pass --model OWNER/NAME to any command: pulled on first use, then read from the cache).
-  Only config.json, generation_config.json, tokenizer.json, tokenizer_config.json, chat_template.jinja and the
-  safetensors weights (model.safetensors, or the index and its shards) are fetched; pickled *.bin weights never are,
-  and a config.json that is not Qwen2 is refused before any weights move. Interrupted downloads resume; cut
-  connections, 5xx answers and timeouts are retried with backoff; every file is checked against the hub's sha256.
-  --revision REV    branch, tag or commit (default main)
-  --cache-dir DIR   the cache (default HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub)
-  --token T         for gated and private repos (default HF_TOKEN); never printed
-  Environment: HF_ENDPOINT (a mirror or a local hub), HF_TOKEN, HF_HUB_CACHE, HF_HOME, HF_HUB_OFFLINE=1 (cache only).`;
-
-/** The argument that is not a flag nor a flag's value. */
-function positional(argv: string[], valued: string[], command: string): { ref: string; rest: string[] } {
-  const at = argv.findIndex((a, k) => !a.startsWith('-') && !(k > 0 && valued.includes(argv[k - 1])));
-  if (at < 0) throw new UsageError(`mesp ${command}: give the hub id, e.g. \`mesp ${command} Qwen/Qwen2.5-0.5B-Instruct\`. Run \`mesp ${command} --help\`.`);
-  return { ref: argv[at], rest: [...argv.slice(0, at), ...argv.slice(at + 1)] };
-}
+export const PULL = command({
+  usage: [
+    'mesp pull OWNER/NAME[@REV] [--revision REV] [--cache-dir DIR] [--token T] [--json]',
+    'mesp pull hf://datasets/OWNER/NAME[@REV]/PATH.jsonl [--cache-dir DIR] [--token T] [--json]',
+  ],
+  about: 'Download a Qwen2 model from the Hugging Face Hub into the Hugging Face cache and print where its snapshot is\n' +
+    '(use it as --model DIR, or pass --model OWNER/NAME to any command: pulled on first use, then read from the cache).\n' +
+    'Only config.json, generation_config.json, tokenizer.json, tokenizer_config.json, chat_template.jinja and the\n' +
+    'safetensors weights (model.safetensors, or the index and its shards) are fetched; pickled *.bin weights never are,\n' +
+    'and a config.json that is not Qwen2 is refused before any weights move. Interrupted downloads resume; cut\n' +
+    'connections, 5xx answers and timeouts are retried with backoff; every file is checked against the hub\'s sha256.\n' +
+    'Environment: HF_ENDPOINT (a mirror or a local hub), HF_TOKEN, HF_HUB_CACHE, HF_HOME, HF_HUB_OFFLINE=1 (cache only).',
+  shape: [HubPullFlagsSchema],
+  schema: HubPullFlagsSchema,
+});
 
 export async function cmdPull(argv: string[]): Promise<number> {
-  const { ref, rest } = positional(argv, ['--revision', '--cache-dir', '--token'], 'pull');
-  const v = parseFlags(rest, { revision: { type: 'string' }, 'cache-dir': { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' } }, 'pull');
-  const s = hubSettings({ cacheDir: v['cache-dir'] as string | undefined, token: v.token as string | undefined });
+  const { words, flags } = splitPositionals(argv, PULL.table);
+  if (words.length !== 1) {
+    throw new UsageError(words.length
+      ? `give one hub id, got ${words.length}: ${words.join(' ')}`
+      : 'give the hub id, e.g. `mesp pull Qwen/Qwen2.5-0.5B-Instruct`');
+  }
+  const [ref] = words;
+  const v = PULL.parse(flags).values;
+  const s = hubSettings({ cacheDir: v.cacheDir, token: v.token });
   const data = parseDataRef(ref);
   const model = data ? null : parseModelRef(ref);
-  if (!data && !model) throw new UsageError(`mesp pull: "${ref}" is not a hub id: give OWNER/NAME (e.g. Qwen/Qwen2.5-0.5B-Instruct) or hf://datasets/OWNER/NAME/PATH.jsonl`);
+  if (!data && !model) throw new UsageError(`"${ref}" is not a hub id: give OWNER/NAME (e.g. Qwen/Qwen2.5-0.5B-Instruct) or hf://datasets/OWNER/NAME/PATH.jsonl`);
   const r = (data ?? model)!;
-  if (typeof v.revision === 'string') {
-    if (ref.includes('@')) throw new UsageError(`mesp pull: give the revision once: "${ref}" has one, and --revision ${v.revision} another`);
+  if (v.revision !== undefined) {
+    if (ref.includes('@')) throw new UsageError(`give the revision once: "${ref}" has one, and --revision ${v.revision} another`);
     r.revision = v.revision;
   }
   // Ctrl-C stops the transfer cleanly: the bytes so far stay in the cache and the next pull resumes them.
@@ -104,13 +106,17 @@ export async function cmdPull(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const MODELS_HELP = `mesp models [--cache-dir DIR] [--json]
-  The models (and dataset files) in the Hugging Face cache: revision, commit, size on disk, whether each is complete
-  (config.json and every weights file there), and its snapshot folder (usable as --model DIR).`;
+export const MODELS = command({
+  usage: ['mesp models [--cache-dir DIR] [--json]'],
+  about: 'The models (and dataset files) in the Hugging Face cache: revision, commit, size on disk, whether each is complete\n' +
+    '(config.json and every weights file there), and its snapshot folder (usable as --model DIR).',
+  shape: [HubCacheFlagsSchema],
+  schema: HubCacheFlagsSchema,
+});
 
 export function cmdModels(argv: string[]): number {
-  const v = parseFlags(argv, { 'cache-dir': { type: 'string' }, json: { type: 'boolean' } }, 'models');
-  const cacheDir = hubSettings({ cacheDir: v['cache-dir'] as string | undefined }).cacheDir;
+  const v = MODELS.parse(argv).values;
+  const cacheDir = hubCacheDir({ cacheDir: v.cacheDir }); // listing the cache needs no endpoint or token
   const repos = listCached(cacheDir);
   if (v.json) {
     process.stdout.write(JSON.stringify({ cacheDir, repos }) + '\n');

@@ -5,9 +5,9 @@
 // cache is read, and a miss says which file is missing. A pull started here reports to the listener the caller gives,
 // else to the process's default one (the CLI draws its progress bar there).
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { PullEvent } from '../../api/contract';
-import { missingModelFiles, readRef, repoDir, repoFolderName, snapshotPath } from './cache';
+import { hubIdOfDir, missingModelFiles, readRef, repoDir, repoFolderName, snapshotPath } from './cache';
 import { HubError } from './http';
 import { pullDatasetFile, pullModel, type PullHooks } from './pull';
 import { isCommitHash, parseDataRef, parseModelRef, refText, type RepoRef } from './refs';
@@ -60,6 +60,21 @@ function noLocalPathEither(e: unknown, ref: string): unknown {
     return new HubError('repo-not-found', `${e.message} There is no local folder ${resolve(ref)} either.`, e.field);
   }
   return e;
+}
+
+/**
+ * Whether a --model (kind 'model') or --data value names the hub rather than a path: it parses as an id and no local
+ * path is spelled so (the service passes such values through its path policy unresolved; resolveInputs fetches them).
+ */
+export function isHubRef(value: string, kind: 'model' | 'dataset'): boolean {
+  if (existsSync(value)) return false;
+  return (kind === 'model' ? parseModelRef(value) : parseDataRef(value)) !== null;
+}
+
+/** The name a --model value shows before it is opened: OWNER/NAME for a hub id or a cache snapshot, else the folder's name. */
+export function modelRefName(value: string): string {
+  if (isHubRef(value, 'model')) return parseModelRef(value)!.repo;
+  return hubIdOfDir(resolve(value)) ?? basename(resolve(value));
 }
 
 /** A --model value: a local folder as it is, else a hub id from the cache or pulled now. */

@@ -44,10 +44,7 @@ export function hubHandlers(host: HostState): Pick<Handlers, HubMethods> {
       const cached = listCached(s.cacheDir);
       const plans = new Map<Qwen25Id, Awaited<ReturnType<typeof planFit>>>();
       for (const shape of new Set(QWEN25_CATALOGUE.map((m) => m.shape))) {
-        plans.set(shape, await planFit({
-          shape, profile: ref, capBytes: p.capBytes, quant: p.quant, seqLen: p.seqLen, batch: p.batch, rank: p.rank, alpha: p.alpha,
-          targets: p.targets, optimizer: p.optimizer, methods: p.methods,
-        }));
+        plans.set(shape, await planFit({ ...p, shape, profile: ref }));
       }
       const first = plans.values().next().value!;
       const models: CatalogueEntry[] = QWEN25_CATALOGUE.map((m) => {
