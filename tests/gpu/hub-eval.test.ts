@@ -3,12 +3,14 @@
 // OWNER/NAME --data hf://datasets/...` then runs from the cache (the dataset pulled on first use) with exactly the
 // losses of the same files in a local folder, also with HF_HUB_OFFLINE=1 and no request at all. `mesp train --model
 // OWNER/NAME` pulls on first use, records the snapshot (pinned to its commit) and names the base model by its id, and
-// `mesp export --model OWNER/NAME` finds the same snapshot.
+// `mesp export --model OWNER/NAME` finds the same snapshot. The app's runs.start and compare.start take the same ids
+// (through the run lifecycle): a run and a comparison train on the pulled snapshot, pulled once.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalResult } from '../../core/api/eval';
+import { ServiceHost } from '../../core/node/service/host';
 import { demoDatasetJsonl, demoModelFiles } from '../../core/model/demo';
 import { writeDemoDataset, writeDemoModel } from '../../core/node/demo';
 import { demoModelRepo, makeRepo, sha256, startHub, type HubServer } from '../helpers/hub-server';
@@ -77,5 +79,31 @@ describe('a model from the hub', () => {
     // export's --model override takes the id too (the same snapshot: the fingerprint matches)
     const ex = await runMesp(['export', '--run', out, '--format', 'peft', '--model', 'mesp/demo', '--dry-run', '--json'], undefined, env);
     expect([ex.status, (JSON.parse(ex.stdout) as { baseModel: string }).baseModel]).toEqual([0, 'mesp/demo']);
+  }, 300_000);
+
+  it('the app\'s runs.start and compare.start train on OWNER/NAME and hf://datasets/ data, pulled once', async () => {
+    const cacheDir = join(root, 'cache-app');
+    const host = new ServiceHost({ dataDir: join(root, 'app'), mode: 'test', hub: { cacheDir, endpoint: hub.url, retry: { baseDelayMs: 5, maxDelayMs: 20 } } });
+    try {
+      const inputs = { modelDir: 'mesp/demo', dataPath: 'hf://datasets/mesp/chats/train.jsonl', profile: 'phone-6gb', seqLen: 64 };
+      const { runId } = await host.call('runs.start', { ...inputs, method: 'mesp', steps: 2 });
+      await host.idle();
+      const { config, summary } = await host.call('runs.open', { runId });
+      expect(summary).toMatchObject({ status: 'done', stepsDone: 2 });
+      expect(config!.request.modelDir).toMatch(new RegExp(`^${cacheDir}/models--mesp--demo/snapshots/[0-9a-f]{40}$`));
+      expect(config!.request.dataPath).toMatch(new RegExp(`^${cacheDir}/datasets--mesp--chats/snapshots/[0-9a-f]{40}/train\\.jsonl$`));
+      expect(config!.model.name).toBe('mesp/demo');
+
+      const mark = hub.log.length;
+      const { compareId } = await host.call('compare.start', { ...inputs, methods: ['mesp', 'mezo'], steps: 1, cosineSamples: 2 });
+      await host.idle();
+      const { comparison: c } = await host.call('compare.open', { compareId });
+      expect([c.status, c.modelName, c.error]).toEqual(['done', 'mesp/demo', null]);
+      expect(c.methods.map((m) => [m.method, m.status])).toEqual([['mesp', 'done'], ['mezo', 'done']]);
+      expect(c.cosine!.samples).toHaveLength(2);
+      expect(hub.log.slice(mark), 'the comparison read the cache: no request').toEqual([]);
+    } finally {
+      await host.shutdown();
+    }
   }, 300_000);
 });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoDatasetJsonl, demoModelFiles } from '../../core/model/demo';
-import { cliPullReporter } from '../../core/node/cli/cmd-hub';
+import { MODELS, PULL, cliPullReporter } from '../../core/node/cli/cmd-hub';
+import { splitPositionals } from '../../core/node/cli/flags';
 import { repoDir } from '../../core/node/hub/cache';
 import { demoModelRepo, makeRepo, sha256, startHub, type HubServer } from '../helpers/hub-server';
 import { runMesp, type CliRun } from '../helpers/cli';
@@ -124,6 +125,24 @@ describe('mesp pull', () => {
     expect(file).toMatch(/datasets--mesp--chats\/snapshots\/[0-9a-f]{40}\/data\/train\.jsonl$/);
     expect(readFileSync(file, 'utf8')).toBe(demoDatasetJsonl('messages'));
   }, 60_000);
+});
+
+describe('the flags of mesp pull and mesp models', () => {
+  it('come from the contract\'s schemas: the id anywhere among them, --help from the fields, bad values one line each', () => {
+    for (const argv of [['mesp/demo', '--revision', 'v1'], ['--revision', 'v1', 'mesp/demo'], ['--revision=v1', 'mesp/demo']]) {
+      const { words, flags } = splitPositionals(argv, PULL.table);
+      expect([argv.join(' '), words, PULL.parse(flags).values]).toEqual([argv.join(' '), ['mesp/demo'], { revision: 'v1', json: false }]);
+    }
+    // A flag's value is never taken for the id, whatever it looks like.
+    expect(splitPositionals(['--cache-dir', 'a/b', '--token', 'hf_x', 'mesp/demo', '--json'], PULL.table).words).toEqual(['mesp/demo']);
+    expect(PULL.help).toMatch(/Hugging Face Hub:\n(.*\n)*  --cache-dir DIR +the Hugging Face cache \(default HF_HUB_CACHE/);
+    expect(PULL.help).toMatch(/--revision REV +branch, tag or commit/);
+    expect(PULL.help).toMatch(/--token T +for gated and private repos \(default HF_TOKEN\); never printed/);
+    expect(MODELS.help).toMatch(/--cache-dir DIR/);
+    expect(() => PULL.parse(['--revision', 'a b'])).toThrow(/^--revision: give a branch, tag or commit of the repo \(e\.g\. main\), got "a b"$/);
+    expect(() => PULL.parse(['--revison', 'v1'])).toThrow(/unknown flag --revison; did you mean --revision\?/);
+    expect(() => MODELS.parse(['--token', 'hf_x'])).toThrow(/unknown flag --token/);
+  });
 });
 
 describe('the progress the CLI draws', () => {

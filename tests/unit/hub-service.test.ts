@@ -168,3 +168,25 @@ describe('hub.pull', () => {
     expect(await host.call('hub.delete', { repo: 'mesp/gated' })).toEqual({ deleted: false, bytes: 0 });
   });
 });
+
+describe('runs and comparisons name their model by a hub id', () => {
+  it('runs.start and compare.start pass OWNER/NAME through the path policy to the job, which resolves it on the hub', async () => {
+    const { demo } = await host.call('app.info', {});
+    const before = (await host.call('runs.list', {})).runs.length;
+    const mark = hub.log.length;
+    // The id reaches the resolver (the hub is asked, and says no), not the path policy's "outside the folders".
+    await expect(host.call('runs.start', { modelDir: 'mesp/nope', dataPath: demo.dataPath, profile: 'phone-6gb', steps: 1 }))
+      .rejects.toThrow(/model mesp\/nope does not exist on http:\/\/127\.0\.0\.1:\d+ .*There is no local folder .*mesp\/nope either/);
+    expect(hub.log.slice(mark).some((q) => q.path.includes('mesp/nope'))).toBe(true);
+    expect((await host.call('runs.list', {})).runs.length, 'no run folder is left').toBe(before);
+    // A path that is not an id is still held to the policy.
+    await expect(host.call('runs.start', { modelDir: '/etc', dataPath: demo.dataPath, profile: 'phone-6gb', steps: 1 })).rejects.toThrow(/outside the folders/);
+
+    const { compareId } = await host.call('compare.start', { modelDir: 'mesp/nope', dataPath: demo.dataPath, profile: 'phone-6gb', methods: ['mesp', 'mezo'], steps: 1 });
+    await host.idle();
+    const { comparison: c } = await host.call('compare.open', { compareId });
+    expect(c.modelName).toBe('mesp/nope');
+    expect([c.status, c.error?.message]).toEqual(['failed', expect.stringMatching(/model mesp\/nope does not exist/)]);
+    expect(c.methods.map((m) => m.status), 'no method ran on a model that is not there').toEqual(['pending', 'pending']);
+  });
+});
