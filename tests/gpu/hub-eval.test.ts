@@ -37,7 +37,7 @@ describe('a model from the hub', () => {
   it('pulls through a cut connection, then evaluates from the cache with the local folder\'s losses (also offline)', async () => {
     const env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(root, 'cache') };
     hub.fault('mesp/demo', 'model.safetensors', { cutAfter: 1_000_000 });
-    const pull = await runMesp(['pull', 'mesp/demo'], undefined, env);
+    const pull = await runMesp(['pull', 'mesp/demo'], undefined, { env });
     hub.clearFaults();
     expect([pull.status, pull.stderr]).toEqual([0, expect.stringMatching(/the connection was cut .*retrying/)]);
     const snapshot = pull.stdout.trim().split('\n').at(-1)!;
@@ -47,7 +47,7 @@ describe('a model from the hub', () => {
     const local = await runMesp(['eval', '--model', localModel, '--data', localData, ...args]);
     expect(local.status).toBe(0);
     const mark = hub.log.length;
-    const fromHub = await runMesp(['eval', '--model', 'mesp/demo', '--data', 'hf://datasets/mesp/chats/train.jsonl', ...args], undefined, env);
+    const fromHub = await runMesp(['eval', '--model', 'mesp/demo', '--data', 'hf://datasets/mesp/chats/train.jsonl', ...args], undefined, { env });
     expect([fromHub.status, fromHub.stderr]).toEqual([0, expect.stringMatching(/pulling dataset mesp\/chats@main/)]);
     // the model came from the cache; only the dataset was fetched (on first use)
     expect(hub.log.slice(mark).filter((q) => q.path.includes('mesp/demo'))).toEqual([]);
@@ -59,7 +59,7 @@ describe('a model from the hub', () => {
     expect(b.rows).toEqual(a.rows);
 
     const before = hub.log.length;
-    const offline = await runMesp(['eval', '--model', 'mesp/demo', '--data', 'hf://datasets/mesp/chats/train.jsonl', ...args], undefined, { ...env, HF_HUB_OFFLINE: '1' });
+    const offline = await runMesp(['eval', '--model', 'mesp/demo', '--data', 'hf://datasets/mesp/chats/train.jsonl', ...args], undefined, { env: { ...env, HF_HUB_OFFLINE: '1' } });
     expect(offline.status).toBe(0);
     expect(offline.stderr).not.toMatch(/pulling/);
     expect((JSON.parse(offline.stdout) as EvalResult).meanLoss).toBe(a.meanLoss);
@@ -69,7 +69,7 @@ describe('a model from the hub', () => {
   it('mesp train --model OWNER/NAME pulls on first use, records the snapshot and names the base model by its id', async () => {
     const env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(root, 'cache-train') };
     const out = join(root, 'run');
-    const r = await runMesp(['train', '--model', 'mesp/demo', '--data', localData, '--out', out, '--steps', '2', '--seq-len', '64', '--profile', 'phone-6gb'], undefined, env);
+    const r = await runMesp(['train', '--model', 'mesp/demo', '--data', localData, '--out', out, '--steps', '2', '--seq-len', '64', '--profile', 'phone-6gb'], undefined, { env });
     expect([r.status, r.stderr]).toEqual([0, expect.stringMatching(/pulling mesp\/demo@main/)]);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { request: { modelDir: string }; model: { name: string } };
     expect(cfg.request.modelDir).toMatch(new RegExp(`${env.HF_HUB_CACHE}/models--mesp--demo/snapshots/[0-9a-f]{40}$`));
@@ -77,7 +77,7 @@ describe('a model from the hub', () => {
     const peft = JSON.parse(readFileSync(join(out, 'adapter', 'adapter_config.json'), 'utf8')) as { base_model_name_or_path: string };
     expect(peft.base_model_name_or_path).toBe('mesp/demo');
     // export's --model override takes the id too (the same snapshot: the fingerprint matches)
-    const ex = await runMesp(['export', '--run', out, '--format', 'peft', '--model', 'mesp/demo', '--dry-run', '--json'], undefined, env);
+    const ex = await runMesp(['export', '--run', out, '--format', 'peft', '--model', 'mesp/demo', '--dry-run', '--json'], undefined, { env });
     expect([ex.status, (JSON.parse(ex.stdout) as { baseModel: string }).baseModel]).toEqual([0, 'mesp/demo']);
   }, 300_000);
 

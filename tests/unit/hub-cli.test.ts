@@ -3,8 +3,9 @@
 // completes with the file's sha256 matching; a corrupted download fails with exit 5, the file and both hashes named
 // and nothing in the snapshot; a missing repo or revision, a gated repo without a token and a model that is not Qwen2
 // are exit 5 with a message that says what to do; the token (HF_TOKEN or --token) never appears in the output;
-// HF_HUB_OFFLINE=1 reads the cache only and names what is missing.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// HF_HUB_OFFLINE=1 reads the cache only and names what is missing; Ctrl-C while `mesp train --model OWNER/NAME`
+// pulls stops it before the first step (exit 130), keeping the bytes. The flags come from the contract's schemas.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ let n = 0;
 
 /** `mesp` in a child process against the local hub. */
 function mesp(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return runMesp(args, undefined, { HF_ENDPOINT: hub.url, ...env });
+  return runMesp(args, undefined, { env: { HF_ENDPOINT: hub.url, ...env } });
 }
 
 const cacheDir = (): string => join(root, `cache-${++n}`);
@@ -125,6 +126,41 @@ describe('mesp pull', () => {
     expect(file).toMatch(/datasets--mesp--chats\/snapshots\/[0-9a-f]{40}\/data\/train\.jsonl$/);
     expect(readFileSync(file, 'utf8')).toBe(demoDatasetJsonl('messages'));
   }, 60_000);
+});
+
+describe('Ctrl-C while mesp train pulls its model on first use', () => {
+  it('stops the pull before the first step: exit 130, no run folder, the bytes kept in the cache for the next try', async () => {
+    const cache = cacheDir();
+    const data = join(root, 'ctrl-c.jsonl');
+    writeFileSync(data, demoDatasetJsonl('text'));
+    const out = join(root, 'ctrl-c-run');
+    hub.fault('mesp/demo', 'model.safetensors', { stallAfter: 1_000_000 }); // the weights hang after 1 MB
+    let sent = false;
+    const r = await runMesp(['train', '--model', 'mesp/demo', '--data', data, '--out', out, '--steps', '1'], undefined, {
+      env: { HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache },
+      onErrLine: (line, kill) => {
+        if (sent || !/tokenizer_config\.json .* ok/.test(line)) return;
+        sent = true;
+        // The weights are next: signal once their first megabyte is in the cache.
+        const blobs = join(repoDir(cache, 'model', 'mesp/demo'), 'blobs');
+        const wait = setInterval(() => {
+          const part = existsSync(blobs) ? readdirSync(blobs).find((b) => b.endsWith('.incomplete')) : undefined;
+          if (part && statSync(join(blobs, part)).size >= 1_000_000) {
+            clearInterval(wait);
+            kill('SIGINT');
+          }
+        }, 20);
+      },
+    });
+    hub.clearFaults();
+    console.log(`[mesp train, Ctrl-C in the pull] exit ${r.status}\n${r.stderr}`);
+    expect(sent).toBe(true);
+    expect([r.status, r.stderr]).toEqual([130, expect.stringMatching(/SIGINT: stopping before the first step/)]);
+    expect(r.stderr).toMatch(/stopped before the first step: the pull of mesp\/demo@[0-9a-f]{7}\/model\.safetensors was cancelled; the bytes downloaded so far are kept/);
+    expect(existsSync(out), 'no run folder').toBe(false);
+    const blobs = join(repoDir(cache, 'model', 'mesp/demo'), 'blobs');
+    expect(readdirSync(blobs).filter((b) => b.endsWith('.incomplete')).map((b) => statSync(join(blobs, b)).size)).toEqual([1_000_000]);
+  }, 120_000);
 });
 
 describe('the flags of mesp pull and mesp models', () => {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { PullEvent } from '../../api/contract';
 import { hubIdOfDir, missingModelFiles, readRef, repoDir, repoFolderName, snapshotPath } from './cache';
-import { HubError } from './http';
+import { HubError, PullCancelled } from './http';
 import { pullDatasetFile, pullModel, type PullHooks } from './pull';
 import { isCommitHash, parseDataRef, parseModelRef, refText, type RepoRef } from './refs';
 import { hubSettings, type HubOverrides, type HubSettings } from './settings';
@@ -55,6 +55,11 @@ function offlineMiss(s: HubSettings, r: RepoRef, hit: CacheHit): HubError {
     `${files} ${hit.missing.length === 1 ? 'is' : 'are'} missing from ${hit.snapshotDir ?? `its snapshot ${hit.commit}`}. Pull it again with the network on (${pull}), or unset HF_HUB_OFFLINE.`, field);
 }
 
+/** A pull that ended because its signal was aborted is a PullCancelled, whatever the transfer threw as it stopped. */
+function cancelledAs(e: unknown, r: RepoRef, o: ResolveOptions): unknown {
+  return o.signal?.aborted && !(e instanceof PullCancelled) ? new PullCancelled(refText(r)) : e;
+}
+
 function noLocalPathEither(e: unknown, ref: string): unknown {
   if (e instanceof HubError && e.reason === 'repo-not-found') {
     return new HubError('repo-not-found', `${e.message} There is no local folder ${resolve(ref)} either.`, e.field);
@@ -89,7 +94,7 @@ export async function resolveModelRef(ref: string, o: ResolveOptions = {}): Prom
   try {
     return (await pullModel(r.repo, r.revision, s, { ...o, onEvent: o.onEvent ?? defaultListener })).path;
   } catch (e) {
-    throw noLocalPathEither(e, ref);
+    throw noLocalPathEither(cancelledAs(e, r, o), ref);
   }
 }
 
@@ -102,15 +107,21 @@ export async function resolveDataRef(ref: string, o: ResolveOptions = {}): Promi
   const hit = lookupCache(s, r);
   if (hit.snapshotDir && !hit.missing.length) return join(hit.snapshotDir, ...r.file!.split('/'));
   if (s.offline) throw offlineMiss(s, r, hit);
-  return (await pullDatasetFile(r.repo, r.revision, r.file!, s, { ...o, onEvent: o.onEvent ?? defaultListener })).path;
+  try {
+    return (await pullDatasetFile(r.repo, r.revision, r.file!, s, { ...o, onEvent: o.onEvent ?? defaultListener })).path;
+  } catch (e) {
+    throw cancelledAs(e, r, o);
+  }
 }
 
 /**
  * The one place a job's references become paths: `modelDir` may be a folder or a hub id (OWNER/NAME[@REV]),
  * `dataPath` and `valPath` a file or hf://datasets/OWNER/NAME[@REV]/PATH.jsonl. A local path that exists always wins.
  */
-export async function resolveInputs<T extends { modelDir?: string; dataPath?: string; valPath?: string }>(req: T, env: { hub?: HubOverrides } = {}): Promise<T> {
-  const o: ResolveOptions = { hub: env.hub };
+export async function resolveInputs<T extends { modelDir?: string; dataPath?: string; valPath?: string }>(
+  req: T, env: { hub?: HubOverrides; signal?: AbortSignal } = {},
+): Promise<T> {
+  const o: ResolveOptions = { hub: env.hub, signal: env.signal };
   const out = { ...req };
   if (req.modelDir !== undefined) out.modelDir = await resolveModelRef(req.modelDir, o);
   if (req.dataPath !== undefined) out.dataPath = await resolveDataRef(req.dataPath, o);

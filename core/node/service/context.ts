@@ -17,6 +17,8 @@ export interface JobEnv {
   capBytes?: number;
   /** The hub and its cache (else from HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE). */
   hub?: HubOverrides;
+  /** Stops the job's downloads (a hub pull on first use; its bytes stay for the next one): the run lifecycle's stop. */
+  signal?: AbortSignal;
 }
 
 export async function openContext(profile: DeviceProfile, env: JobEnv = {}): Promise<GpuContext> {

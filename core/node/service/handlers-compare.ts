@@ -51,7 +51,7 @@ export function compareHandlers(host: HostState): Pick<Handlers, CompareMethods>
       const request = (m: MethodName): TrainRequest => trainRequest({ ...settings, method: m, checkpointEvery: 0 }, { ...resolved, outDir: join(dir, m) });
       const work = async (): Promise<void> => {
         // Hub ids once for every method (and the cosine): all of them train on the same snapshot.
-        resolved = await resolveInputs(inputs, host.env);
+        resolved = await resolveInputs(inputs, { ...host.env, signal: control.signal });
         for (const [i, m] of methods.entries()) {
           if (control.stopRequested) {
             cmp.methods[i] = { ...cmp.methods[i], status: 'stopped' };
