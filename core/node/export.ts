@@ -27,6 +27,7 @@ import { planForward } from '../train/plan';
 import { checkAdapterFits, loraParamCount, type HostAdapter } from '../train/lora';
 import { AtomicWriter } from './atomic';
 import { parseExportRequest } from './export-request';
+import { resolveInputs } from './hub/resolve';
 import { openModelFolder, type ModelFolder } from './modelfiles';
 import { loadProfile } from './profiles';
 import { RunStore } from './runstore';
@@ -84,7 +85,7 @@ function openRun(runDirIn: string, modelDir?: string, otherBase = false): Opened
       { file: folder.dir, field: 'model' },
     );
   }
-  const baseModel = config.model.name || adapter.baseModel || publishableBaseName(basename(folder.dir));
+  const baseModel = config.model.name || adapter.baseModel || publishableBaseName(folder.name);
   return { runDir, config, adapterDir, adapter, folder, baseModel };
 }
 
@@ -148,8 +149,8 @@ function readmeContext(run: OpenedRun, dtype: ExportDType, extra: Partial<Readme
 }
 
 /** Sizes of each format's files before writing, and the files an export into outDir would replace. */
-export function previewExport(input: PreviewRequest | string): ExportPreview {
-  const req = parseExportRequest(PreviewRequestSchema, typeof input === 'string' ? { runDir: input } : input, 'export preview request');
+export async function previewExport(input: PreviewRequest | string): Promise<ExportPreview> {
+  const req = await resolveInputs(parseExportRequest(PreviewRequestSchema, typeof input === 'string' ? { runDir: input } : input, 'export preview request'));
   const run = openRun(req.runDir, req.modelDir, req.overwrite);
   const formats: ExportPreview['formats'] = [];
   const all: string[] = [BUNDLE_FILES.manifest, BUNDLE_FILES.readme];
@@ -208,7 +209,7 @@ export interface ExportProgress {
 /** Write the deployment bundle of a run: the chosen formats, their READMEs, README.md and manifest.json. */
 export async function exportRun(input: ExportRequest, onProgress: (p: ExportProgress) => void = () => {}): Promise<ExportResult> {
   const t0 = performance.now();
-  const req = parseExportRequest(ExportRequestSchema, input, 'export request');
+  const req = await resolveInputs(parseExportRequest(ExportRequestSchema, input, 'export request'));
   const formats = EXPORT_FORMATS.filter((f) => req.formats.includes(f));
   const run = openRun(req.runDir, req.modelDir, req.overwrite);
   const { folder, adapter, config } = run;

@@ -149,8 +149,8 @@ describe('exportRun: the deployment bundle', () => {
     expect(d / s).toBeLessThan(1e-4);
   }, 60_000);
 
-  it('previews each format\'s size before writing, and what an export there would replace', () => {
-    const p = previewExport({ runDir: run.dir, outDir: out });
+  it('previews each format\'s size before writing, and what an export there would replace', async () => {
+    const p = await previewExport({ runDir: run.dir, outDir: out });
     expect(p.lora).toEqual({ rank: 4, alpha: 8, targets: ['q_proj', 'v_proj', 'down_proj'], layers: 2 });
     const written = new Map(r.files.map((f) => [f.relPath, f.bytes]));
     for (const f of p.formats.flatMap((x) => x.files)) {
@@ -158,7 +158,7 @@ describe('exportRun: the deployment bundle', () => {
       else expect(Math.abs(f.bytes - written.get(f.relPath)!) / written.get(f.relPath)!, `file ${f.relPath}`).toBeLessThan(0.01);
     }
     expect(p.existing.sort()).toEqual(listTree(out));
-    expect(previewExport(run.dir).existing).toEqual([]);
+    expect((await previewExport(run.dir)).existing).toEqual([]);
   });
 
   it('never replaces existing files without overwrite; replaces them all with it', async () => {
@@ -195,7 +195,7 @@ describe('import-adapter', () => {
     await exportRun({ runDir: run.dir, formats: ['peft', 'gguf', 'mlx'], outDir: out });
     for (const [from, format] of [['peft', 'peft'], ['gguf/adapter.gguf', 'gguf'], ['gguf', 'gguf'], ['mlx', 'mlx']] as const) {
       const dest = join(work, `imp-${from.replace('/', '-')}`);
-      const res = importAdapter({ from: join(out, from), outDir: dest, modelDir: model.dir });
+      const res = await importAdapter({ from: join(out, from), outDir: dest, modelDir: model.dir });
       expect(res.format, `from ${from}`).toBe(format);
       expect(listTree(dest), `from ${from}`).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
       const back = readPeft(readFileSync(join(dest, 'adapter_config.json'), 'utf8'), readFileSync(join(dest, 'adapter_model.safetensors')), { config: 'c', weights: 'w' });
@@ -348,6 +348,6 @@ describe('mesp export (CLI)', () => {
     const c = await cli(['export', '--run', run.dir, '--format', 'peft']);
     expect(c.code).toBe(0);
     expect(listTree(join(run.dir, 'exports'))).toEqual(['README.md', 'manifest.json', 'peft/README.md', 'peft/adapter_config.json', 'peft/adapter_model.safetensors']);
-    expect(previewExport({ runDir: run.dir, formats: ['peft'] }).existing.length).toBe(5);
+    expect((await previewExport({ runDir: run.dir, formats: ['peft'] })).existing.length).toBe(5);
   });
 });

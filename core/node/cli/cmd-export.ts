@@ -29,7 +29,7 @@ export async function cmdExport(argv: string[]): Promise<number> {
   const { values: v } = EXPORT.parse(argv);
   const { json, dryRun, ...req } = v;
   if (dryRun) {
-    const p = previewExport(req);
+    const p = await previewExport(req);
     if (json) {
       process.stdout.write(JSON.stringify(p) + '\n');
       return 0;
@@ -65,10 +65,10 @@ export const IMPORT = command({
   schema: ImportRequestSchema.extend(JsonOption.shape),
 });
 
-export function cmdImportAdapter(argv: string[]): number {
+export async function cmdImportAdapter(argv: string[]): Promise<number> {
   const { values: v } = IMPORT.parse(argv);
   const { json: _json, ...req } = v;
-  const r = importAdapter(req);
+  const r = await importAdapter(req);
   if (v.json) {
     process.stdout.write(JSON.stringify(r) + '\n');
     return 0;

@@ -9,6 +9,8 @@ import { TRAIN, cmdTrain } from './cmd-train';
 import { EXPORT, IMPORT, cmdExport, cmdImportAdapter } from './cmd-export';
 import { BENCH, cmdBench } from './cmd-bench';
 import { GRADS, cmdGrads } from './cmd-grads';
+import { MODELS, PULL, cliPullReporter, cmdModels, cmdPull } from './cmd-hub';
+import { setDefaultPullListener } from '../hub/resolve';
 import { UsageError, closest } from './flags';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
@@ -30,6 +32,8 @@ const COMMANDS: Record<string, Command> = {
   'demo-model': { summary: 'write the embedded demo model (and dataset) to a folder', help: DEMO_MODEL.help, run: cmdDemoModel },
   export: { summary: 'a deployment bundle: PEFT, GGUF LoRA (llama.cpp), MLX, merged ONNX', help: EXPORT.help, run: cmdExport },
   'import-adapter': { summary: 'read an exported adapter back as a PEFT folder (--init-adapter)', help: IMPORT.help, run: cmdImportAdapter },
+  pull: { summary: 'download a Qwen2 model (or a dataset\'s jsonl) from the Hugging Face Hub into the HF cache', help: PULL.help, run: cmdPull },
+  models: { summary: 'the models in the Hugging Face cache: revision, size, complete or not', help: MODELS.help, run: cmdModels },
 };
 
 /** The help text of a command (tests read `mesp train --help` through it too). */
@@ -45,6 +49,9 @@ function usage(): string {
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(14)} ${c.summary}`),
+    '',
+    '--model takes a folder or a hub id OWNER/NAME[@REV] (pulled into the Hugging Face cache on first use, see `mesp pull --help`);',
+    '--data a jsonl file or hf://datasets/OWNER/NAME[@REV]/PATH.jsonl.',
     '',
     'Exit codes: 0 ok, 1 error, 2 usage, 3 memory budget exceeded, 4 no WebGPU adapter, 5 bad input, 130 stopped (Ctrl-C).',
   ].join('\n');
@@ -79,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(cmd.help);
     return EXIT.ok;
   }
+  setDefaultPullListener(cliPullReporter()); // a --model OWNER/NAME pulled on first use shows its progress
   try {
     return await cmd.run(rest);
   } catch (e) {

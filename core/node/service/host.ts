@@ -6,7 +6,8 @@
 // Runs survive the app: everything a run does is in its folder as it happens, so a run whose process died shows as
 // "interrupted" and resumes from its last checkpoint (runTrain({ resume })).
 // This file is the dispatcher; the handlers live by domain (handlers-app.ts: app, files, profiles, inspection, plan;
-// handlers-runs.ts: runs and export; handlers-compare.ts) over the state they share (hoststate.ts).
+// handlers-runs.ts: runs and export; handlers-compare.ts; handlers-hub.ts: the hub catalogue, pulls and the cache)
+// over the state they share (hoststate.ts).
 import { resolve } from 'node:path';
 import {
   CONTRACT,
@@ -21,6 +22,7 @@ import {
 import type { AppData } from './appdata';
 import { appHandlers } from './handlers-app';
 import { compareHandlers } from './handlers-compare';
+import { hubHandlers } from './handlers-hub';
 import { runHandlers } from './handlers-runs';
 import { HostState, LOCAL_CALLER, toServiceError, type CallContext, type Handlers, type HostOptions } from './hoststate';
 import type { PathPolicy } from './paths';
@@ -39,7 +41,7 @@ export class ServiceHost {
     this.data = this.state.data;
     this.paths = this.state.paths;
     this.mode = this.state.mode;
-    this.handlers = { ...appHandlers(this.state), ...runHandlers(this.state), ...compareHandlers(this.state) };
+    this.handlers = { ...appHandlers(this.state), ...runHandlers(this.state), ...compareHandlers(this.state), ...hubHandlers(this.state) };
   }
 
   onEvent(listener: (e: ServiceEvent) => void): () => void {
@@ -82,18 +84,20 @@ export class ServiceHost {
     return CONTRACT[method].result.parse(r) as ResultOf<M>;
   }
 
-  /** Resolves when no run or comparison is in progress. */
+  /** Resolves when no run, comparison or hub pull is in progress. */
   async idle(): Promise<void> {
     for (;;) {
-      const waits = [...this.state.live.values()].map((r) => r.done).concat([...this.state.compares.values()].map((c) => c.done));
+      const waits = [...this.state.live.values()].map((r) => r.done).concat([...this.state.compares.values()].map((c) => c.done))
+        .concat([...this.state.pulls.values()].map((p) => p.done));
       if (!waits.length) return;
       await Promise.allSettled(waits);
     }
   }
 
-  /** Stop whatever runs (the process is closing); runs end with a checkpoint. */
+  /** Stop whatever runs (the process is closing); runs end with a checkpoint, pulls keep their bytes to resume. */
   async shutdown(): Promise<void> {
     for (const c of this.state.compares.values()) c.control.stop();
+    for (const p of this.state.pulls.values()) p.abort.abort();
     for (const r of this.state.live.values()) r.control.stop();
     await this.idle();
   }
