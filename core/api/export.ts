@@ -1,13 +1,26 @@
 // The service contract for exporting a trained adapter (`mesp export`, `mesp import-adapter`, the app's Export view):
 // requests, results, the preview of sizes, and the deployment bundle's manifest.json, as zod schemas.
-// Formats: PEFT (huggingface/peft save_pretrained), GGUF LoRA (llama.cpp convert_lora_to_gguf.py), MLX (mlx-lm
-// adapters), merged ONNX (opset 17). Pure TS (DESIGN.md §1): shared by the CLI, the service and the renderer.
+// Formats: PEFT (huggingface/peft save_pretrained), GGUF LoRA (llama.cpp convert_lora_to_gguf.py), the base model
+// and the merged model as GGUF (llama.cpp convert_hf_to_gguf.py's qwen2 layout), MLX (mlx-lm adapters), merged ONNX
+// (opset 17), merged Hugging Face safetensors (transformers save_pretrained). The manifest records the parity a bundle
+// was measured at in llama.cpp. Pure TS (DESIGN.md §1): shared by the CLI, the service and the renderer.
 import { z } from 'zod';
 import { PeakBytesSchema, QuantSchema } from './eval';
 
-export const EXPORT_FORMATS = ['peft', 'gguf', 'mlx', 'onnx'] as const;
+export const EXPORT_FORMATS = ['peft', 'gguf', 'gguf-base', 'gguf-merged', 'mlx', 'onnx', 'hf-merged'] as const;
 export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
 export type ExportFormat = z.infer<typeof ExportFormatSchema>;
+
+/** The formats that hold a whole model (base or merged), not only the adapter. */
+export const MODEL_FORMATS = ['gguf-base', 'gguf-merged', 'onnx', 'hf-merged'] as const satisfies readonly ExportFormat[];
+
+/**
+ * Tensor storage of the GGUF model files (gguf-base, gguf-merged): f32; f16; q8_0 (ggml's 8-bit blocks of 32);
+ * q4_0 (4-bit blocks of 32, with the embedding and LM head in q8_0). Norms and biases stay f32 in every type.
+ */
+export const GGUF_TYPES = ['f32', 'f16', 'q8_0', 'q4_0'] as const;
+export const GgufTypeSchema = z.enum(GGUF_TYPES);
+export type GgufType = z.infer<typeof GgufTypeSchema>;
 
 /** Formats an adapter can be imported from (ONNX holds merged weights: no adapter to read back). */
 export const IMPORT_FORMATS = ['peft', 'gguf', 'mlx'] as const;
@@ -33,8 +46,70 @@ export const ExportRequestSchema = z.object({
   profile: z.string().optional(),
   /** Tokens of context for the predicted inference memory (default: the run's seqLen). */
   seqLen: z.number().int().min(1).optional(),
+  /** Tensor storage of the GGUF model files (gguf-base, gguf-merged). */
+  ggufType: GgufTypeSchema.default('f16'),
+  /** Rows of the run's data (validation rows first) on which llama.cpp's losses are compared with ours; 0 skips. */
+  parityRows: z.number().int().min(0).max(64).default(4),
 });
 export type ExportRequest = z.input<typeof ExportRequestSchema>;
+
+/** What a weight file stores: a float dtype, or a GGUF model type (q8_0, q4_0). */
+export const FileDTypeSchema = z.union([ExportDTypeSchema, GgufTypeSchema]);
+export type FileDType = z.infer<typeof FileDTypeSchema>;
+
+/**
+ * The largest relative difference of a row's mean loss that a parity check accepts, by what the runtime computes
+ * with (the GGUF type of the model, or the dtype of the LoRA adapter on top of it), when the reference is our engine
+ * running the very same weights (the file's values, dequantized). What is left is the runtime's own arithmetic:
+ * llama.cpp's CPU matmuls round the activations to F16/BF16 next to F16/BF16 weights and to Q8_0 blocks next to
+ * Q8_0/Q4_0 weights. Measured on the tiny test models (tests/gpu/llama-parity.test.ts prints the differences).
+ */
+export const PARITY_BOUNDS: Record<FileDType, number> = { f32: 1e-5, f16: 2e-3, bf16: 1e-2, q8_0: 2e-2, q4_0: 2e-2 };
+
+export const ParityRowSchema = z.object({
+  /** 1-based line of the row in its jsonl file. */
+  line: z.number(),
+  tokens: z.number(),
+  /** Mean next-token loss in the runtime. */
+  runtime: z.number(),
+  /** Our engine on the same weights as the file (dequantized). */
+  engine: z.number(),
+  /**
+   * Our engine on the f32 model the file was made from: the trained base + adapter (LoRA unmerged), or the base alone
+   * for a check of the base GGUF without the adapter.
+   */
+  f32: z.number(),
+});
+
+export const ParityCheckSchema = z.object({
+  runtime: z.literal('llama.cpp'),
+  /** node-llama-cpp's version and the llama.cpp release it ships. */
+  runtimeVersion: z.string(),
+  /** The bundle's files the runtime loaded (e.g. gguf/base.gguf + gguf/adapter.gguf, or gguf/merged.gguf). */
+  files: z.array(z.string()),
+  /** What the runtime computes with: the model file's type, and the adapter's dtype when one is applied. */
+  modelType: GgufTypeSchema,
+  adapterDType: ExportDTypeSchema.nullable(),
+  rows: z.array(ParityRowSchema),
+  /** max over rows of |runtime − engine| / engine: the runtime against the file's own weights. */
+  maxRelDiff: z.number(),
+  /** PARITY_BOUNDS for the model type and adapter dtype (the larger). */
+  bound: z.number(),
+  pass: z.boolean(),
+  /** max over rows of |runtime − f32| / f32: what storing the model as modelType changes (no bound). */
+  maxRelDiffVsF32: z.number(),
+});
+export type ParityCheck = z.infer<typeof ParityCheckSchema>;
+
+export const ParitySchema = z.object({
+  status: z.enum(['measured', 'skipped']),
+  /** Why the check was skipped (no llama.cpp, no GGUF model in the bundle, no WebGPU adapter, --parity-rows 0). */
+  reason: z.string().nullable(),
+  /** The rows: the dataset file's name and which part of the run's data they come from. */
+  data: z.object({ file: z.string(), split: z.enum(['validation', 'train']), rows: z.number() }).nullable(),
+  checks: z.array(ParityCheckSchema),
+});
+export type Parity = z.infer<typeof ParitySchema>;
 
 export const ExportedFileSchema = z.object({
   format: z.union([ExportFormatSchema, z.literal('bundle')]),
@@ -45,7 +120,7 @@ export const ExportedFileSchema = z.object({
   bytes: z.number(),
   sha256: z.string(),
   /** Weight precision of the file (null for text files). */
-  dtype: ExportDTypeSchema.nullable(),
+  dtype: FileDTypeSchema.nullable(),
 });
 export type ExportedFile = z.infer<typeof ExportedFileSchema>;
 
@@ -99,6 +174,8 @@ export const BundleManifestSchema = z.object({
   files: z.array(ExportedFileSchema.omit({ path: true })),
   /** README of each exported format, relative to the bundle. */
   readmes: z.record(z.string(), z.string()),
+  /** Parity measured in llama.cpp at export time (absent in bundles written before it was measured). */
+  parity: ParitySchema.optional(),
 });
 export type BundleManifest = z.infer<typeof BundleManifestSchema>;
 
@@ -115,6 +192,7 @@ export type ExportResult = z.infer<typeof ExportResultSchema>;
 export const PreviewRequestSchema = z.object({
   runDir: z.string().min(1),
   dtype: ExportDTypeSchema.default('f32'),
+  ggufType: GgufTypeSchema.default('f16'),
   formats: z.array(ExportFormatSchema).min(1).default([...EXPORT_FORMATS]),
   /** Where the export would go (default: the run's exports/ folder); `existing` lists the files it would replace. */
   outDir: z.string().optional(),
@@ -128,7 +206,7 @@ export const ExportPreviewSchema = z.object({
   lora: z.object({ rank: z.number(), alpha: z.number(), targets: z.array(z.string()), layers: z.number() }),
   formats: z.array(z.object({
     format: ExportFormatSchema,
-    dtype: ExportDTypeSchema,
+    dtype: FileDTypeSchema,
     /** Files of the format with their size; `exact` false where the size is computed, not measured (ONNX graph). */
     files: z.array(z.object({ relPath: z.string(), bytes: z.number(), exact: z.boolean() })),
     bytes: z.number(),

@@ -150,7 +150,7 @@ describe('exportRun: the deployment bundle', () => {
   }, 60_000);
 
   it('previews each format\'s size before writing, and what an export there would replace', () => {
-    const p = previewExport({ runDir: run.dir, outDir: out });
+    const p = previewExport({ runDir: run.dir, outDir: out, formats: ['peft', 'gguf', 'mlx', 'onnx'] });
     expect(p.lora).toEqual({ rank: 4, alpha: 8, targets: ['q_proj', 'v_proj', 'down_proj'], layers: 2 });
     const written = new Map(r.files.map((f) => [f.relPath, f.bytes]));
     for (const f of p.formats.flatMap((x) => x.files)) {
@@ -180,7 +180,11 @@ describe('f16 and bf16 bundles', () => {
     const out = join(work, 'bf16');
     const r = await exportRun({ runDir: run.dir, formats: parseFormats('all'), outDir: out, dtype: 'bf16' });
     const dt = Object.fromEntries(r.files.filter((f) => f.dtype).map((f) => [f.relPath, f.dtype]));
-    expect(dt).toEqual({ 'peft/adapter_model.safetensors': 'bf16', 'gguf/adapter.gguf': 'bf16', 'mlx/adapters.safetensors': 'bf16', 'onnx/model.onnx': 'f16' });
+    expect(dt).toEqual({
+      'peft/adapter_model.safetensors': 'bf16', 'gguf/adapter.gguf': 'bf16', 'mlx/adapters.safetensors': 'bf16', 'onnx/model.onnx': 'f16',
+      // the GGUF models in --gguf-type (default f16), the merged safetensors in the base's dtype (the tiny base is f32)
+      'gguf/base.gguf': 'f16', 'gguf/merged.gguf': 'f16', 'hf-merged/model-00001-of-00001.safetensors': 'f32',
+    });
     const g = readGgufLora(readFileSync(join(out, 'gguf/adapter.gguf')), 'a');
     for (const [k, v] of adapter.A) {
       const got = g.A.get(k)!;
@@ -237,7 +241,7 @@ describe('bad input: a clear error, exit code 5, no partial file', () => {
 
   it('a format we do not know', async () => {
     expect(() => parseFormats('peft,tflite')).toThrow(ConfigError);
-    expect(() => parseFormats('peft,tflite')).toThrow(/unknown export format "tflite"; use peft, gguf, mlx, onnx or all/);
+    expect(() => parseFormats('peft,tflite')).toThrow(/unknown export format "tflite"; use peft, gguf, gguf-base, gguf-merged, mlx, onnx, hf-merged or all/);
     const parent = mkdtempSync(join(work, 'p-'));
     const out = join(parent, 'out');
     await expect(exportRun({ runDir: run.dir, formats: ['tflite' as 'peft'], outDir: out })).rejects.toThrow(/unknown export format "tflite"/);

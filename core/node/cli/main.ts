@@ -25,7 +25,7 @@ const COMMANDS: Record<string, Command> = {
   bench: { summary: 'the paper\'s memory table on real Qwen2.5 shapes: memory, time, FLOP/s', help: BENCH_HELP, run: cmdBench },
   profiles: { summary: 'the device profiles: RAM, app budget (the cap), WebGPU limits, GPU compute', help: PROFILES_HELP, run: cmdProfiles },
   'demo-model': { summary: 'write the embedded demo model (and dataset) to a folder', help: DEMO_HELP, run: cmdDemoModel },
-  export: { summary: 'a deployment bundle: PEFT, GGUF LoRA (llama.cpp), MLX, merged ONNX', help: EXPORT_HELP, run: cmdExport },
+  export: { summary: 'a deployment bundle: PEFT, GGUF LoRA/base/merged (llama.cpp, Ollama), MLX, merged ONNX, merged safetensors', help: EXPORT_HELP, run: cmdExport },
   'import-adapter': { summary: 'read an exported adapter back as a PEFT folder (--init-adapter)', help: IMPORT_HELP, run: cmdImportAdapter },
 };
 
