@@ -138,7 +138,7 @@ function ggufReadme(ctx: ReadmeContext, lora: string, ref: string, note: string)
   } else if (g.base) {
     out.push('llama-cli -m gguf/base.gguf -p "Hello"                              # the base model alone');
   }
-  if (g.merged) out.push('llama-cli -m gguf/merged.gguf -p "Hello"                         # the merged model, no adapter needed');
+  if (g.merged) out.push('llama-cli -m gguf/merged.gguf -p "Hello"                             # the merged model, no adapter needed');
   out.push('```', '');
   if (g.adapter) {
     out.push(

@@ -23,7 +23,7 @@ export const HF_SHARD_METADATA = { format: 'pt' };
 export interface HfTensor {
   name: string;
   dtype: WriteDtype;
-  shape: number[];
+  shape: readonly number[];
 }
 
 export interface HfShard {

@@ -53,7 +53,7 @@ function quoted(s: string): string {
 export function buildModelfile(m: ModelfileInput): { text: string; chatMl: boolean } {
   const chatMl = isChatMl(m.chatTemplate);
   const system = chatMl ? defaultSystemPrompt(m.chatTemplate) : null;
-  const lines = [`# ${m.title}`, '# Ollama: `ollama create NAME -f Modelfile`, then `ollama run NAME` (run from this folder).', `FROM ${m.from}`];
+  const lines = [`# ${m.title}`, '# Ollama: `ollama create NAME -f path/to/Modelfile`, then `ollama run NAME`. FROM and ADAPTER are relative to this file.', `FROM ${m.from}`];
   if (m.adapter) lines.push(`ADAPTER ${m.adapter}`);
   lines.push(`TEMPLATE """${chatMl ? CHATML_GO_TEMPLATE : PLAIN_GO_TEMPLATE}"""`);
   if (system) lines.push(`SYSTEM """${system}"""`);

@@ -6,6 +6,7 @@
 // flash attention so that an f32 model computes in f32; tokenizing text with the GGUF's own vocabulary; and decode
 // speed (`mesp llama-bench`). llama.cpp applies a LoRA as scale × alpha / r (alpha from adapter.lora.alpha).
 import type * as NodeLlamaCpp from 'node-llama-cpp';
+import { statSync } from 'node:fs';
 import { errorMessage } from '../common/errors';
 
 type Module = typeof NodeLlamaCpp;
@@ -96,12 +97,21 @@ export interface RowLoss {
   tokens: number;
 }
 
+/** Below this file size one thread is faster: each op's work is smaller than a barrier between threads. */
+const ONE_THREAD_BELOW = 64 * 2 ** 20;
+
+/** Threads for evaluating a model file: one for tiny models, the machine's math cores otherwise. */
+function threadsFor(rt: LlamaRuntime, modelPath: string): number {
+  return statSync(modelPath).size < ONE_THREAD_BELOW ? 1 : Math.max(1, rt.llama.cpuMathCores);
+}
+
 /** The context options that make llama.cpp's arithmetic comparable with ours: F32 KV cache, no flash attention. */
-function exactContext(files: LlamaModelFiles, contextSize: number): NodeLlamaCpp.LlamaContextOptions {
+function exactContext(files: LlamaModelFiles, contextSize: number, threads: number): NodeLlamaCpp.LlamaContextOptions {
   return {
     contextSize,
     batchSize: contextSize,
     sequences: 1,
+    threads,
     flashAttention: false,
     experimentalKvCacheKeyType: 'F32',
     experimentalKvCacheValueType: 'F32',
@@ -121,7 +131,7 @@ export async function llamaRowLosses(rt: LlamaRuntime, files: LlamaModelFiles, r
   const longest = rows.reduce((m, r) => Math.max(m, r.ids.length), 1);
   const model = await loadModel(rt, files.model);
   try {
-    const context = await model.createContext(exactContext(files, Math.max(16, longest)));
+    const context = await model.createContext(exactContext(files, Math.max(16, longest), threadsFor(rt, files.model)));
     try {
       const seq = context.getSequence();
       const out: RowLoss[] = [];
@@ -181,7 +191,7 @@ export async function llamaDecodeSpeed(rt: LlamaRuntime, files: LlamaModelFiles,
     const context = await model.createContext({
       contextSize: prompt.length + decodeTokens + 16,
       sequences: 1,
-      ...(threads ? { threads } : {}),
+      threads: threads ?? Math.max(1, rt.llama.cpuMathCores),
       ...(files.lora ? { lora: { adapters: [{ filePath: files.lora.path, scale: files.lora.scale ?? 1 }] } } : {}),
     });
     try {

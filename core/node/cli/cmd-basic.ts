@@ -1,7 +1,7 @@
 // `mesp eval`, `mesp profiles` and `mesp demo-model`.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeDemoDataset, writeDemoModel } from '../demo';
+import { writeDemoDataset, writeDemoModel, writeShapeModel } from '../demo';
 import { listBuiltinProfiles } from '../../profiles/builtin';
 import { capBytesOf } from '../../profiles/schema';
 import { runEval } from '../service/eval';
@@ -68,13 +68,33 @@ export function cmdProfiles(argv: string[]): number {
   return 0;
 }
 
-export const DEMO_HELP = `mesp demo-model --out DIR [--dataset FILE]
+export const DEMO_HELP = `mesp demo-model --out DIR [--dataset FILE] [--shape qwen2.5-0.5b|qwen2.5-1.5b|qwen2.5-3b|CONFIG.json [--seed N]]
   Write the embedded demo model: a small Qwen2-architecture model with deterministic random weights and a real
-  byte-level BPE tokenizer.json (nothing is downloaded). With --dataset, also write the bundled demo dataset.`;
+  byte-level BPE tokenizer.json (nothing is downloaded). With --dataset, also write the bundled demo dataset.
+  With --shape, a model folder of that real shape instead (Qwen2.5's config.json, or any Qwen2 config.json): random
+  bf16 weights from --seed (std 0.02), the demo tokenizer (the BPE of the embedded demo, learned from its corpus) in
+  the shape's vocabulary (151936 rows for Qwen2.5; the rows past the tokenizer's belong to no token), safetensors
+  shards under 2 GB. For benchmarks and
+  deployment tests at real sizes: 0.5B is 1.0 GB, 3B 6.2 GB.`;
 
 export function cmdDemoModel(argv: string[]): number {
-  const v = parseFlags(argv, { out: { type: 'string' }, dataset: { type: 'string' } }, 'demo-model');
+  const v = parseFlags(argv, { out: { type: 'string' }, dataset: { type: 'string' }, shape: { type: 'string' }, seed: { type: 'string' } }, 'demo-model');
   const out = resolve(required(v, 'out', 'demo-model'));
+  if (typeof v.shape === 'string') {
+    let bar: ProgressBar | null = null;
+    const shape = v.shape;
+    const files = writeShapeModel(out, shape, {
+      seed: intFlag(v, 'seed', 'demo-model', 1234, 0),
+      onProgress: (done, n) => {
+        bar ??= new ProgressBar(`writing ${shape}`, n);
+        bar.update(done, 'tensors');
+      },
+    });
+    (bar as ProgressBar | null)?.done();
+    console.log(`wrote a ${v.shape} model with random bf16 weights to ${out}: ${files.map((f) => f.split('/').pop()).join(', ')}`);
+    if (typeof v.dataset === 'string') console.log(`wrote the demo dataset to ${writeDemoDataset(resolve(v.dataset))}`);
+    return 0;
+  }
   const files = writeDemoModel(out);
   console.log(`wrote the demo model to ${out}: ${files.map((f) => f.split('/').pop()).join(', ')}`);
   if (typeof v.dataset === 'string') console.log(`wrote the demo dataset to ${writeDemoDataset(resolve(v.dataset))}`);
