@@ -55,6 +55,14 @@ export function openLlama(): Promise<LlamaRuntime | { unavailable: string }> {
   return cached;
 }
 
+/** Dispose of the process's llama.cpp instance (the next openLlama makes a new one). */
+export async function closeLlama(): Promise<void> {
+  const c = cached;
+  cached = null;
+  const rt = c ? await c : null;
+  if (rt && !('unavailable' in rt)) await rt.dispose();
+}
+
 async function packageVersion(): Promise<string> {
   try {
     const { createRequire } = await import('node:module');

@@ -7,6 +7,7 @@ import { TRAIN_HELP, cmdTrain } from './cmd-train';
 import { EXPORT_HELP, IMPORT_HELP, cmdExport, cmdImportAdapter } from './cmd-export';
 import { BENCH_HELP, cmdBench } from './cmd-bench';
 import { GRADS_HELP, cmdGrads } from './cmd-grads';
+import { LLAMA_BENCH_HELP, cmdLlamaBench } from './cmd-llama';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
 
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   profiles: { summary: 'the device profiles: RAM, app budget (the cap), WebGPU limits, GPU compute', help: PROFILES_HELP, run: cmdProfiles },
   'demo-model': { summary: 'write the embedded demo model (and dataset) to a folder', help: DEMO_HELP, run: cmdDemoModel },
   export: { summary: 'a deployment bundle: PEFT, GGUF LoRA/base/merged (llama.cpp, Ollama), MLX, merged ONNX, merged safetensors', help: EXPORT_HELP, run: cmdExport },
+  'llama-bench': { summary: 'llama.cpp\'s prompt and decode tokens/s for an exported GGUF, on the CPU', help: LLAMA_BENCH_HELP, run: cmdLlamaBench },
   'import-adapter': { summary: 'read an exported adapter back as a PEFT folder (--init-adapter)', help: IMPORT_HELP, run: cmdImportAdapter },
 };
 
