@@ -10,7 +10,7 @@
 // --quant. Large files are streamed tensor by tensor. Everything goes through AtomicWriter: all files or none, never
 // replacing an existing file without `overwrite`. previewExport gives each format's size before writing.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import {
   EXPORT_FORMATS, ExportRequestSchema, PreviewRequestSchema, type BundleManifest, type ExportDType, type ExportedFile,
@@ -34,7 +34,7 @@ import { expectedTensors } from '../model/names';
 import { capBytesOf } from '../profiles/schema';
 import { planForward } from '../train/plan';
 import { checkAdapterFits, loraParamCount, type HostAdapter } from '../train/lora';
-import { AtomicWriter } from './atomic';
+import { AtomicWriter, writeAllOrNothing } from './atomic';
 import { parseRequest } from './export-request';
 import { CONFIG_FILE, openModelFolder, type ModelFolder } from './modelfiles';
 import { measureParity, type StagedGguf } from './parity';
@@ -114,6 +114,21 @@ function ggufTokenizerOf(folder: ModelFolder): GgufTokenizer {
     chatTemplateJinja: existsSync(jinja) ? readFileSync(jinja, 'utf8') : null,
     files: { tokenizer: folder.tokenizerJsonPath, config: folder.tokenizerConfigPath },
   }, folder.config.vocab);
+}
+
+/**
+ * A model folder (no run) as a GGUF model file, written atomically: what `gguf-base` writes for a run's base. For
+ * tests and tools that need a GGUF of a folder; returns the file's size.
+ */
+export function writeModelGguf(modelDir: string, outFile: string, type: GgufType, opts: { overwrite?: boolean } = {}): number {
+  const folder = openModelFolder(modelDir);
+  const name = publishableBaseName(basename(folder.dir));
+  const plan = ggufModelPlan(folder.config, (n) => folder.read(n), null, { type, baseModel: name, name, merged: null }, ggufTokenizerOf(folder));
+  const out = resolve(outFile);
+  const { files } = writeAllOrNothing(dirname(out), { overwrite: opts.overwrite ?? false, what: 'the GGUF model', expected: [basename(out)] }, (w) => {
+    w.stage(basename(out), (sink) => void writeGgufModel(plan, sink));
+  });
+  return files[0].bytes;
 }
 
 /** The GGUF model file of a format: the base alone (gguf-base) or with the adapter merged (gguf-merged). */
