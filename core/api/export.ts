@@ -62,9 +62,10 @@ export type FileDType = z.infer<typeof FileDTypeSchema>;
  * with (the GGUF type of the model, or the dtype of the LoRA adapter on top of it), when the reference is our engine
  * running the very same weights (the file's values, dequantized). What is left is the runtime's own arithmetic:
  * llama.cpp's CPU matmuls round the activations to F16/BF16 next to F16/BF16 weights and to Q8_0 blocks next to
- * Q8_0/Q4_0 weights. Measured on the tiny test models (tests/gpu/llama-parity.test.ts prints the differences).
+ * Q8_0/Q4_0 weights. Measured on the tiny test models (tests/gpu/llama-parity.test.ts prints the differences: at most
+ * 1e-7 in f32, 1.4e-4 in f16, 4.3e-4 with a bf16 adapter, 2.4e-3 in q8_0 and q4_0).
  */
-export const PARITY_BOUNDS: Record<FileDType, number> = { f32: 1e-5, f16: 2e-3, bf16: 1e-2, q8_0: 2e-2, q4_0: 2e-2 };
+export const PARITY_BOUNDS: Record<FileDType, number> = { f32: 1e-5, f16: 1e-3, bf16: 5e-3, q8_0: 1e-2, q4_0: 1e-2 };
 
 export const ParityRowSchema = z.object({
   /** 1-based line of the row in its jsonl file. */
