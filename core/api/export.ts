@@ -82,6 +82,8 @@ export const ParityRowSchema = z.object({
   f32: z.number(),
 });
 
+export type ParityRow = z.infer<typeof ParityRowSchema>;
+
 export const ParityCheckSchema = z.object({
   runtime: z.literal('llama.cpp'),
   /** node-llama-cpp's version and the llama.cpp release it ships. */

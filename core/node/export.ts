@@ -240,11 +240,14 @@ function modelfileText(run: OpenedRun, formats: readonly ExportFormat[], tokeniz
   }).text;
 }
 
-/** Sizes of each format's files before writing, and the files an export into outDir would replace. */
+/**
+ * Sizes of each format's files before writing, and the files an export into outDir would replace. The GGUF models
+ * are left out for a base without tokenizer.json (they cannot be exported: exportRun says why).
+ */
 export function previewExport(input: PreviewRequest | string): ExportPreview {
   const req = parseRequest(PreviewRequestSchema, typeof input === 'string' ? { runDir: input } : input, 'export preview request');
   const run = openRun(req.runDir, req.modelDir);
-  const formats = EXPORT_FORMATS.filter((f) => req.formats.includes(f));
+  const formats = EXPORT_FORMATS.filter((f) => req.formats.includes(f) && (run.folder.tokenizerJsonPath || (f !== 'gguf-base' && f !== 'gguf-merged')));
   const preview: ExportPreview['formats'] = [];
   const all: string[] = [BUNDLE_FILES.manifest, BUNDLE_FILES.readme];
   const ctx = readmeContext(run, req.dtype, formats, req.ggufType);

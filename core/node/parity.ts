@@ -8,9 +8,7 @@
 // or a WebGPU adapter is missing, when the bundle has no GGUF model, or when asked for no rows.
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import {
-  PARITY_BOUNDS, type ExportDType, type GgufType, type Parity, type ParityCheck, type ParityRowSchema,
-} from '../api/export';
+import { PARITY_BOUNDS, type ExportDType, type GgufType, type Parity, type ParityCheck, type ParityRow } from '../api/export';
 import type { RunConfig } from '../api/train';
 import { errorMessage, FormatError, GpuUnavailableError } from '../common/errors';
 import { makeBatch, splitValidation } from '../data/batching';
@@ -23,13 +21,10 @@ import { forwardNll, rowLosses, type TokenBatch } from '../model/forward';
 import { freeModelWeights, loadModelWeights } from '../model/weights';
 import type { DeviceProfile } from '../profiles/schema';
 import { freeAdapter, uploadAdapter, type HostAdapter } from '../train/lora';
-import type { z } from 'zod';
 import { llamaRowLosses, openLlama, type LlamaModelFiles } from './llama';
 import { loadDataset, loadTokenizer } from './loaders';
 import type { ModelFolder } from './modelfiles';
 import { openContext } from './service/context';
-
-type ParityRow = z.infer<typeof ParityRowSchema>;
 
 /** A GGUF file of the bundle: its path in the bundle (for the record) and where its bytes are now. */
 export interface StagedGguf {
