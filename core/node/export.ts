@@ -319,6 +319,19 @@ export function previewExport(input: PreviewRequest | string): ExportPreview {
 export interface ExportProgress {
   format: ExportFormat | 'bundle';
   message: string;
+  /** Tensors written so far of the format's `total`, for the model formats (GGUF models, merged safetensors). */
+  done?: number;
+  total?: number;
+}
+
+/** Tensor producers that report each tensor written. */
+function counted<T extends { produce(): R }, R>(tensors: readonly T[], report: (done: number, total: number) => void, offset = 0, total = tensors.length): T[] {
+  let done = offset;
+  return tensors.map((t) => ({ ...t, produce: () => {
+    const v = t.produce();
+    report(++done, total);
+    return v;
+  } }));
 }
 
 /** Write the deployment bundle of a run: the chosen formats, the parity check, the READMEs and manifest.json. */
@@ -379,7 +392,8 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
         stage(format, BUNDLE_FILES.gguf.adapter, writeGgufLora(adapter, { baseModel: run.baseModel }, adapterDType), adapterDType);
       } else if (format === 'gguf-base' || format === 'gguf-merged') {
         const g = ggufPlan(run, format, req.ggufType, tokenizer!);
-        stage(format, format === 'gguf-base' ? BUNDLE_FILES.gguf.base : BUNDLE_FILES.gguf.merged, (sink) => void writeGgufModel(g, sink), dtype);
+        const tensors = counted(g.tensors, (done, total) => onProgress({ format, message: `writing ${format} (${dtype})`, done, total }));
+        stage(format, format === 'gguf-base' ? BUNDLE_FILES.gguf.base : BUNDLE_FILES.gguf.merged, (sink) => void writeGgufModel({ ...g, tensors }, sink), dtype);
       } else if (format === 'mlx') {
         const m = writeMlx(adapter, run.baseModel, folder.config.layers, adapterDType);
         stage(format, BUNDLE_FILES.mlx.config, m.config, null);
@@ -396,7 +410,13 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
       } else {
         const read = mergedReader(folder.config, adapter, (name) => folder.read(name));
         copy(format, hfPath(CONFIG_FILE), folder.configFile);
-        for (const sh of shards) stage(format, hfPath(sh.file), (sink) => void writeSafetensorsStream(hfShardTensors(sh, read), HF_SHARD_METADATA, sink), dtype);
+        const total = shards.reduce((n, sh) => n + sh.tensors.length, 0);
+        let before = 0;
+        for (const sh of shards) {
+          const tensors = counted(hfShardTensors(sh, read), (done) => onProgress({ format, message: `writing ${format} (${dtype})`, done, total }), before, total);
+          before += sh.tensors.length;
+          stage(format, hfPath(sh.file), (sink) => void writeSafetensorsStream(tensors, HF_SHARD_METADATA, sink), dtype);
+        }
         stage(format, hfPath(HF_INDEX_FILE), hfIndexJson(shards), null);
         for (const f of hfCopied(folder)) copy(format, hfPath(f), join(folder.dir, f));
       }

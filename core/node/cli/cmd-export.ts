@@ -10,6 +10,7 @@ import { ConfigError } from '../../common/errors';
 import { exportRun, importAdapter, parseFormats, previewExport } from '../export';
 import { choiceFlag, intFlag, parseFlags, required } from './args';
 import { formatBytes, mb, table } from './format';
+import { ProgressBar } from './progress';
 
 export const EXPORT_HELP = `mesp export --run RUN_DIR --format FORMATS [--out DIR] [--dtype f32|f16|bf16] [--gguf-type f32|f16|q8_0|q4_0]
             [--parity-rows N] [--force] [--model DIR] [--profile ID|FILE] [--seq-len N] [--dry-run] [--json]
@@ -72,10 +73,26 @@ export async function cmdExport(argv: string[]): Promise<number> {
     if (!Number.isInteger(seqLen) || seqLen < 1) throw new ConfigError(`--seq-len must be a positive integer, got "${String(v['seq-len'])}"`, { field: 'seq-len' });
   }
   const json = !!v.json;
+  let bar: ProgressBar | null = null;
+  let barFormat = '';
   const r = await exportRun(
     { runDir, formats, outDir: v.out as string | undefined, dtype, ggufType, parityRows, overwrite: !!v.force, modelDir, profile: v.profile as string | undefined, seqLen },
     (p) => {
-      if (!json) process.stderr.write(`  ${p.message}\n`);
+      if (json) return;
+      if (p.total !== undefined && p.done !== undefined) {
+        if (!bar || barFormat !== p.format) {
+          bar?.done();
+          bar = new ProgressBar(`  ${p.message}`, p.total);
+          barFormat = p.format;
+        }
+        bar.update(p.done, 'tensors');
+        if (p.done === p.total) {
+          bar.done();
+          bar = null;
+        }
+        return;
+      }
+      process.stderr.write(`  ${p.message}\n`);
     },
   );
   if (json) {
