@@ -11,9 +11,6 @@ export const EXPORT_FORMATS = ['peft', 'gguf', 'gguf-base', 'gguf-merged', 'mlx'
 export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
 export type ExportFormat = z.infer<typeof ExportFormatSchema>;
 
-/** The formats that hold a whole model (base or merged), not only the adapter. */
-export const MODEL_FORMATS = ['gguf-base', 'gguf-merged', 'onnx', 'hf-merged'] as const satisfies readonly ExportFormat[];
-
 /**
  * Tensor storage of the GGUF model files (gguf-base, gguf-merged): f32; f16; q8_0 (ggml's 8-bit blocks of 32);
  * q4_0 (4-bit blocks of 32, with the embedding and LM head in q8_0). Norms and biases stay f32 in every type.

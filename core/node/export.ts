@@ -26,7 +26,7 @@ import { ggufModelPlan, writeGgufModel, type GgufModelPlan } from '../export/ggu
 import { ggufTokenizer, type GgufTokenizer } from '../export/gguf-tokenizer';
 import { HF_COPIED_FILES, HF_INDEX_FILE, HF_SHARD_METADATA, hfIndexJson, hfShardTensors, planHfShards, type HfShard, type HfTensor } from '../export/hf-merged';
 import { mergedReader } from '../export/merge';
-import { buildModelfile } from '../export/modelfile';
+import { buildModelfile, isChatMl } from '../export/modelfile';
 import { writeMlx } from '../export/mlx';
 import { buildMergedOnnx, ONNX_EMBED_LIMIT, onnxWeightBytes } from '../export/onnx';
 import { peftModule, publishableBaseName, readPeft, writePeft } from '../export/peft';
@@ -96,6 +96,11 @@ function openRun(runDirIn: string, modelDir?: string): OpenedRun {
 
 function sha256Text(s: string): string {
   return createHash('sha256').update(s).digest('hex');
+}
+
+/** Whether the formats include a GGUF model (which needs the tokenizer and gets a Modelfile). */
+function hasGgufModel(formats: readonly ExportFormat[]): boolean {
+  return formats.includes('gguf-base') || formats.includes('gguf-merged');
 }
 
 /** The GGUF models' tokenizer from the base folder (llama.cpp needs a vocabulary even when fed token ids). */
@@ -214,11 +219,9 @@ function onnxExternal(folder: ModelFolder, dtype: ExportDType): boolean {
   return onnxWeightBytes(folder.config, formatDType('onnx', dtype) as 'f32' | 'f16') > ONNX_EMBED_LIMIT;
 }
 
-function readmeContext(run: OpenedRun, dtype: ExportDType, formats: readonly ExportFormat[], ggufType: GgufType, extra: Partial<ReadmeContext> = {}): ReadmeContext {
+function readmeContext(run: OpenedRun, dtype: ExportDType, formats: readonly ExportFormat[], ggufType: GgufType, tokenizer: GgufTokenizer | null, extra: Partial<ReadmeContext> = {}): ReadmeContext {
   const mf = modelfileSources(formats);
-  const chatMl = formats.some((f) => f === 'gguf-base' || f === 'gguf-merged')
-    ? buildModelfile({ from: '', adapter: null, chatTemplate: ggufTokenizerOf(run.folder).chatTemplate, stopTokens: [], title: '' }).chatMl
-    : false;
+  const chatMl = tokenizer ? isChatMl(tokenizer.chatTemplate) : false;
   return {
     baseModel: run.baseModel, rank: run.adapter.rank, alpha: run.adapter.alpha, targets: run.adapter.targets.map(peftModule),
     dtype, vocab: run.folder.config.vocab,
@@ -250,8 +253,8 @@ export function previewExport(input: PreviewRequest | string): ExportPreview {
   const formats = EXPORT_FORMATS.filter((f) => req.formats.includes(f) && (run.folder.tokenizerJsonPath || (f !== 'gguf-base' && f !== 'gguf-merged')));
   const preview: ExportPreview['formats'] = [];
   const all: string[] = [BUNDLE_FILES.manifest, BUNDLE_FILES.readme];
-  const ctx = readmeContext(run, req.dtype, formats, req.ggufType);
-  const tokenizer = formats.some((f) => f === 'gguf-base' || f === 'gguf-merged') ? ggufTokenizerOf(run.folder) : null;
+  const tokenizer = hasGgufModel(formats) ? ggufTokenizerOf(run.folder) : null;
+  const ctx = readmeContext(run, req.dtype, formats, req.ggufType, tokenizer);
   const owned = folderFiles(formats);
   for (const format of formats) {
     const dtype = formatDType(format, req.dtype, req.ggufType, baseDType(run.folder));
@@ -343,7 +346,7 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
   const { folder, adapter, config } = run;
   const profile = loadProfile(req.profile ?? config.request.profile);
   const ext = formats.includes('onnx') && onnxExternal(folder, req.dtype);
-  const tokenizer = formats.some((f) => f === 'gguf-base' || f === 'gguf-merged') ? ggufTokenizerOf(folder) : null;
+  const tokenizer = hasGgufModel(formats) ? ggufTokenizerOf(folder) : null;
   const shards = formats.includes('hf-merged') ? planHfShards(hfTensors(folder)) : [];
   const owned = folderFiles(formats);
   const expected = [BUNDLE_FILES.manifest, BUNDLE_FILES.readme, ...formats.flatMap((f) => formatFiles(f, folder, ext, shards)), ...owned.map((o) => o.relPath)];
@@ -368,7 +371,7 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
     : null;
 
   const staged: { format: ExportFormat | 'bundle'; relPath: string; dtype: FileDType | null }[] = [];
-  const baseCtx = readmeContext(run, req.dtype, formats, req.ggufType, {
+  const baseCtx = readmeContext(run, req.dtype, formats, req.ggufType, tokenizer, {
     onnxExternal: ext, onnxTokenizer: !!folder.tokenizerJsonPath,
     profile: { name: profile.name, predictedPeakBytes: plan.peakBytes, capBytes: capBytesOf(profile), seqLen },
   });
