@@ -190,7 +190,11 @@ export function demoModelFiles(): Map<string, Uint8Array> {
 
 // ------------------------------------------------------------------------------------------------ real shapes
 
+/** The seed of a real-shape model's weights when none is given (`mesp demo-model --shape`'s --seed). */
+export const SHAPE_SEED = 1234;
+
 export interface ShapeModelOptions {
+  /** Default SHAPE_SEED. */
   seed?: number;
   /** Tokens of the demo tokenizer (default 4096, at most the shape's vocab_size). */
   tokenizerVocab?: number;
@@ -213,7 +217,7 @@ export interface ShapeModel {
  * For benchmarks and deployment tests of real sizes with nothing to download.
  */
 export function demoShapeModel(shapeConfig: Record<string, unknown>, opts: ShapeModelOptions = {}): ShapeModel {
-  const seed = opts.seed ?? 1234;
+  const seed = opts.seed ?? SHAPE_SEED;
   const base = parseQwen2Config(shapeConfig, 'the shape config');
   const size = Math.min(opts.tokenizerVocab ?? 4096, base.vocab);
   const tok = buildByteLevelTokenizer(demoCorpus(), size);
