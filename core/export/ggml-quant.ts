@@ -79,37 +79,37 @@ export function quantizeQ4_0(x: Float32Array): Uint8Array {
   return out;
 }
 
+/**
+ * Blocks of `blockBytes` (an f16 scale d, then the codes) back to QK values each: `decode(out, base, o, d)` writes the
+ * block at byte o into out[base .. base + QK).
+ */
+function decodeBlocks(name: string, bytes: Uint8Array, blockBytes: number, decode: (out: Float32Array, base: number, o: number, d: number) => void): Float32Array {
+  if (bytes.length % blockBytes !== 0) throw new ShapeError(`${name}: ${bytes.length} bytes are not a whole number of ${blockBytes}-byte blocks`);
+  const nb = bytes.length / blockBytes;
+  const out = new Float32Array(nb * QK); // (nb·QK,)
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let b = 0; b < nb; b++) decode(out, b * QK, b * blockBytes, f16ToF32(dv.getUint16(b * blockBytes, true)));
+  return out;
+}
+
 /** Q8_0 blocks back to values: x = q · d. */
 export function dequantizeQ8_0(bytes: Uint8Array): Float32Array {
-  if (bytes.length % Q8_0_BLOCK_BYTES !== 0) throw new ShapeError(`Q8_0: ${bytes.length} bytes are not a whole number of ${Q8_0_BLOCK_BYTES}-byte blocks`);
-  const nb = bytes.length / Q8_0_BLOCK_BYTES;
-  const out = new Float32Array(nb * QK);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let b = 0; b < nb; b++) {
-    const o = b * Q8_0_BLOCK_BYTES;
-    const d = f16ToF32(dv.getUint16(o, true));
-    for (let j = 0; j < QK; j++) out[b * QK + j] = dv.getInt8(o + 2 + j) * d;
-  }
-  return out;
+  const codes = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return decodeBlocks('Q8_0', bytes, Q8_0_BLOCK_BYTES, (out, base, o, d) => {
+    for (let j = 0; j < QK; j++) out[base + j] = codes[o + 2 + j] * d;
+  });
 }
 
 /** Q4_0 blocks back to values: x = (q − 8) · d, low nibbles first (values 0..15), then high nibbles (16..31). */
 export function dequantizeQ4_0(bytes: Uint8Array): Float32Array {
-  if (bytes.length % Q4_0_BLOCK_BYTES !== 0) throw new ShapeError(`Q4_0: ${bytes.length} bytes are not a whole number of ${Q4_0_BLOCK_BYTES}-byte blocks`);
-  const nb = bytes.length / Q4_0_BLOCK_BYTES;
-  const out = new Float32Array(nb * QK);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const half = QK / 2;
-  for (let b = 0; b < nb; b++) {
-    const o = b * Q4_0_BLOCK_BYTES;
-    const d = f16ToF32(dv.getUint16(o, true));
+  return decodeBlocks('Q4_0', bytes, Q4_0_BLOCK_BYTES, (out, base, o, d) => {
     for (let j = 0; j < half; j++) {
       const q = bytes[o + 2 + j];
-      out[b * QK + j] = ((q & 0x0f) - 8) * d;
-      out[b * QK + half + j] = ((q >> 4) - 8) * d;
+      out[base + j] = ((q & 0x0f) - 8) * d;
+      out[base + half + j] = ((q >> 4) - 8) * d;
     }
-  }
-  return out;
+  });
 }
 
 export function quantizeBlocks(type: QuantBlockType, x: Float32Array): Uint8Array {

@@ -5,10 +5,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BundleManifestSchema } from '../../core/api/export';
-import { main } from '../../core/node/cli/main';
 import { closeLlama, llamaDecodeSpeed, openLlama } from '../../core/node/llama';
+import { runMain as cli } from '../helpers/cli';
 
 const work = mkdtempSync(join(tmpdir(), 'mesp-demo-shape-gguf-'));
 afterAll(async () => {
@@ -21,23 +21,6 @@ const SMALL_SHAPE = {
   num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 8192, rms_norm_eps: 1e-6, rope_theta: 1000000.0,
   max_position_embeddings: 2048, tie_word_embeddings: true,
 };
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const l = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
-  const w = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    l.mockRestore();
-    o.mockRestore();
-    e.mockRestore();
-    w.mockRestore();
-  }
-}
 
 describe('a demo model of a given shape, trained briefly, exported as merged q4_0 GGUF', () => {
   it('loads and generates in llama.cpp, and the bundle records the parity it measured', async () => {

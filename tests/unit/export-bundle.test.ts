@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleManifestSchema, type ExportResult } from '../../core/api/export';
 import { ConfigError, ShapeError } from '../../core/common/errors';
 import { readGgufLora } from '../../core/export/gguf';
@@ -15,13 +15,13 @@ import { readMlx } from '../../core/export/mlx';
 import { readPeft } from '../../core/export/peft';
 import { parseQwen2Config, type Qwen2Config } from '../../core/model/config';
 import { AtomicWriter } from '../../core/node/atomic';
-import { main } from '../../core/node/cli/main';
 import { exportRun, importAdapter, parseFormats, previewExport } from '../../core/node/export';
 import type { HostAdapter } from '../../core/train/lora';
 import { ortLogits } from '../helpers/ort';
 import { ref64 } from '../helpers/ref64';
 import { listTree, makeRunFolder, randomAdapter, type RunFolder } from '../helpers/runfolder';
 import { makeTinyModel, tokenRows, type TinyModel } from '../helpers/tiny';
+import { runMain as cli } from '../helpers/cli';
 
 let model: TinyModel;
 let cfg: Qwen2Config;
@@ -52,22 +52,6 @@ function expectAdapter(got: HostAdapter, want: HostAdapter): void {
 }
 
 /** Run the CLI, capturing stdout/stderr; returns the exit code and the text. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const l = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
-  const w = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    l.mockRestore();
-    e.mockRestore();
-    w.mockRestore();
-  }
-}
 
 describe('exportRun: the deployment bundle', () => {
   let r: ExportResult;
