@@ -106,7 +106,7 @@ export interface RowLoss {
 }
 
 /** Below this file size one thread is faster: each op's work is smaller than a barrier between threads. */
-const ONE_THREAD_BELOW = 64 * 2 ** 20;
+const ONE_THREAD_BELOW = 64e6; // 64 MB
 
 /** Threads for evaluating a model file: one for tiny models, the machine's math cores otherwise. */
 function threadsFor(rt: LlamaRuntime, modelPath: string): number {
