@@ -30,6 +30,8 @@ export function detectImportFormat(path: string): { format: ImportFormat; file: 
   if (existsSync(join(p, 'adapters.safetensors'))) return { format: 'mlx', file: p };
   const ggufs = readdirSync(p).filter((f) => f.toLowerCase().endsWith('.gguf'));
   if (ggufs.length === 1) return { format: 'gguf', file: join(p, ggufs[0]) };
+  // A bundle's gguf/ folder also holds base.gguf / merged.gguf: its adapter is adapter.gguf.
+  if (ggufs.includes('adapter.gguf')) return { format: 'gguf', file: join(p, 'adapter.gguf') };
   if (ggufs.length > 1) throw new ConfigError(`holds several .gguf files (${ggufs.join(', ')}); give the file itself`, { file: p, field: 'from' });
   throw new ConfigError(`holds no adapter: expected adapter_model.safetensors (PEFT), adapters.safetensors (MLX) or a .gguf file`, { file: p, field: 'from' });
 }

@@ -2,9 +2,11 @@
 // passed on to the command), waited for asynchronously (a long synchronous wait would stall the test worker, and a
 // server in the test's own process, such as the local hub of tests/helpers/hub-server.ts, could not answer it). The
 // child gets this environment without any HF_* variable of the machine (no real token, cache or endpoint leaks in),
-// plus `env`.
+// plus `env`. Also `mesp`'s main() in this process with its output captured, where a test needs the GPU context or
+// llama.cpp it holds.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '../..');
 
@@ -48,4 +50,22 @@ export function runMesp(args: string[], onLine?: OnLine, o: { env?: Record<strin
     p.on('error', reject);
     p.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
   });
+}
+
+/** Run main(args) in this process, capturing what it prints (console and the standard streams). */
+export async function runMain(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../../core/node/cli/main'); // only the tests that run it in-process load the CLI
+  let out = '';
+  let err = '';
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true)),
+    vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n')),
+    vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n')),
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true)),
+  ];
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    for (const s of spies) s.mockRestore();
+  }
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleManifestSchema, type ExportResult } from '../../core/api/export';
 import { ConfigError, ShapeError } from '../../core/common/errors';
 import { readGgufLora } from '../../core/export/gguf';
@@ -15,13 +15,13 @@ import { readMlx } from '../../core/export/mlx';
 import { readPeft } from '../../core/export/peft';
 import { parseQwen2Config, type Qwen2Config } from '../../core/model/config';
 import { AtomicWriter } from '../../core/node/atomic';
-import { main } from '../../core/node/cli/main';
 import { exportRun, importAdapter, parseFormats, previewExport } from '../../core/node/export';
 import type { HostAdapter } from '../../core/train/lora';
 import { ortLogits } from '../helpers/ort';
 import { ref64 } from '../helpers/ref64';
 import { listTree, makeRunFolder, randomAdapter, type RunFolder } from '../helpers/runfolder';
 import { makeTinyModel, tokenRows, type TinyModel } from '../helpers/tiny';
+import { runMain as cli } from '../helpers/cli';
 
 let model: TinyModel;
 let cfg: Qwen2Config;
@@ -52,22 +52,6 @@ function expectAdapter(got: HostAdapter, want: HostAdapter): void {
 }
 
 /** Run the CLI, capturing stdout/stderr; returns the exit code and the text. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const l = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
-  const w = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    l.mockRestore();
-    e.mockRestore();
-    w.mockRestore();
-  }
-}
 
 describe('exportRun: the deployment bundle', () => {
   let r: ExportResult;
@@ -150,7 +134,7 @@ describe('exportRun: the deployment bundle', () => {
   }, 60_000);
 
   it('previews each format\'s size before writing, and what an export there would replace', async () => {
-    const p = await previewExport({ runDir: run.dir, outDir: out });
+    const p = await previewExport({ runDir: run.dir, outDir: out, formats: ['peft', 'gguf', 'mlx', 'onnx'] });
     expect(p.lora).toEqual({ rank: 4, alpha: 8, targets: ['q_proj', 'v_proj', 'down_proj'], layers: 2 });
     const written = new Map(r.files.map((f) => [f.relPath, f.bytes]));
     for (const f of p.formats.flatMap((x) => x.files)) {
@@ -180,7 +164,11 @@ describe('f16 and bf16 bundles', () => {
     const out = join(work, 'bf16');
     const r = await exportRun({ runDir: run.dir, formats: parseFormats('all'), outDir: out, dtype: 'bf16' });
     const dt = Object.fromEntries(r.files.filter((f) => f.dtype).map((f) => [f.relPath, f.dtype]));
-    expect(dt).toEqual({ 'peft/adapter_model.safetensors': 'bf16', 'gguf/adapter.gguf': 'bf16', 'mlx/adapters.safetensors': 'bf16', 'onnx/model.onnx': 'f16' });
+    expect(dt).toEqual({
+      'peft/adapter_model.safetensors': 'bf16', 'gguf/adapter.gguf': 'bf16', 'mlx/adapters.safetensors': 'bf16', 'onnx/model.onnx': 'f16',
+      // the GGUF models in --gguf-type (default f16), the merged safetensors in the base's dtype (the tiny base is f32)
+      'gguf/base.gguf': 'f16', 'gguf/merged.gguf': 'f16', 'hf-merged/model-00001-of-00001.safetensors': 'f32',
+    });
     const g = readGgufLora(readFileSync(join(out, 'gguf/adapter.gguf')), 'a');
     for (const [k, v] of adapter.A) {
       const got = g.A.get(k)!;
@@ -237,7 +225,7 @@ describe('bad input: a clear error, exit code 5, no partial file', () => {
 
   it('a format we do not know', async () => {
     expect(() => parseFormats('peft,tflite')).toThrow(ConfigError);
-    expect(() => parseFormats('peft,tflite')).toThrow(/unknown export format "tflite"; use peft, gguf, mlx, onnx or all/);
+    expect(() => parseFormats('peft,tflite')).toThrow(/unknown export format "tflite"; use peft, gguf, gguf-base, gguf-merged, mlx, onnx, hf-merged or all/);
     const parent = mkdtempSync(join(work, 'p-'));
     const out = join(parent, 'out');
     await expect(exportRun({ runDir: run.dir, formats: ['tflite' as 'peft'], outDir: out })).rejects.toThrow(/unknown export format "tflite"/);

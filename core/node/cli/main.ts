@@ -11,6 +11,7 @@ import { BENCH, cmdBench } from './cmd-bench';
 import { GRADS, cmdGrads } from './cmd-grads';
 import { MODELS, PULL, cliPullReporter, cmdModels, cmdPull } from './cmd-hub';
 import { setDefaultPullListener } from '../hub/resolve';
+import { LLAMA_BENCH, cmdLlamaBench } from './cmd-llama';
 import { UsageError, closest } from './flags';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
@@ -29,8 +30,9 @@ const COMMANDS: Record<string, Command> = {
   grads: { summary: 'one row\'s LoRA gradients; --compare the methods and MeZO\'s cosine', help: GRADS.help, run: cmdGrads },
   bench: { summary: 'the paper\'s memory table on real Qwen2.5 shapes: memory, time, FLOP/s', help: BENCH.help, run: cmdBench },
   profiles: { summary: 'the device profiles: RAM, app budget (the cap), WebGPU limits, GPU compute', help: PROFILES.help, run: cmdProfiles },
-  'demo-model': { summary: 'write the embedded demo model (and dataset) to a folder', help: DEMO_MODEL.help, run: cmdDemoModel },
-  export: { summary: 'a deployment bundle: PEFT, GGUF LoRA (llama.cpp), MLX, merged ONNX', help: EXPORT.help, run: cmdExport },
+  'demo-model': { summary: 'write the embedded demo model (and dataset), or a real Qwen2.5 shape, to a folder', help: DEMO_MODEL.help, run: cmdDemoModel },
+  export: { summary: 'a deployment bundle: PEFT, GGUF LoRA/base/merged (llama.cpp, Ollama), MLX, merged ONNX, merged safetensors', help: EXPORT.help, run: cmdExport },
+  'llama-bench': { summary: 'llama.cpp\'s prompt and decode tokens/s for an exported GGUF, on the CPU', help: LLAMA_BENCH.help, run: cmdLlamaBench },
   'import-adapter': { summary: 'read an exported adapter back as a PEFT folder (--init-adapter)', help: IMPORT.help, run: cmdImportAdapter },
   pull: { summary: 'download a Qwen2 model (or a dataset\'s jsonl) from the Hugging Face Hub into the HF cache', help: PULL.help, run: cmdPull },
   models: { summary: 'the models in the Hugging Face cache: revision, size, complete or not', help: MODELS.help, run: cmdModels },
