@@ -180,7 +180,7 @@ describe('runs and comparisons name their model by a hub id', () => {
     expect(hub.log.slice(mark).some((q) => q.path.includes('mesp/nope'))).toBe(true);
     expect((await host.call('runs.list', {})).runs.length, 'no run folder is left').toBe(before);
     // A path that is not an id is still held to the policy.
-    await expect(host.call('runs.start', { modelDir: '/etc', dataPath: demo.dataPath, profile: 'phone-6gb', steps: 1 })).rejects.toThrow(/outside the folders/);
+    await expect(host.call('runs.start', { modelDir: '/etc', dataPath: demo.dataPath, profile: 'phone-6gb', steps: 1 })).rejects.toThrow(/outside the allowed folders/);
 
     const { compareId } = await host.call('compare.start', { modelDir: 'mesp/nope', dataPath: demo.dataPath, profile: 'phone-6gb', methods: ['mesp', 'mezo'], steps: 1 });
     await host.idle();
