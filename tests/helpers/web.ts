@@ -27,6 +27,8 @@ export interface StartWebOptions {
   rendererDir?: string;
   /** Reuse a launch token (a restart in place). */
   token?: string;
+  /** Variables on top of this process's environment (e.g. HF_ENDPOINT and HF_HUB_CACHE for a local hub). */
+  env?: Record<string, string>;
 }
 
 const PRINTED = /at (http:\/\/127\.0\.0\.1:(\d+))\/#token=([A-Za-z0-9_-]+)/;
@@ -34,7 +36,7 @@ const PRINTED = /at (http:\/\/127\.0\.0\.1:(\d+))\/#token=([A-Za-z0-9_-]+)/;
 /** Start `npm run web` on a port (0 = any) with its own data folder; resolves with the printed address. */
 export function startWeb(dataDir: string, port = 0, roots: string[] = [], opts: StartWebOptions = {}): Promise<WebApp> {
   const args = [join(ROOT, 'bin/mesp-web.js'), '--port', String(port), '--data-dir', dataDir, '--renderer-dir', opts.rendererDir ?? join(ROOT, 'out/renderer'), ...roots.flatMap((r) => ['--root', r])];
-  const env = { ...process.env };
+  const env = { ...process.env, ...opts.env };
   delete env.MESP_WEB_TOKEN;
   if (opts.token) env.MESP_WEB_TOKEN = opts.token;
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });

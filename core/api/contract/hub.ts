@@ -72,8 +72,8 @@ export const HubPlaceSchema = z.object({
 
 export const HubCachedSchema = HubPlaceSchema.extend({
   repos: z.array(CachedRepoSchema),
-  /** Pulls in progress (a window opened during a pull picks it up). */
-  active: z.array(z.object({ pullId: z.string(), repo: z.string(), kind: HubRepoKindSchema })),
+  /** Pulls in progress (a window opened during a pull picks it up); a dataset pull names its file. */
+  active: z.array(z.object({ pullId: z.string(), repo: z.string(), kind: HubRepoKindSchema, file: z.string().optional() })),
 });
 
 // ---------------------------------------------------------------------------------------------------------------

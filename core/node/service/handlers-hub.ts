@@ -61,7 +61,7 @@ export function hubHandlers(host: HostState): Pick<Handlers, HubMethods> {
       const s = host.hub();
       return {
         ...place(s), repos: listCached(s.cacheDir),
-        active: [...host.pulls.values()].map((x) => ({ pullId: x.id, repo: x.repo, kind: x.kind })),
+        active: [...host.pulls.values()].map((x) => ({ pullId: x.id, repo: x.repo, kind: x.kind, ...(x.file ? { file: x.file } : {}) })),
       };
     },
 

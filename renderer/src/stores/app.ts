@@ -1,10 +1,11 @@
 // The app store: the service's app info (mode, data folder, demo paths, recent files), the connection state, the
-// current view, and the one place service events arrive (they are handed to the runs and compare stores).
+// current view, and the one place service events arrive (they are handed to the runs, compare and hub stores).
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AppInfo, ServiceEvent } from '../../../core/api/contract';
 import { errorText, getClient } from '../api';
 import { useCompareStore } from './compare';
+import { useHubStore } from './hub';
 import { useRunsStore } from './runs';
 
 export type ViewName = 'devices' | 'data' | 'train' | 'compare' | 'runs' | 'export';
@@ -28,6 +29,7 @@ export const useAppStore = defineStore('app', () => {
   function dispatch(e: ServiceEvent): void {
     if (e.type === 'run' || e.type === 'run.status') useRunsStore().onEvent(e);
     else if (e.type === 'compare') useCompareStore().onEvent(e);
+    else if (e.type === 'hub.pull') useHubStore().onEvent(e);
     else if (e.type === 'service') {
       connection.value = e.state === 'down' ? 'down' : 'ready';
       notice.value = e.message;
@@ -41,7 +43,7 @@ export const useAppStore = defineStore('app', () => {
       await refreshInfo();
       const runs = useRunsStore();
       const compare = useCompareStore();
-      await Promise.all([runs.refresh(), compare.refresh()]);
+      await Promise.all([runs.refresh(), compare.refresh(), useHubStore().resync()]);
       if (compare.activeId !== info.value?.activeCompareId) compare.activeId = info.value?.activeCompareId ?? null;
     } catch (e) {
       error.value = `The service came back but does not answer: ${errorText(e)}`;
