@@ -14,6 +14,8 @@ export const PeakBytesSchema = z.object({
   optimizer: z.number(),
   activations: z.number(),
   workspace: z.number(),
+  /** Generation's KV cache (core/infer); absent in events written before it existed. */
+  kvcache: z.number().default(0),
 });
 export type PeakBytes = z.infer<typeof PeakBytesSchema>;
 

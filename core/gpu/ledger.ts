@@ -3,17 +3,17 @@
 // with an OutOfBudgetError, so the cap is never exceeded, not by one byte.
 import { OutOfBudgetError } from '../common/errors';
 
-export const CATEGORIES = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace'] as const;
+export const CATEGORIES = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace', 'kvcache'] as const;
 export type Category = (typeof CATEGORIES)[number];
 export type ByCategory = Record<Category, number>;
 
 export function zeroByCategory(): ByCategory {
-  return { weights: 0, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0 };
+  return { weights: 0, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0, kvcache: 0 };
 }
 
 /** Working set = everything but the frozen weights (the paper's figures count this). */
 export function workingSet(b: ByCategory): number {
-  return b.adapter + b.grads + b.optimizer + b.activations + b.workspace;
+  return b.adapter + b.grads + b.optimizer + b.activations + b.workspace + b.kvcache;
 }
 
 export function totalOf(b: ByCategory): number {

@@ -249,7 +249,7 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
     const byCat = plan.peakByCategory as Partial<Record<string, number>>;
     const peakByCategory = {
       weights: byCat.weights ?? 0, adapter: byCat.adapter ?? 0, grads: byCat.grads ?? 0, optimizer: byCat.optimizer ?? 0,
-      activations: byCat.activations ?? 0, workspace: byCat.workspace ?? 0,
+      activations: byCat.activations ?? 0, workspace: byCat.workspace ?? 0, kvcache: byCat.kvcache ?? 0,
     };
     manifest = buildManifest({
       createdAt: new Date().toISOString(),

@@ -148,7 +148,7 @@ describe('runs on disk', () => {
     };
     store.create(config);
     store.append({ t: 1, type: 'start', runDir: dir, totalSteps: 10, startStep: 0, method: 'mesp', adapter: 'x' });
-    const peak = { total: 1, weights: 1, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0 };
+    const peak = { total: 1, weights: 1, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0, kvcache: 0 };
     for (const step of [1, 2, 3]) store.append({ t: 2, type: 'step', step, steps: 10, loss: 7, lr: 1e-3, tokens: 1, tokensPerSecond: 1, stepSeconds: 1, peakBytes: peak, workingSetBytes: 0, elapsedSeconds: step, etaSeconds: 1 });
     const { runs } = await host.call('runs.list', {});
     const r = runs.find((x) => x.id === '20260101-000000-mesp')!;

@@ -7,7 +7,7 @@ import { PeakBytesSchema } from '../eval';
 /** Live or peak bytes by ledger category (DESIGN.md §3). */
 export const ByCategorySchema = PeakBytesSchema.omit({ total: true });
 export type ByCategoryBytes = z.infer<typeof ByCategorySchema>;
-export const CATEGORY_NAMES = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace'] as const;
+export const CATEGORY_NAMES = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace', 'kvcache'] as const;
 export type CategoryName = (typeof CATEGORY_NAMES)[number];
 export const METHOD_NAMES = ['full', 'mebp', 'mesp', 'mezo'] as const;
 

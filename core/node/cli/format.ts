@@ -15,7 +15,7 @@ export function table(head: string[], rows: (string | number)[][]): string {
   return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
 }
 
-export const CATEGORY_ORDER = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace'] as const;
+export const CATEGORY_ORDER = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace', 'kvcache'] as const;
 
 export function peakTable(peak: Record<string, number>): string {
   return table(['category', 'peak'], [...CATEGORY_ORDER.map((c) => [c, mb(peak[c] ?? 0)]), ['total (at its peak)', mb(peak.total ?? 0)]]);

@@ -26,7 +26,7 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-const sumLive = (l: TimelinePoint['live']): number => l.weights + l.adapter + l.grads + l.optimizer + l.activations + l.workspace;
+const sumLive = (l: TimelinePoint['live']): number => l.weights + l.adapter + l.grads + l.optimizer + l.activations + l.workspace + l.kvcache;
 
 /** What one method's run measured, from its events. */
 export function methodResult(method: CompareMethod['method'], runDir: string, events: RunEvent[], status: CompareMethod['status']): CompareMethod {

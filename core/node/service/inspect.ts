@@ -154,7 +154,7 @@ export async function planFit(p: FitInput): Promise<FitResult> {
         workingSetBytes: r.peakWorkingSet, fits: r.peakBytes <= capBytes, error: null,
       });
     } catch (e) {
-      const zero = { weights: 0, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0 };
+      const zero = { weights: 0, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0, kvcache: 0 };
       methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e) });
     }
   }

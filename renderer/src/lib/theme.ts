@@ -2,7 +2,7 @@
 import type { CategoryName } from '../../../core/api/contract';
 import type { MethodName } from '../../../core/api/train';
 
-export const CATEGORIES: readonly CategoryName[] = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace'];
+export const CATEGORIES: readonly CategoryName[] = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace', 'kvcache'];
 
 export const CATEGORY_COLOR: Record<CategoryName, string> = {
   weights: '#94a3b8',
@@ -11,10 +11,11 @@ export const CATEGORY_COLOR: Record<CategoryName, string> = {
   optimizer: '#eab308',
   activations: '#14b8a6',
   workspace: '#ec4899',
+  kvcache: '#0ea5e9',
 };
 
 export const CATEGORY_LABEL: Record<CategoryName, string> = {
-  weights: 'Weights', adapter: 'Adapter', grads: 'Gradients', optimizer: 'Optimizer', activations: 'Activations', workspace: 'Workspace',
+  weights: 'Weights', adapter: 'Adapter', grads: 'Gradients', optimizer: 'Optimizer', activations: 'Activations', workspace: 'Workspace', kvcache: 'KV cache',
 };
 
 export const METHODS: readonly MethodName[] = ['full', 'mebp', 'mesp', 'mezo'];

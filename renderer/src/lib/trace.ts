@@ -105,7 +105,7 @@ export function traceOf(runId: string, events: readonly RunEvent[], capBytes: nu
   return t;
 }
 
-export const liveTotal = (l: ByCategoryBytes): number => l.weights + l.adapter + l.grads + l.optimizer + l.activations + l.workspace;
+export const liveTotal = (l: ByCategoryBytes): number => l.weights + l.adapter + l.grads + l.optimizer + l.activations + l.workspace + l.kvcache;
 
 /** Steps done, as a fraction of the run (0..1). */
 export function progressOf(t: RunTrace): number {
