@@ -1,0 +1,155 @@
+// Incremental decoding of a Qwen2 model with a KV cache (HF Qwen2ForCausalLM.forward with past_key_values and
+// use_cache, one sequence): prefill runs the prompt through the very forward that eval and training use
+// (core/model/forward.ts forwardHidden → core/model/block.ts, LoRA unmerged through projForward) with the causal
+// attention kernel, writing each layer's keys (after RoPE) and values into the cache; every later token runs the same
+// forward on one row at its position p (the RoPE row of position p, core/kernels/rope.ts) and attends over the
+// cache rows 0..p (core/kernels/attention_decode.ts). Each call returns the logits (V) of its last token, from the
+// final RMSNorm and the LM head tiles (core/kernels/head.ts headLogits).
+//
+// Memory: the cache (category kvcache), the decoding scratch and the RoPE row are allocated by `open`, before the
+// prefill, so a generation that cannot fit is refused before any work; everything else is workspace freed by the call
+// that made it, also on error. A decode step allocates the same bytes at every position, which is what lets the plan
+// (core/infer/plan.ts) run one step to predict them all.
+import { ShapeError } from '../common/errors';
+import type { GpuContext } from '../gpu/context';
+import type { Tensor } from '../gpu/tensor';
+import { attentionForward } from '../kernels/attention';
+import { attentionDecode } from '../kernels/attention_decode';
+import { headLogits } from '../kernels/head';
+import { ropeTable, ropeTableValues } from '../kernels/rope';
+import type { LoraAdapter } from '../model/adapter';
+import { blockDims, type Fwd } from '../model/block';
+import { forwardHidden } from '../model/forward';
+import type { ModelWeights } from '../model/weights';
+import { KvCache } from './kvcache';
+
+export class KvDecoder {
+  /** Positions in the cache so far (the prompt, then each token fed by step). */
+  length = 0;
+  private freed = false;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    private readonly model: ModelWeights,
+    private readonly lora: LoraAdapter | null,
+    readonly cache: KvCache,
+    private readonly scores: Tensor, // (NH, capacity) scratch of attentionDecode
+    private readonly ropeRow: Tensor, // (1, HS): the RoPE row of the position being decoded
+    private readonly tokenId: Tensor, // (1) i32
+    private readonly ropeHost: Float32Array, // (capacity, HS): rows of ropeTableValues
+  ) {}
+
+  /** Allocate the cache for `capacity` positions and the decoding buffers (refused here when over the cap). */
+  static open(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, capacity: number): KvDecoder {
+    const c = model.cfg;
+    const cache = KvCache.alloc(ctx, c, capacity);
+    const made: Tensor[] = [];
+    try {
+      const scores = ctx.alloc('workspace', 'decode.scores', [c.heads, capacity]); // (NH, capacity)
+      made.push(scores);
+      const ropeRow = ctx.alloc('workspace', 'decode.rope_row', [1, c.headDim]); // (1, HS)
+      made.push(ropeRow);
+      const tokenId = ctx.alloc('workspace', 'decode.input_id', [1], 'i32'); // (1)
+      made.push(tokenId);
+      return new KvDecoder(ctx, model, lora, cache, scores, ropeRow, tokenId, ropeTableValues(capacity, c.headDim, c.ropeTheta));
+    } catch (e) {
+      ctx.free(...made);
+      cache.free(ctx);
+      throw e;
+    }
+  }
+
+  get capacity(): number {
+    return this.cache.capacity;
+  }
+
+  /** Run the prompt (positions 0..P−1) and fill the cache; the logits (V) of its last token. */
+  async prefill(ids: readonly number[]): Promise<Float32Array> {
+    this.check();
+    const P = ids.length;
+    if (this.length !== 0) throw new ShapeError(`KvDecoder.prefill: the cache already holds ${this.length} positions`);
+    if (P < 1 || P > this.capacity) throw new ShapeError(`KvDecoder.prefill: ${P} prompt tokens for a cache of ${this.capacity}`);
+    const { ctx, model } = this;
+    const c = model.cfg;
+    const dims = blockDims(model, 1, P);
+    const idT = ctx.alloc('workspace', 'prefill.input_ids', [P], 'i32'); // (P)
+    let rope: Tensor | null = null;
+    let xf: Tensor | null = null;
+    try {
+      ctx.write(idT, Int32Array.from(ids));
+      rope = ropeTable(ctx, P, c.headDim, c.ropeTheta); // (P, HS)
+      const f: Fwd = {
+        ctx, model, lora: this.lora, rope, dims,
+        attend: (l, att, q, k, v) => {
+          this.cache.write(ctx, l, k, v, 0, P);
+          attentionForward(ctx, att, null, null, q, k, v, { B: 1, T: P, NH: c.heads, NKV: c.kvHeads, HS: c.headDim });
+        },
+      };
+      xf = forwardHidden(f, idT); // (P, C)
+      const logits = await this.logitsOf(xf, P - 1);
+      this.length = P;
+      return logits;
+    } finally {
+      ctx.free(xf, rope, idT);
+    }
+  }
+
+  /** Feed one token at position `length`; the logits (V) of the next. */
+  async step(id: number): Promise<Float32Array> {
+    this.check();
+    const pos = this.length;
+    if (pos === 0) throw new ShapeError('KvDecoder.step: prefill the prompt first');
+    if (pos >= this.capacity) throw new ShapeError(`KvDecoder.step: the cache of ${this.capacity} positions is full`);
+    const { ctx, model } = this;
+    const c = model.cfg;
+    const HS = c.headDim;
+    ctx.write(this.tokenId, Int32Array.of(id));
+    ctx.write(this.ropeRow, this.ropeHost.subarray(pos * HS, (pos + 1) * HS));
+    const f: Fwd = {
+      ctx, model, lora: this.lora, rope: this.ropeRow, dims: blockDims(model, 1, 1),
+      attend: (l, att, q, k, v) => {
+        this.cache.write(ctx, l, k, v, pos, 1);
+        attentionDecode(ctx, att, this.scores, q, this.cache.k[l], this.cache.v[l], { len: pos + 1, NH: c.heads, NKV: c.kvHeads, HS });
+      },
+    };
+    let xf: Tensor | null = null;
+    try {
+      xf = forwardHidden(f, this.tokenId); // (1, C)
+      const logits = await this.logitsOf(xf, 0);
+      this.length = pos + 1;
+      return logits;
+    } finally {
+      ctx.free(xf);
+    }
+  }
+
+  /** The LM head of row `row` of the final hidden states xf (n, C): logits (V). */
+  private async logitsOf(xf: Tensor, row: number): Promise<Float32Array> {
+    const { ctx, model } = this;
+    const C = model.cfg.hidden;
+    const V = model.cfg.vocab;
+    const one = row === 0 ? null : ctx.alloc('workspace', 'decode.last_hidden', [1, C]); // (1, C)
+    const tiles = model.head.tiles.map((t, i) => ctx.alloc('workspace', `decode.logits${i}`, [1, t.rows])); // (1, tile rows)
+    try {
+      if (one) ctx.copy(xf, one, C * 4, row * C * 4, 0);
+      headLogits(ctx, tiles, one ?? xf, model.head, { T: 1, C, V });
+      const out = new Float32Array(V); // (V)
+      for (const [i, t] of model.head.tiles.entries()) out.set(new Float32Array(await ctx.read(tiles[i])).subarray(0, t.rows), t.row0);
+      return out;
+    } finally {
+      ctx.free(one, ...tiles);
+    }
+  }
+
+  private check(): void {
+    if (this.freed) throw new Error('KvDecoder: used after free');
+  }
+
+  /** Free the cache and the decoding buffers (the ledger is back where `open` found it). */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.ctx.free(this.scores, this.ropeRow, this.tokenId);
+    this.cache.free(this.ctx);
+  }
+}
