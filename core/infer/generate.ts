@@ -3,6 +3,7 @@
 // sampling.ts) is fed back one at a time until an EOS id, a stop string (core/infer/textstream.ts), max_new_tokens,
 // or the caller's stop request. Tokens are streamed through a callback as they are chosen. The cache and every buffer
 // of the generation are freed on the way out, also on an error, so the ledger is back at its baseline.
+import type { FinishReason, TokenEventData } from '../api/generate';
 import { ConfigError } from '../common/errors';
 import type { TextTokenizer } from '../data/tokenizer';
 import type { GpuContext } from '../gpu/context';
@@ -12,7 +13,7 @@ import { KvDecoder } from './decoder';
 import { Sampler, type SamplingSettings } from './sampling';
 import { TextStream } from './textstream';
 
-export type FinishReason = 'eos' | 'length' | 'stop' | 'cancelled';
+export type { FinishReason };
 
 export interface GenerateSpec {
   sampling: SamplingSettings;
@@ -25,13 +26,8 @@ export interface GenerateSpec {
   tokenizer: TextTokenizer | null;
 }
 
-export interface TokenEvent {
-  /** 0-based index of the new token. */
-  index: number;
-  token: number;
-  /** Text this token added to what was streamed so far (may be empty; a last event of the same index carries text held back until the end). */
-  text: string;
-}
+/** One streamed token (core/api/generate.ts TokenEventSchema). */
+export type TokenEvent = TokenEventData;
 
 export interface GenerateHooks {
   onToken?(e: TokenEvent): void;

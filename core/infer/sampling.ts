@@ -9,20 +9,12 @@
 //   then one draw from the renormalized softmax with a seeded generator (core/common/rng.ts): the same seed and
 //   logits give the same tokens on every machine.
 // Probabilities are float64. Pure TS.
+import type { Sampling } from '../api/generate';
 import { ConfigError } from '../common/errors';
 import { Rng } from '../common/rng';
 
-export interface SamplingSettings {
-  /** 0 = greedy. */
-  temperature: number;
-  /** Keep the k most likely tokens (0 = all). */
-  topK: number;
-  /** Nucleus: keep the most likely tokens up to this mass (1 = all). */
-  topP: number;
-  /** 1 = none; > 1 discourages tokens already in the sequence. */
-  repetitionPenalty: number;
-  seed: number;
-}
+/** The token-choice settings of a generation (core/api/generate.ts SamplingSchema): temperature 0 = greedy. */
+export type SamplingSettings = Pick<Sampling, 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'seed'>;
 
 export const GREEDY: SamplingSettings = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
 

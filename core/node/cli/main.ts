@@ -7,6 +7,7 @@ import { TRAIN_HELP, cmdTrain } from './cmd-train';
 import { EXPORT_HELP, IMPORT_HELP, cmdExport, cmdImportAdapter } from './cmd-export';
 import { BENCH_HELP, cmdBench } from './cmd-bench';
 import { GRADS_HELP, cmdGrads } from './cmd-grads';
+import { CHAT_HELP, GENERATE_HELP, cmdChat, cmdGenerate } from './cmd-generate';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
 
@@ -22,6 +23,8 @@ const COMMANDS: Record<string, Command> = {
   eval: { summary: 'per-row loss, mean, perplexity and peak memory by category of a dataset', help: EVAL_HELP, run: cmdEval },
   train: { summary: 'train a LoRA adapter with full, mebp, mesp or mezo under a profile\'s cap', help: TRAIN_HELP, run: cmdTrain },
   grads: { summary: 'one row\'s LoRA gradients; --compare the methods and MeZO\'s cosine', help: GRADS_HELP, run: cmdGrads },
+  generate: { summary: 'generate a reply with the KV cache, an adapter applied unmerged; tokens/s and peak memory', help: GENERATE_HELP, run: cmdGenerate },
+  chat: { summary: 'chat in the terminal through the chat template, with an adapter or a run', help: CHAT_HELP, run: cmdChat },
   bench: { summary: 'the paper\'s memory table on real Qwen2.5 shapes: memory, time, FLOP/s', help: BENCH_HELP, run: cmdBench },
   profiles: { summary: 'the device profiles: RAM, app budget (the cap), WebGPU limits, GPU compute', help: PROFILES_HELP, run: cmdProfiles },
   'demo-model': { summary: 'write the embedded demo model (and dataset) to a folder', help: DEMO_HELP, run: cmdDemoModel },
