@@ -66,7 +66,7 @@ const FLAG_OF: Record<string, string> = {
 type Flags = Record<string, string | boolean | string[] | undefined>;
 
 /** A number flag, or undefined when absent (the schema's default applies). Ranges are the schema's. */
-function num(v: Flags, name: string, command: string): number | undefined {
+function num(v: Flags, name: string): number | undefined {
   const s = v[name];
   if (s === undefined) return undefined;
   const n = Number(s);
@@ -94,7 +94,7 @@ const CUSTOM_TEXT: Record<string, string> = {
 };
 
 /** Validate with the command's schema; a bad value is a usage error naming the flag and the value. */
-function checked<S extends z.ZodType>(schema: S, req: Record<string, unknown>, v: Flags, command: string): z.input<S> {
+function checked<S extends z.ZodType>(schema: S, req: Record<string, unknown>, v: Flags): z.input<S> {
   const r = schema.safeParse(req);
   if (r.success) return req as z.input<S>;
   const i = r.error.issues[0];
@@ -106,7 +106,7 @@ function checked<S extends z.ZodType>(schema: S, req: Record<string, unknown>, v
   throw new UsageError(`--${flag} ${issueText(i)}${got}`);
 }
 
-function promptIdsFlag(s: string, command: string): number[] {
+function promptIdsFlag(s: string): number[] {
   const parts = s.split(',').map((x) => x.trim());
   const ids = parts.map(Number);
   const bad = parts.findIndex((x, k) => x === '' || !Number.isInteger(ids[k]) || ids[k] < 0);
@@ -142,9 +142,9 @@ function baseRequest(v: Flags, command: string): Record<string, unknown> {
     modelDir: model, adapterDir: v.adapter as string | undefined, runDir: run,
     quant: v.quant === undefined ? undefined : choiceFlag(v, 'quant', command, ['none', 'int8', 'int4'] as const, 'none'),
     profile: v.profile as string | undefined,
-    capBytes: num(v, 'cap-bytes', command),
-    maxNewTokens: num(v, 'max-new-tokens', command), temperature: num(v, 'temperature', command), topK: num(v, 'top-k', command),
-    topP: num(v, 'top-p', command), repetitionPenalty: num(v, 'repetition-penalty', command), seed: num(v, 'seed', command),
+    capBytes: num(v, 'cap-bytes'),
+    maxNewTokens: num(v, 'max-new-tokens'), temperature: num(v, 'temperature'), topK: num(v, 'top-k'),
+    topP: num(v, 'top-p'), repetitionPenalty: num(v, 'repetition-penalty'), seed: num(v, 'seed'),
     stop: v.stop as string[] | undefined,
   };
 }
@@ -159,9 +159,9 @@ export async function cmdGenerate(argv: string[]): Promise<number> {
   const req = checked(GenerateRequestSchema, {
     ...baseRequest(v, 'generate'),
     prompt: v.prompt as string | undefined,
-    promptIds: typeof v['prompt-ids'] === 'string' ? promptIdsFlag(v['prompt-ids'], 'generate') : undefined,
+    promptIds: typeof v['prompt-ids'] === 'string' ? promptIdsFlag(v['prompt-ids']) : undefined,
     messages: typeof v.messages === 'string' ? readMessagesFile(v.messages) : undefined,
-  }, v, 'generate');
+  }, v);
   const json = !!v.json;
   let stopping = false;
   const onSigint = (): void => {
@@ -192,7 +192,7 @@ export async function cmdGenerate(argv: string[]): Promise<number> {
 
 export async function cmdChat(argv: string[]): Promise<number> {
   const v = parseFlags(argv, { ...SAMPLING_FLAGS, system: { type: 'string' } }, 'chat') as Flags;
-  const settings = checked(ChatSettingsSchema, baseRequest(v, 'chat'), v, 'chat');
+  const settings = checked(ChatSettingsSchema, baseRequest(v, 'chat'), v);
   const maxNewTokens = ChatSettingsSchema.parse(settings).maxNewTokens;
   const session = await GenerateSession.open(settings);
   const tty = !!process.stdin.isTTY;
