@@ -48,6 +48,10 @@ export const TrainRequestSchema = z.object({
   headChunk: z.number().int().min(1).optional(),
   /** Override the profile's cap (bytes): to try a smaller budget than the phone's. */
   capBytes: z.number().int().positive().optional(),
+  /** A jsonl of prompts ("text", {"prompt"} or {"messages"}) answered greedily with the live adapter during the run. */
+  samplePrompts: z.string().min(1).optional(),
+  /** Sample replies every N steps (default: at the validation steps); always before the first step and after the last. */
+  sampleEvery: z.number().int().min(1).optional(),
 });
 export type TrainRequest = z.input<typeof TrainRequestSchema>;
 export type TrainConfig = z.output<typeof TrainRequestSchema>;
@@ -87,6 +91,8 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ ...base, type: z.literal('val'), step: z.number(), valLoss: z.number(), tokens: z.number() }),
   z.object({ ...base, type: z.literal('checkpoint'), step: z.number(), path: z.string() }),
+  /** A greedy reply to one of the run's sample prompts after `step` steps (0: before training). */
+  z.object({ ...base, type: z.literal('sample'), step: z.number(), prompt: z.string(), reply: z.string() }),
   /** One step's ledger timeline (the step after the first), for the memory-over-time chart. */
   z.object({
     ...base, type: z.literal('timeline'), step: z.number(),

@@ -32,6 +32,9 @@ export const TRAIN_HELP = `mesp train --model DIR --data FILE --out RUN_DIR [fla
   --store-h              MeSP ablation: keep h = x·Aᵀ instead of recomputing it
   --no-chunked-head      MeSP ablation: materialize the (T, V) logits
   --cap-bytes N          a smaller cap than the profile's (bytes)
+  --sample-prompts FILE  jsonl of prompts ("text", {"prompt"} or {"messages"}) answered greedily with the live
+                         adapter before the first step, at the validation steps and after the last (events.jsonl)
+  --sample-every N       answer them every N steps instead
   --json                 one JSON event per line on stdout`;
 
 export async function cmdTrain(argv: string[]): Promise<number> {
@@ -44,7 +47,7 @@ export async function cmdTrain(argv: string[]): Promise<number> {
     quant: { type: 'string' }, 'init-adapter': { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' },
     'checkpoint-every': { type: 'string' }, 'val-every': { type: 'string' }, 'mezo-eps': { type: 'string' },
     'store-h': { type: 'boolean' }, 'no-chunked-head': { type: 'boolean' }, 'head-chunk': { type: 'string' },
-    'cap-bytes': { type: 'string' }, json: { type: 'boolean' },
+    'cap-bytes': { type: 'string' }, json: { type: 'boolean' }, 'sample-prompts': { type: 'string' }, 'sample-every': { type: 'string' },
   }, 'train');
   const json = !!v.json;
   let input: TrainRequest | { resume: string };
@@ -84,6 +87,8 @@ export async function cmdTrain(argv: string[]): Promise<number> {
       storeH: !!v['store-h'],
       chunkedHead: !v['no-chunked-head'],
       headChunk: v['head-chunk'] !== undefined ? intFlag(v, 'head-chunk', 'train', 16) : undefined,
+      samplePrompts: v['sample-prompts'] as string | undefined,
+      sampleEvery: v['sample-every'] !== undefined ? intFlag(v, 'sample-every', 'train', 1) : undefined,
     };
   }
   const capBytes = v['cap-bytes'] !== undefined ? intFlag(v, 'cap-bytes', 'train', 1) : undefined;
@@ -109,6 +114,10 @@ export async function cmdTrain(argv: string[]): Promise<number> {
       case 'val':
         if (tty) process.stderr.write('\n');
         console.log(`step ${e.step}: validation loss ${e.valLoss.toFixed(4)} (${e.tokens} tokens)`);
+        break;
+      case 'sample':
+        if (tty) process.stderr.write('\n');
+        console.log(`step ${e.step} sample: ${JSON.stringify(e.prompt)} → ${JSON.stringify(e.reply)}`);
         break;
       case 'checkpoint':
         if (!tty) console.log(`checkpoint ${e.path}`);

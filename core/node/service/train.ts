@@ -19,6 +19,7 @@ import { loadDataset, loadTokenizer } from '../loaders';
 import { RunStore } from '../runstore';
 import { loadAdapterFolder } from './adapters';
 import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { answerSamples, prepareSamples, samplesDue } from './train-samples';
 
 export type RunControl = () => Promise<'run' | 'stop'> | 'run' | 'stop';
 
@@ -88,6 +89,7 @@ export async function runTrain(
   const profile = loadProfile(cfg.profile);
   const folder = openModelFolder(cfg.modelDir);
   const p = prepare(cfg, folder);
+  const samples = prepareSamples(cfg, folder);
   const baseName = publishableBaseName(basename(folder.dir));
   const capBytes = env.capBytes ?? cfg.capBytes ?? capBytesOf(profile);
   if (!config) {
@@ -140,6 +142,11 @@ export async function runTrain(
       val: p.val.length ? makeBatches(p.val, cfg.batch, { padId: p.padId }) : [],
     };
     emit({ t: Date.now(), type: 'start', runDir: store.dir, totalSteps: p.totalSteps, startStep, method: cfg.method, adapter: c.adapter.description, predictedPeakBytes: plan.peakBytes });
+    const sampleAt = async (k: number): Promise<void> => {
+      if (!samples || !samplesDue(samples, k, p.totalSteps)) return;
+      for (const r of await answerSamples(c, model, lora, samples)) emit({ t: Date.now(), type: 'sample', step: k, ...r });
+    };
+    if (startStep === 0) await sampleAt(0);
     const timelineStep = Math.min(startStep + 1, p.totalSteps - 1);
     const result = await trainLoop(c, model, lora, opt, data, spec, startStep, {
       onStepStart: (k) => {
@@ -169,6 +176,7 @@ export async function runTrain(
         store.writeAdapter(s.adapter, baseName); // adapter/ always holds the newest checkpoint's adapter
       },
       control,
+      afterStep: sampleAt,
     });
     emit({ t: Date.now(), type: 'done', step: result.stepsDone, reason: result.reason, adapterDir: store.adapterDir });
     return { ...result, runDir: store.dir, adapterDir: store.adapterDir };
