@@ -3,8 +3,9 @@
 // (core/model/forward.ts forwardHidden → core/model/block.ts, LoRA unmerged through projForward) with the causal
 // attention kernel, writing each layer's keys (after RoPE) and values into the cache; every later token runs the same
 // forward on one row at its position p (the RoPE row of position p, core/kernels/rope.ts) and attends over the
-// cache rows 0..p (core/kernels/attention_decode.ts). Each call returns the logits (V) of its last token, from the
-// final RMSNorm and the LM head tiles (core/kernels/head.ts headLogits).
+// cache rows 0..p (core/kernels/attention_decode.ts); with one token, every linear layer runs the matrix-vector
+// kernel (core/kernels/gemv.ts). Each call returns the logits (V) of its last token: the final RMSNorm, then the LM
+// head's vocabulary tiles through the same matrix-vector kernel.
 //
 // Memory: the cache (category kvcache), the decoding scratch and the RoPE row are allocated by `open`, before the
 // prefill, so a generation that cannot fit is refused before any work; everything else is workspace freed by the call
@@ -15,7 +16,7 @@ import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { attentionForward } from '../kernels/attention';
 import { attentionDecode } from '../kernels/attention_decode';
-import { headLogits } from '../kernels/head';
+import { gemvTile } from '../kernels/gemv';
 import { ropeTable, ropeTableValues } from '../kernels/rope';
 import type { LoraAdapter } from '../model/adapter';
 import { blockDims, type Fwd } from '../model/block';
@@ -123,21 +124,18 @@ export class KvDecoder {
     }
   }
 
-  /** The LM head of row `row` of the final hidden states xf (n, C): logits (V). */
+  /** The LM head of row `row` of the final hidden states xf (n, C): logits (V), one tensor per vocabulary tile. */
   private async logitsOf(xf: Tensor, row: number): Promise<Float32Array> {
     const { ctx, model } = this;
-    const C = model.cfg.hidden;
-    const V = model.cfg.vocab;
-    const one = row === 0 ? null : ctx.alloc('workspace', 'decode.last_hidden', [1, C]); // (1, C)
-    const tiles = model.head.tiles.map((t, i) => ctx.alloc('workspace', `decode.logits${i}`, [1, t.rows])); // (1, tile rows)
+    const W = model.head;
+    const tiles = W.tiles.map((t, i) => ctx.alloc('workspace', `decode.logits${i}`, [1, t.rows])); // (1, tile rows)
     try {
-      if (one) ctx.copy(xf, one, C * 4, row * C * 4, 0);
-      headLogits(ctx, tiles, one ?? xf, model.head, { T: 1, C, V });
-      const out = new Float32Array(V); // (V)
-      for (const [i, t] of model.head.tiles.entries()) out.set(new Float32Array(await ctx.read(tiles[i])).subarray(0, t.rows), t.row0);
+      W.tiles.forEach((t, i) => gemvTile(ctx, tiles[i], xf, W, t, { ycol: 0, xrow: row })); // logits = xf[row]·W_tileᵀ
+      const out = new Float32Array(model.cfg.vocab); // (V)
+      for (const [i, t] of W.tiles.entries()) out.set(new Float32Array(await ctx.read(tiles[i])).subarray(0, t.rows), t.row0);
       return out;
     } finally {
-      ctx.free(one, ...tiles);
+      ctx.free(...tiles);
     }
   }
 

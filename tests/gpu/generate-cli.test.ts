@@ -4,7 +4,7 @@
 // template with the generation prompt; --stop cuts the text; a KV cache over --cap-bytes is exit 3; and the chat keeps
 // its history, /reset clears it, /exit, the end of input and Ctrl-C (SIGINT) end it cleanly with exit 0.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -200,5 +200,28 @@ describe('mesp chat', () => {
     });
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/no tokenizer\.json, so it cannot chat/);
+  });
+});
+
+describe('mesp bench --generate', () => {
+  it('prints prefill and decode tokens/s and the KV-cache bytes, and writes them to its JSON; the plan equals the measured peak', () => {
+    const shape = join(root, 'shape.json');
+    writeFileSync(shape, JSON.stringify({
+      model_type: 'qwen2', hidden_size: 128, intermediate_size: 256, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
+      vocab_size: 2048, rms_norm_eps: 1e-6, rope_theta: 10000, max_position_embeddings: 512, tie_word_embeddings: true,
+    }));
+    const out = join(root, 'bench.json');
+    const r = mesp('bench', '--generate', '--shape', shape, '--prompt-len', '12', '--new-tokens', '6', '--json', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| prefill tokens\/s \| decode tokens\/s \| KV cache \|/);
+    const j = (JSON.parse(readFileSync(out, 'utf8')) as { generate: Record<string, unknown> }).generate as {
+      prefillTokensPerSecond: number; decodeTokensPerSecond: number; kvCacheBytes: number; peakBytes: Record<string, number>; predictedPeakBytes: number; quant: string;
+    };
+    expect(j.quant).toBe('int4');
+    expect(j.kvCacheBytes).toBe(2 * 2 * (12 + 6) * 2 * 32 * 4); // K and V, 2 layers, 18 positions, NKV·HS = 64, f32
+    expect(j.peakBytes.kvcache).toBe(j.kvCacheBytes);
+    expect(j.predictedPeakBytes).toBe(j.peakBytes.total);
+    expect(j.prefillTokensPerSecond).toBeGreaterThan(0);
+    expect(j.decodeTokensPerSecond).toBeGreaterThan(0);
   });
 });

@@ -5,12 +5,15 @@ import { parseTargets } from '../../train/lora';
 import { METHODS, type Method } from '../../train/methods';
 import { PAPER_MB, runBench, type BenchResult } from '../service/bench';
 import { UsageError, choiceFlag, intFlag, numFlag, parseFlags, required } from './args';
+import { cmdBenchGenerate } from './cmd-bench-generate';
 import { mb, table } from './format';
 
 export const BENCH_HELP = `mesp bench --shape qwen2.5-0.5b|qwen2.5-1.5b|qwen2.5-3b|CONFIG.json [--methods full,mebp,mesp,mezo]
            [--seq-len 256] [--rank 8] [--alpha 16] [--targets q,v] [--quant int4] [--steps 1] [--batch 1]
            [--store-h] [--no-chunked-head] [--head-chunk N] [--json FILE]
-  The paper's memory table in this engine: real Qwen2.5 shapes with deterministic random weights, real SGD steps.`;
+  The paper's memory table in this engine: real Qwen2.5 shapes with deterministic random weights, real SGD steps.
+mesp bench --generate --shape SHAPE [--quant int4] [--prompt-len 128] [--new-tokens 128] [--rank 8] [--targets q,v] [--json FILE]
+  Generation instead: prefill and decode tokens/s, the KV-cache bytes and the peak by category (rank 0: no adapter).`;
 
 function pct(a: number, b: number): string {
   return `${(((a - b) / b) * 100).toFixed(2)} %`;
@@ -53,7 +56,9 @@ export async function cmdBench(argv: string[]): Promise<number> {
     alpha: { type: 'string' }, targets: { type: 'string' }, quant: { type: 'string' }, steps: { type: 'string' },
     batch: { type: 'string' }, seed: { type: 'string' }, lr: { type: 'string' }, 'store-h': { type: 'boolean' },
     'no-chunked-head': { type: 'boolean' }, 'head-chunk': { type: 'string' }, json: { type: 'string' },
+    generate: { type: 'boolean' }, 'prompt-len': { type: 'string' }, 'new-tokens': { type: 'string' },
   }, 'bench');
+  if (v.generate) return cmdBenchGenerate(v);
   const methods = ((v.methods as string | undefined) ?? 'full,mebp,mesp,mezo').split(',').map((s) => s.trim()) as Method[];
   for (const m of methods) if (!METHODS.includes(m)) throw new UsageError(`mesp bench: unknown method "${m}" (use ${METHODS.join(', ')})`);
   const req = {
