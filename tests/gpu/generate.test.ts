@@ -2,13 +2,15 @@
 // unmerged), (1) the KV-cache decoder's logits at every step equal a full forward over the whole sequence so far
 // (core/model/logits.ts) within 1e-5 relative; (2) greedy decoding from token ids equals the independent float64
 // reference's greedy continuation (tests/helpers/ref64-decode.ts, no cache) token for token; and the ledger is back at
-// its baseline after every generation. Also: int8 weights through the same decoder, the KV cache refused before the
+// its baseline after every generation. Also: a prompt longer than one batched prefill (a chunk, then token by token),
+// int8 and int4 weights through the same decoder, the KV cache refused before the
 // prefill when it would go over the cap (no kernel runs), cleanup after an error mid-generation, and the dry-run plan
 // equal to the measured peak.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutOfBudgetError } from '../../core/common/errors';
-import type { GpuContext } from '../../core/gpu/context';
-import { KvDecoder } from '../../core/infer/decoder';
+import { PHONE_LIMITS, type GpuContext } from '../../core/gpu/context';
+import { KvDecoder, maxPrefillTokens } from '../../core/infer/decoder';
+import { qwen25Config } from '../../core/model/shapes';
 import { generate, type GenerateSpec } from '../../core/infer/generate';
 import { kvCacheBytes } from '../../core/infer/kvcache';
 import { planGenerate } from '../../core/infer/plan';
@@ -119,6 +121,43 @@ for (const variant of MODELS) describe(`generation (${variant.name})`, () => {
     const tuned = await generate(ctx, model, lora, prompt, greedy(12));
     expect(tuned.tokens).not.toEqual(base.tokens);
     expect(ctx.ledger.liveBytes).toBe(baseline);
+  });
+});
+
+describe('long prompts', () => {
+  it('a prompt over one batched prefill is prefilled in a chunk and fed token by token: the same logits and tokens', async () => {
+    const m = makeTinyModel({ seed: 47 });
+    made.push(m);
+    const ctx = await gpu();
+    const folder = openModelFolder(m.dir);
+    const model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
+    const prompt = tokenRows(1024, [13], 8)[0].ids;
+    const whole = KvDecoder.open(ctx, model, null, 20);
+    const chunked = KvDecoder.open(ctx, model, null, 20, { prefillChunk: 4 });
+    try {
+      expect(chunked.prefillChunk).toBe(4);
+      let a = await whole.prefill(prompt);
+      let b = await chunked.prefill(prompt);
+      let worst = relDiff(b, a);
+      for (let i = 0; i < 5; i++) {
+        const t = argmax(a);
+        expect(argmax(b), `step ${i}`).toBe(t);
+        a = await whole.step(t);
+        b = await chunked.step(t);
+        worst = Math.max(worst, relDiff(b, a));
+      }
+      console.log(`[max diff] prefill in one forward vs a chunk of 4 then token by token: rel ${worst.toExponential(3)}`);
+      expect(worst).toBeLessThan(1e-5);
+    } finally {
+      whole.free();
+      chunked.free();
+      freeModelWeights(ctx, model);
+    }
+  });
+
+  it('the batched prefill takes as many tokens as its widest activation fits one binding (Qwen2.5 under phone limits)', () => {
+    expect(maxPrefillTokens(qwen25Config('qwen2.5-0.5b'), PHONE_LIMITS)).toBe(Math.floor(2 ** 27 / (4864 * 4)));
+    expect(maxPrefillTokens(qwen25Config('qwen2.5-3b'), PHONE_LIMITS)).toBe(3048);
   });
 });
 
