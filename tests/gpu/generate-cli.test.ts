@@ -1,7 +1,8 @@
 // `mesp generate` and `mesp chat` as a user runs them (real processes, real files, Dawn): the --json object's shape;
 // greedy tokens from --prompt-ids equal the float64 reference's, without and with a PEFT adapter folder used as is;
 // a seed reproduces a sampled reply and the streamed text is the final text; --messages goes through the chat
-// template with the generation prompt; --stop cuts the text; a KV cache over --cap-bytes is exit 3; and the chat keeps
+// template with the generation prompt; --stop cuts the text; Ctrl-C stops a reply (exit 130); a KV cache over
+// --cap-bytes is exit 3; `mesp bench --generate` reports tokens/s and the KV-cache bytes; and the chat keeps
 // its history, /reset clears it, /exit, the end of input and Ctrl-C (SIGINT) end it cleanly with exit 0.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -116,6 +117,28 @@ describe('mesp generate', () => {
     expect(cut.finishReason).toBe('stop');
     expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
     expect(full.tokens.slice(0, cut.tokens.length)).toEqual(cut.tokens);
+  });
+
+  it('Ctrl-C (SIGINT) stops the reply cleanly: what was generated is kept and summarized, exit 130', async () => {
+    const child = spawn(process.execPath, ['bin/mesp.js', 'generate', '--model', demo, '--prompt', 'Tell', '--temperature', '1', '--max-new-tokens', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+    const streaming = await new Promise<boolean>((res) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.length > 20) res(true);
+      });
+      child.on('close', () => res(false));
+    });
+    expect(streaming, `the reply ended before it could be interrupted: ${stderr}`).toBe(true);
+    child.kill('SIGINT');
+    expect(await done, stderr).toBe(130);
+    const m = /\[cancelled: (\d+) new tokens/.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    expect(Number(m![1])).toBeLessThan(1000);
+    expect(stderr).toMatch(/\| kvcache +\| /);
   });
 
   it('a KV cache over --cap-bytes is refused before the prefill: exit 3 naming the kvcache tensor', () => {

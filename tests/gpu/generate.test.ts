@@ -16,6 +16,7 @@ import { kvCacheBytes } from '../../core/infer/kvcache';
 import { planGenerate } from '../../core/infer/plan';
 import { argmax, GREEDY } from '../../core/infer/sampling';
 import type { LoraAdapter } from '../../core/model/adapter';
+import { allocWeight, freeWeight, writeWeight } from '../../core/kernels/weight';
 import { forwardLogits } from '../../core/model/logits';
 import { freeModelWeights, loadModelWeights, type ModelWeights, type Quant } from '../../core/model/weights';
 import { openModelFolder } from '../../core/node/modelfiles';
@@ -124,7 +125,7 @@ for (const variant of MODELS) describe(`generation (${variant.name})`, () => {
   });
 });
 
-describe('long prompts', () => {
+describe('long prompts and a tiled vocabulary', () => {
   it('a prompt over one batched prefill is prefilled in a chunk and fed token by token: the same logits and tokens', async () => {
     const m = makeTinyModel({ seed: 47 });
     made.push(m);
@@ -151,6 +152,29 @@ describe('long prompts', () => {
     } finally {
       whole.free();
       chunked.free();
+      freeModelWeights(ctx, model);
+    }
+  });
+
+  it('an LM head split into vocabulary tiles (as the 151936-row head is under phone limits) gives the same logits', async () => {
+    const m = makeTinyModel({ seed: 49 });
+    made.push(m);
+    const ctx = await gpu();
+    const folder = openModelFolder(m.dir);
+    const model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
+    const tiled = allocWeight(ctx, 'weights', 'lm_head.tiled', m.cfg.vocab, m.cfg.hidden, 'f32', 300); // 300, 300, 300, 124 rows
+    writeWeight(ctx, tiled, m.weights.get('model.embed_tokens.weight')!);
+    expect(tiled.tiles.length).toBe(4);
+    const prompt = tokenRows(1024, [6], 10)[0].ids;
+    try {
+      const one = await generate(ctx, model, null, prompt, greedy(6));
+      const split = await generate(ctx, { ...model, head: tiled }, null, prompt, greedy(6));
+      expect(split.tokens).toEqual(one.tokens);
+      const worst = await cacheVsFull(ctx, { ...model, head: tiled }, null, prompt, 4);
+      console.log(`[max diff] 4-tile LM head, KV-cache decoding vs full forward: rel ${worst.toExponential(3)}`);
+      expect(worst).toBeLessThan(1e-5);
+    } finally {
+      freeWeight(ctx, tiled);
       freeModelWeights(ctx, model);
     }
   });
