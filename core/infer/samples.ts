@@ -13,6 +13,7 @@ export const SAMPLE_MAX_NEW_TOKENS = 64;
 
 export interface SampleReply {
   prompt: string;
+  /** The reply's text; the token ids, space-separated, for a model folder without tokenizer.json. */
   reply: string;
 }
 
