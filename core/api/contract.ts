@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { DeviceProfileSchema } from '../profiles/schema';
 import { ExportPreviewSchema, ExportResultSchema } from './export';
-import { CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
+import { CompareControlResultSchema, CompareRefSchema, CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
 import { ExportPreviewParamsSchema, ExportRunParamsSchema } from './contract/export';
 import { ServiceEventSchema, type ServiceEvent } from './contract/service-events';
 import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema } from './contract/files';
@@ -19,10 +19,11 @@ import { RunControlResultSchema, RunDetailSchema, RunRefSchema, RunStartSchema, 
 import { empty, path, ServiceErrorSchema } from './contract/shared';
 
 export { DeviceProfileSchema };
+export { APP_VERSION, DEFAULT_PROFILE_ID } from './names';
 export type { DeviceProfile } from '../profiles/schema';
 export {
-  ByCategorySchema, BudgetReportSchema, CATEGORY_NAMES, METHOD_NAMES, ServiceErrorSchema,
-  type BudgetReport, type ByCategoryBytes, type CategoryName, type ServiceError,
+  ByCategorySchema, BudgetReportSchema, CATEGORIES, CATEGORY_INFO, METHODS, METHOD_INFO, PROJECTIONS, ServiceErrorSchema,
+  type BudgetReport, type ByCategory, type CategoryName, type MethodName, type Projection, type ServiceError,
 } from './contract/shared';
 export * from './contract/files';
 export * from './contract/profiles';
@@ -62,9 +63,11 @@ export const CONTRACT = {
   'runs.list': { params: empty, result: z.object({ runs: z.array(RunSummarySchema) }) },
   'runs.open': { params: RunRefSchema, result: RunDetailSchema },
   'compare.start': { params: CompareStartSchema, result: z.object({ compareId: z.string() }) },
-  'compare.stop': { params: z.object({ compareId: z.string().min(1) }), result: z.object({ compareId: z.string(), stopping: z.boolean() }) },
+  'compare.pause': { params: CompareRefSchema, result: CompareControlResultSchema },
+  'compare.resume': { params: CompareRefSchema, result: CompareControlResultSchema },
+  'compare.stop': { params: CompareRefSchema, result: CompareControlResultSchema },
   'compare.list': { params: empty, result: z.object({ comparisons: z.array(CompareSummarySchema) }) },
-  'compare.open': { params: z.object({ compareId: z.string().min(1) }), result: z.object({ comparison: ComparisonSchema }) },
+  'compare.open': { params: CompareRefSchema, result: z.object({ comparison: ComparisonSchema }) },
   'export.preview': { params: ExportPreviewParamsSchema, result: ExportPreviewSchema },
   'export.run': { params: ExportRunParamsSchema, result: ExportResultSchema },
 } as const;
@@ -106,7 +109,7 @@ export class ContractError extends Error {
   }
 }
 
-function issueText(error: z.ZodError): { text: string; field?: string } {
+function contractIssues(error: z.ZodError): { text: string; field?: string } {
   const first = error.issues[0];
   const field = first?.path.map(String).join('.') || undefined;
   const text = error.issues
@@ -120,7 +123,7 @@ function issueText(error: z.ZodError): { text: string; field?: string } {
 export function parseRequest(raw: unknown): { id: number; method: ContractMethod; params: unknown } {
   const env = RequestEnvelopeSchema.safeParse(raw);
   if (!env.success) {
-    const { text, field } = issueText(env.error);
+    const { text, field } = contractIssues(env.error);
     throw new ContractError(`not a MeSP request (${text}); the method must be one of ${CONTRACT_METHODS.join(', ')}.`, field);
   }
   return { id: env.data.id, method: env.data.method, params: parseParams(env.data.method, env.data.params ?? {}) };
@@ -129,7 +132,7 @@ export function parseRequest(raw: unknown): { id: number; method: ContractMethod
 export function parseParams<M extends ContractMethod>(method: M, raw: unknown): ParsedParamsOf<M> {
   const r = CONTRACT[method].params.safeParse(raw ?? {});
   if (!r.success) {
-    const { text, field } = issueText(r.error);
+    const { text, field } = contractIssues(r.error);
     throw new ContractError(`${method}: bad request: ${text}. Fix the field and try again.`, field);
   }
   return r.data as ParsedParamsOf<M>;
@@ -138,7 +141,7 @@ export function parseParams<M extends ContractMethod>(method: M, raw: unknown): 
 export function parseResult<M extends ContractMethod>(method: M, raw: unknown): ResultOf<M> {
   const r = CONTRACT[method].result.safeParse(raw);
   if (!r.success) {
-    const { text, field } = issueText(r.error);
+    const { text, field } = contractIssues(r.error);
     throw new ContractError(`${method}: the service sent a result that breaks the contract (${text}). Update the app so both sides match.`, field);
   }
   return r.data as ResultOf<M>;
@@ -147,7 +150,7 @@ export function parseResult<M extends ContractMethod>(method: M, raw: unknown): 
 export function parseEvent(raw: unknown): ServiceEvent {
   const r = ServiceEventSchema.safeParse(raw);
   if (!r.success) {
-    const { text, field } = issueText(r.error);
+    const { text, field } = contractIssues(r.error);
     throw new ContractError(`the service sent an event that breaks the contract (${text}).`, field);
   }
   return r.data;

@@ -2,12 +2,26 @@
 // requests, results, the preview of sizes, and the deployment bundle's manifest.json, as zod schemas.
 // Formats: PEFT (huggingface/peft save_pretrained), GGUF LoRA (llama.cpp convert_lora_to_gguf.py), MLX (mlx-lm
 // adapters), merged ONNX (opset 17). Pure TS (DESIGN.md §1): shared by the CLI, the service and the renderer.
+// The request fields carry their flag metadata (core/api/fields.ts), so `mesp export` and `mesp import-adapter` take
+// their flags and --help from these schemas.
 import { z } from 'zod';
-import { PeakBytesSchema, QuantSchema } from './eval';
+import { described } from './fields';
+import { PeakBytesSchema, QuantSchema } from './names';
+import { TrainInputsSchema } from './train';
 
 export const EXPORT_FORMATS = ['peft', 'gguf', 'mlx', 'onnx'] as const;
 export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
 export type ExportFormat = z.infer<typeof ExportFormatSchema>;
+
+/** Export formats from text: a comma list or `all`, in the order of EXPORT_FORMATS. Throws an Error naming an unknown one. */
+export function formatsFromText(text: string): ExportFormat[] {
+  const names = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (names.includes('all')) return [...EXPORT_FORMATS];
+  for (const n of names) {
+    if (!(EXPORT_FORMATS as readonly string[]).includes(n)) throw new Error(`unknown export format "${n}"; use ${EXPORT_FORMATS.join(', ')} or all (comma-separated for several)`);
+  }
+  return EXPORT_FORMATS.filter((f) => names.includes(f));
+}
 
 /** Formats an adapter can be imported from (ONNX holds merged weights: no adapter to read back). */
 export const IMPORT_FORMATS = ['peft', 'gguf', 'mlx'] as const;
@@ -20,19 +34,25 @@ export type ExportDType = z.infer<typeof ExportDTypeSchema>;
 
 export const ExportRequestSchema = z.object({
   /** A run folder written by `mesp train` (config.json + adapter/). */
-  runDir: z.string().min(1),
-  formats: z.array(ExportFormatSchema).min(1),
+  runDir: described(z.string().min(1), { label: 'Run', flag: 'run', arg: 'RUN_DIR', group: 'inputs', help: 'the run folder of a `mesp train` run' }),
+  formats: described(z.array(ExportFormatSchema).min(1), {
+    label: 'Formats', flag: 'format', arg: 'LIST', group: 'inputs', help: `${EXPORT_FORMATS.join(' | ')} | all, comma-separated for several`, fromText: formatsFromText,
+  }),
   /** The bundle's folder; created if missing. Default: the run's exports/ folder (DESIGN.md §7). */
-  outDir: z.string().min(1).optional(),
-  dtype: ExportDTypeSchema.default('f32'),
+  outDir: described(z.string().min(1).optional(), { label: 'Folder', flag: 'out', arg: 'DIR', group: 'output', help: 'the bundle folder (default RUN_DIR/exports)' }),
+  dtype: described(ExportDTypeSchema.default('f32'), { label: 'Precision', arg: 'D', group: 'output', help: 'weight precision: f32 | f16 | bf16 (ONNX writes f16 for bf16)' }),
   /** Replace files that already exist (the app asks the user first; the CLI's --force). */
-  overwrite: z.boolean().default(false),
+  overwrite: described(z.boolean().default(false), { label: 'Replace', flag: 'force', group: 'output', help: 'replace existing files; with --model, allow a different base than the run\'s' }),
   /** The base model folder, when it moved since training (default: the run's). */
-  modelDir: z.string().optional(),
+  modelDir: described(TrainInputsSchema.shape.modelDir.optional(), {
+    label: 'Base model', flag: 'model', arg: 'DIR', group: 'inputs', help: "the base model folder, when it moved since training (it must be the run's base)",
+  }),
   /** The target device profile of the manifest (default: the run's). */
-  profile: z.string().optional(),
+  profile: described(z.string().min(1).optional(), { label: 'Target profile', arg: 'ID|FILE', group: 'inputs', help: "the target device of the manifest (default: the run's)" }),
   /** Tokens of context for the predicted inference memory (default: the run's seqLen). */
-  seqLen: z.number().int().min(1).optional(),
+  seqLen: described(z.number().int().min(1).max(32768).optional(), {
+    label: 'Context', arg: 'N', unit: 'tokens', group: 'inputs', help: "tokens of context for the predicted inference memory (default: the run's)",
+  }),
 });
 export type ExportRequest = z.input<typeof ExportRequestSchema>;
 
@@ -112,13 +132,9 @@ export const ExportResultSchema = z.object({
 });
 export type ExportResult = z.infer<typeof ExportResultSchema>;
 
-export const PreviewRequestSchema = z.object({
-  runDir: z.string().min(1),
-  dtype: ExportDTypeSchema.default('f32'),
-  formats: z.array(ExportFormatSchema).min(1).default([...EXPORT_FORMATS]),
-  /** Where the export would go (default: the run's exports/ folder); `existing` lists the files it would replace. */
-  outDir: z.string().optional(),
-  modelDir: z.string().optional(),
+/** What an export would write: the export request's fields, all formats unless some are named. */
+export const PreviewRequestSchema = ExportRequestSchema.pick({ runDir: true, dtype: true, outDir: true, modelDir: true, overwrite: true }).extend({
+  formats: ExportRequestSchema.shape.formats.default([...EXPORT_FORMATS]),
 });
 export type PreviewRequest = z.input<typeof PreviewRequestSchema>;
 
@@ -140,14 +156,14 @@ export type ExportPreview = z.infer<typeof ExportPreviewSchema>;
 
 export const ImportRequestSchema = z.object({
   /** A PEFT folder, an MLX adapter folder, or a GGUF LoRA file (or a folder holding exactly one). */
-  from: z.string().min(1),
+  from: described(z.string().min(1), { label: 'From', arg: 'FILE_OR_DIR', group: 'inputs', help: 'a PEFT folder, a GGUF LoRA file or an mlx-lm adapter folder' }),
   /** Detected from the files when absent. */
-  format: ImportFormatSchema.optional(),
+  format: described(ImportFormatSchema.optional(), { label: 'Format', arg: 'F', group: 'inputs', help: `${IMPORT_FORMATS.join(' | ')} (detected when not given; ONNX holds merged weights, not an adapter)` }),
   /** The PEFT adapter folder to write. */
-  outDir: z.string().min(1),
+  outDir: described(z.string().min(1), { label: 'Folder', flag: 'out', arg: 'DIR', group: 'output', help: 'the PEFT adapter folder to write (f32)' }),
   /** Check the adapter fits this base model (checkAdapterFits) and name it in adapter_config.json. */
-  modelDir: z.string().optional(),
-  overwrite: z.boolean().default(false),
+  modelDir: described(z.string().min(1).optional(), { label: 'Base model', flag: 'model', arg: 'DIR', group: 'inputs', help: 'check that the adapter fits this base model' }),
+  overwrite: described(z.boolean().default(false), { label: 'Replace', flag: 'force', group: 'output', help: 'replace an existing adapter in --out' }),
 });
 export type ImportRequest = z.input<typeof ImportRequestSchema>;
 

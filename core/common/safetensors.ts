@@ -9,7 +9,7 @@ import { LITTLE_ENDIAN, littleEndianBytes } from './bytes';
 import { FormatError, ShapeError } from './errors';
 import { bf16ArrayToF32, bf16ToF32, f16ArrayToF32, f16ToF32, f32ArrayToBf16, f32ArrayToF16 } from './half';
 
-/** Dtypes this reader accepts. F32/F16/BF16 convert to f32; I32/I64/U8 are readable as raw values. */
+/** Dtypes this reader accepts in a header. F32/F16/BF16 convert to f32, I32 reads as integers; any tensor's raw bytes come from tensorBytes. */
 export const SUPPORTED_DTYPES = ['F32', 'F16', 'BF16', 'I32', 'I64', 'U8'] as const;
 export type SafetensorsDtype = (typeof SUPPORTED_DTYPES)[number];
 export type FloatDtype = 'F32' | 'F16' | 'BF16';
@@ -285,16 +285,6 @@ export function readTensorU16(bytes: Uint8Array, info: TensorInfo, file: string)
 export function readTensorI32(bytes: Uint8Array, info: TensorInfo, file: string): Int32Array {
   requireDtype(info, file, ['I32']);
   return copyLE(tensorBytes(bytes, info, file), new Int32Array(info.numel), 4);
-}
-
-export function readTensorI64(bytes: Uint8Array, info: TensorInfo, file: string): BigInt64Array {
-  requireDtype(info, file, ['I64']);
-  return copyLE(tensorBytes(bytes, info, file), new BigInt64Array(info.numel), 8);
-}
-
-export function readTensorU8(bytes: Uint8Array, info: TensorInfo, file: string): Uint8Array {
-  requireDtype(info, file, ['U8']);
-  return tensorBytes(bytes, info, file).slice();
 }
 
 export type WriteDtype = 'F32' | 'F16' | 'BF16' | 'I32';

@@ -52,7 +52,7 @@ function baseRef(ctx: ReadmeContext): { ref: string; note: string } {
   };
 }
 
-const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
+const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
 
 /** The README of one format, with the exact commands, run from the bundle folder. */
 export function formatReadme(format: ExportFormat, ctx: ReadmeContext): string {
@@ -167,7 +167,7 @@ export function bundleReadme(formats: readonly ExportFormat[], ctx: ReadmeContex
     const p = ctx.profile;
     head.push(
       `Target device: ${p.name}. Predicted GPU memory of one ${p.seqLen}-token forward with the adapter (MeSP engine): ` +
-        `${mib(p.predictedPeakBytes)} of a ${mib(p.capBytes)} budget${p.predictedPeakBytes > p.capBytes ? ' — OVER the budget: use a quantized base or a shorter context' : ''}.`,
+        `${mb(p.predictedPeakBytes)} of a ${mb(p.capBytes)} budget${p.predictedPeakBytes > p.capBytes ? ' — OVER the budget: use a quantized base or a shorter context' : ''}.`,
       '',
     );
   }

@@ -20,6 +20,7 @@ import { littleEndianBytes } from '../common/bytes';
 import { ShapeError } from '../common/errors';
 import { f32ArrayToF16 } from '../common/half';
 import type { Qwen2Config } from '../model/config';
+import { APP_VERSION } from '../api/names';
 import { PROJECTIONS, projName, projShape } from '../model/weights';
 import type { HostAdapter } from '../train/lora';
 
@@ -334,7 +335,7 @@ export function buildMergedOnnx(cfg: Qwen2Config, adapter: HostAdapter | null, r
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'MeSP Studio',
-    producerVersion: opts.producerVersion ?? '0.1.0',
+    producerVersion: opts.producerVersion ?? APP_VERSION,
     docString: `Qwen2 with a LoRA adapter merged (W + (alpha/r)·B·A); input input_ids int64 (batch, sequence), output logits (batch, sequence, ${cfg.vocab}).`,
     metadataProps: Object.entries(meta).map(([key, value]) => ({ key, value })),
     graph: {

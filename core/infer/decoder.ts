@@ -11,7 +11,7 @@
 //
 // Memory: the cache (category kvcache), the decoding scratch and the RoPE row are allocated by `open`, before the
 // prefill, so a generation that cannot fit is refused before any work; everything else is workspace freed by the call
-// that made it, also on error. A decode step allocates the same bytes at every position, which is what lets the plan
+// that made it, also on error (each call is a GpuContext.scoped unit of work). A decode step allocates the same bytes at every position, which is what lets the plan
 // (core/infer/plan.ts) run one step to predict them all.
 import { ShapeError } from '../common/errors';
 import type { DeviceLimits, GpuContext } from '../gpu/context';
@@ -62,21 +62,13 @@ export class KvDecoder {
     const c = model.cfg;
     const prefillChunk = Math.min(opts.prefillChunk ?? Number.POSITIVE_INFINITY, maxPrefillTokens(c, ctx.limits));
     if (!(prefillChunk >= 1) || !Number.isInteger(prefillChunk)) throw new ShapeError(`KvDecoder: prefill chunk must be a positive integer, got ${prefillChunk}`);
-    const cache = KvCache.alloc(ctx, c, capacity);
-    const made: Tensor[] = [];
-    try {
+    return ctx.scopedSync(() => { // all of it or, when refused, nothing
+      const cache = KvCache.alloc(ctx, c, capacity);
       const scores = ctx.alloc('workspace', 'decode.scores', [c.heads, capacity]); // (NH, capacity)
-      made.push(scores);
       const ropeRow = ctx.alloc('workspace', 'decode.rope_row', [1, c.headDim]); // (1, HS)
-      made.push(ropeRow);
       const tokenId = ctx.alloc('workspace', 'decode.input_id', [1], 'i32'); // (1)
-      made.push(tokenId);
       return new KvDecoder(ctx, model, lora, cache, scores, ropeRow, tokenId, ropeTableValues(capacity, c.headDim, c.ropeTheta), prefillChunk);
-    } catch (e) {
-      ctx.free(...made);
-      cache.free(ctx);
-      throw e;
-    }
+    });
   }
 
   get capacity(): number {
@@ -111,12 +103,10 @@ export class KvDecoder {
     const c = model.cfg;
     const P = ids.length;
     const dims = blockDims(model, 1, P);
-    const idT = ctx.alloc('workspace', 'prefill.input_ids', [P], 'i32'); // (P)
-    let rope: Tensor | null = null;
-    let xf: Tensor | null = null;
-    try {
+    return ctx.scoped(async () => { // a forward refused mid-way leaves nothing behind
+      const idT = ctx.alloc('workspace', 'prefill.input_ids', [P], 'i32'); // (P)
       ctx.write(idT, Int32Array.from(ids));
-      rope = ropeTable(ctx, P, c.headDim, c.ropeTheta); // (P, HS)
+      const rope = ropeTable(ctx, P, c.headDim, c.ropeTheta); // (P, HS)
       const f: Fwd = {
         ctx, model, lora: this.lora, rope, dims,
         attend: (l, att, q, k, v) => {
@@ -124,13 +114,12 @@ export class KvDecoder {
           attentionForward(ctx, att, null, null, q, k, v, { B: 1, T: P, NH: c.heads, NKV: c.kvHeads, HS: c.headDim });
         },
       };
-      xf = forwardHidden(f, idT); // (P, C)
+      const xf = forwardHidden(f, idT); // (P, C)
       const logits = wantLogits ? await this.logitsOf(xf, P - 1) : null;
+      ctx.free(xf, rope, idT);
       this.length = P;
       return logits;
-    } finally {
-      ctx.free(xf, rope, idT);
-    }
+    });
   }
 
   /** One token at position `length` (its RoPE row, attention over the cache rows 0..length); its logits when asked. */
@@ -149,30 +138,27 @@ export class KvDecoder {
         attentionDecode(ctx, att, this.scores, q, this.cache.k[l], this.cache.v[l], { len: pos + 1, NH: c.heads, NKV: c.kvHeads, HS });
       },
     };
-    let xf: Tensor | null = null;
-    try {
-      xf = forwardHidden(f, this.tokenId); // (1, C)
+    return ctx.scoped(async () => { // a forward refused mid-way leaves nothing behind
+      const xf = forwardHidden(f, this.tokenId); // (1, C)
       const logits = wantLogits ? await this.logitsOf(xf, 0) : null;
+      ctx.free(xf);
       this.length = pos + 1;
       return logits;
-    } finally {
-      ctx.free(xf);
-    }
+    });
   }
 
   /** The LM head of row `row` of the final hidden states xf (n, C): logits (V), one tensor per vocabulary tile. */
   private async logitsOf(xf: Tensor, row: number): Promise<Float32Array> {
     const { ctx, model } = this;
     const W = model.head;
-    const tiles = W.tiles.map((t, i) => ctx.alloc('workspace', `decode.logits${i}`, [1, t.rows])); // (1, tile rows)
-    try {
+    return ctx.scoped(async () => {
+      const tiles = W.tiles.map((t, i) => ctx.alloc('workspace', `decode.logits${i}`, [1, t.rows])); // (1, tile rows)
       W.tiles.forEach((t, i) => gemvTile(ctx, tiles[i], xf, W, t, { ycol: 0, xrow: row })); // logits = xf[row]·W_tileᵀ
       const out = new Float32Array(model.cfg.vocab); // (V)
       for (const [i, t] of W.tiles.entries()) out.set(new Float32Array(await ctx.read(tiles[i])).subarray(0, t.rows), t.row0);
-      return out;
-    } finally {
       ctx.free(...tiles);
-    }
+      return out;
+    });
   }
 
   private check(): void {

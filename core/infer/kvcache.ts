@@ -34,18 +34,15 @@ export class KvCache {
           `at most ${Math.floor(limit / (row * 4))} positions (prompt + --max-new-tokens) fit`,
       );
     }
-    const k: Tensor[] = [];
-    const v: Tensor[] = [];
-    try {
+    return ctx.scopedSync(() => { // every layer's K and V, or (refused) none
+      const k: Tensor[] = [];
+      const v: Tensor[] = [];
       for (let l = 0; l < cfg.layers; l++) {
         k.push(ctx.alloc('kvcache', `l${l}.k`, [capacity, row])); // (capacity, NKV*HS)
         v.push(ctx.alloc('kvcache', `l${l}.v`, [capacity, row])); // (capacity, NKV*HS)
       }
-    } catch (e) {
-      ctx.free(...k, ...v);
-      throw e;
-    }
-    return new KvCache(capacity, row, k, v);
+      return new KvCache(capacity, row, k, v);
+    });
   }
 
   get bytes(): number {

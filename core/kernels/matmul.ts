@@ -58,8 +58,3 @@ export function matmul(ctx: GpuContext, out: Binding, a: Binding, b: Binding, d:
     [Math.ceil(N / 32), Math.ceil(M / 32)],
   );
 }
-
-/** FLOPs of one matmul (multiply-add = 2). */
-export function matmulFlops(d: MatmulDims): number {
-  return 2 * d.M * d.N * d.K;
-}

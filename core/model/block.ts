@@ -11,7 +11,7 @@
 //   gate, up = a2·Wgᵀ, a2·Wuᵀ (+ lora)          (N, I)
 //   m = silu(gate) ⊙ up                         (N, I)
 //   y = x2 + m·Wdᵀ + lora                       (N, C)
-// LoRA h = inp·Aᵀ (N, R) is named h_<proj>.
+// LoRA h = inp·Aᵀ (N, R): kept in a saved table it is l<l>.h_<proj> (activations); a temporary is l<l>.<proj>.lora_h.
 import type { GpuContext } from '../gpu/context';
 import type { Category } from '../gpu/ledger';
 import type { Tensor } from '../gpu/tensor';
@@ -81,7 +81,8 @@ export function projForward(
   if (!ad || !lora) return;
   const R = lora.rank;
   const hName = `h_${p}` as SavedName;
-  const h = ctx.alloc(keep.has(hName) ? 'activations' : 'workspace', `l${l}.${hName}`, [N, R]); // (N, R)
+  // A kept h is a saved-table entry, l<l>.h_<p>; one used only here is a temporary, l<l>.<p>.lora_h.
+  const h = keep.has(hName) ? ctx.alloc('activations', `l${l}.${hName}`, [N, R]) : ctx.alloc('workspace', `l${l}.${p}.lora_h`, [N, R]); // (N, R)
   matmul(ctx, h, inp, ad.A, { M: N, N: R, K: W.cols }, { transB: true }); // h = inp·Aᵀ
   matmul(ctx, out, h, ad.B, { M: N, N: W.rows, K: R }, { transB: true, accumulate: true, alpha: lora.scale }); // out += s·h·Bᵀ
   if (keep.has(hName)) saved[hName] = h;

@@ -13,6 +13,7 @@ import {
   EXPORT_FORMATS, ExportRequestSchema, PreviewRequestSchema, type BundleManifest, type ExportDType, type ExportedFile,
   type ExportFormat, type ExportPreview, type ExportRequest, type ExportResult, type PreviewRequest,
 } from '../api/export';
+import { APP_VERSION } from '../api/names';
 import type { RunConfig } from '../api/train';
 import { ConfigError } from '../common/errors';
 import { adapterLayerIndices } from '../export/adapter';
@@ -25,7 +26,7 @@ import { capBytesOf } from '../profiles/schema';
 import { planForward } from '../train/plan';
 import { checkAdapterFits, loraParamCount, type HostAdapter } from '../train/lora';
 import { AtomicWriter } from './atomic';
-import { parseRequest } from './export-request';
+import { parseExportRequest } from './export-request';
 import { openModelFolder, type ModelFolder } from './modelfiles';
 import { loadProfile } from './profiles';
 import { RunStore } from './runstore';
@@ -33,7 +34,7 @@ import { RunStore } from './runstore';
 export { parseFormats } from './export-request';
 export { detectImportFormat, importAdapter, readAdapterAny } from './import-adapter';
 
-export const PRODUCER = 'MeSP Studio 0.1.0';
+export const PRODUCER = `MeSP Studio ${APP_VERSION}`;
 
 /** Where a run's exports go by default: RUN_DIR/exports (DESIGN.md §7). */
 export function defaultExportDir(runDir: string): string {
@@ -49,8 +50,12 @@ interface OpenedRun {
   baseModel: string;
 }
 
-/** The run's config, its adapter (fitted to the base) and the base model folder; every problem a typed error. */
-function openRun(runDirIn: string, modelDir?: string): OpenedRun {
+/**
+ * The run's config, its adapter (fitted to the base) and the base model folder; every problem a typed error. A base
+ * other than the run's (its fingerprint: config.json and the safetensors headers) is refused unless `otherBase`
+ * (`--force`): an adapter trained on one checkpoint is wrong on another of the same shape.
+ */
+function openRun(runDirIn: string, modelDir?: string, otherBase = false): OpenedRun {
   const runDir = resolve(runDirIn);
   if (!existsSync(runDir) || !statSync(runDir).isDirectory()) {
     throw new ConfigError(`this run folder does not exist. Give the --out folder of a \`mesp train\` run.`, { file: runDir, field: 'run' });
@@ -72,10 +77,10 @@ function openRun(runDirIn: string, modelDir?: string): OpenedRun {
   const folder = openModelFolder(modelDir ?? config.request.modelDir);
   checkAdapterFits(folder.config, adapter, adapterDir);
   const fp = folder.fingerprint();
-  if (fp !== config.model.fingerprint) {
+  if (fp !== config.model.fingerprint && !otherBase) {
     throw new ConfigError(
       `is not the base model this run was trained on (fingerprint ${fp.slice(0, 12)}…, the run recorded ${config.model.fingerprint.slice(0, 12)}…): ` +
-        'its config or weights changed. Point --model at the original base model folder.',
+        'its config or weights changed. Point --model at the original base model folder, or add --force to export for this base anyway.',
       { file: folder.dir, field: 'model' },
     );
   }
@@ -85,6 +90,30 @@ function openRun(runDirIn: string, modelDir?: string): OpenedRun {
 
 function sha256Text(s: string): string {
   return createHash('sha256').update(s).digest('hex');
+}
+
+/** The base's safetensors files with their SHA-256, and one hash over them (the manifest's weightsSha256). */
+function weightsOf(folder: ModelFolder): { file: string; bytes: number; sha256: string }[] {
+  return folder.shardFiles.map((f) => ({ file: basename(f), bytes: statSync(f).size, sha256: folder.sha256Of(f) }));
+}
+const weightsHash = (w: { file: string; sha256: string }[]): string => sha256Text(w.map((x) => `${x.sha256}  ${x.file}\n`).join(''));
+
+/**
+ * `--model` names another folder than the run's base: where the run's base is still there, their weights' hashes must
+ * agree (the same config and shapes with other weights pass the fingerprint), unless `--force`.
+ */
+function checkSameBase(run: OpenedRun, req: { modelDir?: string; overwrite: boolean }, weights: { file: string; sha256: string }[]): void {
+  if (!req.modelDir || req.overwrite || resolve(req.modelDir) === resolve(run.config.model.dir)) return;
+  if (!existsSync(join(run.config.model.dir, 'config.json'))) return; // the base moved: its fingerprint was checked
+  const original = weightsHash(weightsOf(openModelFolder(run.config.model.dir)));
+  const given = weightsHash(weights);
+  if (original !== given) {
+    throw new ConfigError(
+      `is not the base model this run was trained on: its weights' SHA-256 ${given.slice(0, 12)}… differ from the run's base ` +
+        `${run.config.model.dir} (${original.slice(0, 12)}…). Point --model at the run's base, or add --force to export for this base anyway.`,
+      { file: resolve(req.modelDir), field: 'model' },
+    );
+  }
 }
 
 /** The files each format writes (relative to the bundle), for the overwrite check. */
@@ -120,8 +149,8 @@ function readmeContext(run: OpenedRun, dtype: ExportDType, extra: Partial<Readme
 
 /** Sizes of each format's files before writing, and the files an export into outDir would replace. */
 export function previewExport(input: PreviewRequest | string): ExportPreview {
-  const req = parseRequest(PreviewRequestSchema, typeof input === 'string' ? { runDir: input } : input, 'export preview request');
-  const run = openRun(req.runDir, req.modelDir);
+  const req = parseExportRequest(PreviewRequestSchema, typeof input === 'string' ? { runDir: input } : input, 'export preview request');
+  const run = openRun(req.runDir, req.modelDir, req.overwrite);
   const formats: ExportPreview['formats'] = [];
   const all: string[] = [BUNDLE_FILES.manifest, BUNDLE_FILES.readme];
   for (const format of req.formats) {
@@ -179,9 +208,9 @@ export interface ExportProgress {
 /** Write the deployment bundle of a run: the chosen formats, their READMEs, README.md and manifest.json. */
 export async function exportRun(input: ExportRequest, onProgress: (p: ExportProgress) => void = () => {}): Promise<ExportResult> {
   const t0 = performance.now();
-  const req = parseRequest(ExportRequestSchema, input, 'export request');
+  const req = parseExportRequest(ExportRequestSchema, input, 'export request');
   const formats = EXPORT_FORMATS.filter((f) => req.formats.includes(f));
-  const run = openRun(req.runDir, req.modelDir);
+  const run = openRun(req.runDir, req.modelDir, req.overwrite);
   const { folder, adapter, config } = run;
   const profile = loadProfile(req.profile ?? config.request.profile);
   const ext = formats.includes('onnx') && onnxExternal(folder, req.dtype);
@@ -197,7 +226,8 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
     lora: { rank: adapter.rank, alpha: adapter.alpha, targets: adapter.targets },
   });
   onProgress({ format: 'bundle', message: 'hashing the base weights' });
-  const weights = folder.shardFiles.map((f) => ({ file: basename(f), bytes: statSync(f).size, sha256: folder.sha256Of(f) }));
+  const weights = weightsOf(folder);
+  checkSameBase(run, req, weights);
   const tokFiles = [folder.tokenizerJsonPath, folder.tokenizerConfigPath].filter((f): f is string => !!f);
   const tokenizer = tokFiles.length
     ? (() => {
@@ -246,17 +276,13 @@ export async function exportRun(input: ExportRequest, onProgress: (p: ExportProg
     readme = bundleReadme(formats, ctxBase);
     stage('bundle', BUNDLE_FILES.readme, readme, null);
     const cap = capBytesOf(profile);
-    const byCat = plan.peakByCategory as Partial<Record<string, number>>;
-    const peakByCategory = {
-      weights: byCat.weights ?? 0, adapter: byCat.adapter ?? 0, grads: byCat.grads ?? 0, optimizer: byCat.optimizer ?? 0,
-      activations: byCat.activations ?? 0, workspace: byCat.workspace ?? 0, kvcache: byCat.kvcache ?? 0,
-    };
+    const peakByCategory = { ...plan.peakByCategory };
     manifest = buildManifest({
       createdAt: new Date().toISOString(),
       producer: PRODUCER,
       baseModel: {
         id: run.baseModel, architecture: 'qwen2', weights,
-        weightsSha256: sha256Text(weights.map((w) => `${w.sha256}  ${w.file}\n`).join('')),
+        weightsSha256: weightsHash(weights),
         fingerprint: config.model.fingerprint,
         config: {
           layers: folder.config.layers, hidden: folder.config.hidden, intermediate: folder.config.intermediate, heads: folder.config.heads,

@@ -11,7 +11,7 @@ import { readMlx } from '../export/mlx';
 import { peftModule, publishableBaseName, readPeft, writePeft } from '../export/peft';
 import { checkAdapterFits, type HostAdapter } from '../train/lora';
 import { writeAllOrNothing } from './atomic';
-import { parseRequest } from './export-request';
+import { parseExportRequest } from './export-request';
 import { openModelFolder } from './modelfiles';
 
 /** Which of our formats a path holds: a .gguf file, or a folder with PEFT's or mlx-lm's files (or one .gguf). */
@@ -60,7 +60,7 @@ export function readAdapterAny(from: string, format?: ImportFormat): HostAdapter
 
 /** Read a PEFT, GGUF or MLX adapter and write it as a PEFT folder (f32) usable as `mesp train --init-adapter`. */
 export function importAdapter(input: ImportRequest): ImportResult {
-  const req = parseRequest(ImportRequestSchema, input, 'import request');
+  const req = parseExportRequest(ImportRequestSchema, input, 'import request');
   const a = readAdapterAny(req.from, req.format);
   let layers = adapterLayerIndices(a).length;
   let baseModel = a.baseModel;

@@ -1,6 +1,7 @@
 // The memory plan (DESIGN.md §3, "plan before run"): the very schedule the engine runs, executed on a dry GpuContext
 // (no device, no buffers, no kernels; only the ledger). Its peak is the prediction the app's "will it fit?" panel and
 // `mesp bench` show, and it cannot drift from what the real run allocates because it is the same code.
+import { TRAIN_DEFAULTS, type TrainSpec } from '../api/train';
 import { GpuContext, PHONE_LIMITS, type DeviceLimits } from '../gpu/context';
 import type { ByCategory } from '../gpu/ledger';
 import type { Qwen2Config } from '../model/config';
@@ -57,15 +58,15 @@ export async function planForward(p: PlanInput & { lora?: { rank: number; alpha:
  * ours allocates it up front, and the second step proves the ledger is back at its baseline).
  */
 export async function planTrainStep(
-  p: PlanInput & { method: Method; rank: number; alpha: number; targets: readonly Projection[]; optimizer?: Partial<OptimizerConfig>; storeH?: boolean; chunkedHead?: boolean; headChunk?: number },
+  p: PlanInput & { method: Method; rank: number; alpha: number; targets: readonly Projection[]; optimizer?: Partial<OptimizerConfig> } & Partial<Pick<TrainSpec, 'storeH' | 'chunkedHead' | 'headChunk'>>,
 ): Promise<PlanResult> {
   const ctx = GpuContext.dry({ limits: p.limits ?? PHONE_LIMITS });
   const model = loadModelWeights(ctx, p.cfg, p.quant, null);
   const lora = uploadAdapter(ctx, p.cfg, { rank: p.rank, alpha: p.alpha, targets: p.targets });
   const opt = new Optimizer(ctx, lora, { ...DEFAULT_OPTIMIZER, ...p.optimizer });
   const spec: TrainLoopSpec = {
-    method: p.method, steps: 2, seed: 0, storeH: !!p.storeH, chunkedHead: p.chunkedHead !== false, headChunk: p.headChunk,
-    mezoEps: 1e-3, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
+    method: p.method, steps: 2, seed: 0, storeH: p.storeH ?? TRAIN_DEFAULTS.storeH, chunkedHead: p.chunkedHead ?? TRAIN_DEFAULTS.chunkedHead,
+    headChunk: p.headChunk ?? TRAIN_DEFAULTS.headChunk, mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
   };
   const batch = dummyBatch(p.batch, p.seqLen);
   for (let step = 0; step < 2; step++) await trainStep(ctx, model, lora, opt, spec, step, batch);

@@ -1,6 +1,6 @@
 // The e2e harness: starts browser mode for real (`node bin/mesp-web.js`, the `npm run web` entry: the service, the
 // engine on Dawn/lavapipe, the built renderer) in a fresh data folder, and launches Debian's Chromium through
-// playwright-core with the flags of ../shared/notes/webgpu-here.md. Screenshots go to artifacts/ (git-ignored).
+// playwright-core with the flags below (headless, WebGPU on SwiftShader: docs/architecture.md, "Where it runs"). Screenshots go to artifacts/ (git-ignored).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -4,7 +4,7 @@
 // template with the generation prompt; --stop cuts the text; Ctrl-C stops a reply (exit 130); a KV cache over
 // --cap-bytes is exit 3; `mesp bench --generate` reports tokens/s and the KV-cache bytes; and the chat keeps
 // its history, /reset clears it, /exit, the end of input and Ctrl-C (SIGINT) end it cleanly with exit 0.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { kvCacheBytes } from '../../core/infer/kvcache';
 import { writeDemoModel } from '../../core/node/demo';
 import { loadTokenizer } from '../../core/node/loaders';
 import { openModelFolder } from '../../core/node/modelfiles';
+import { runMesp } from '../helpers/cli';
 import { randomAdapter, toRef64 } from '../helpers/lora';
 import { refGreedy } from '../helpers/ref64-decode';
 import { makeTinyModel } from '../helpers/tiny';
@@ -27,18 +28,15 @@ afterAll(() => {
 const demo = join(root, 'demo');
 writeDemoModel(demo);
 
-function mesp(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/mesp.js', ...args], { encoding: 'utf8', input: '' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const mesp = (...args: string[]) => runMesp(args);
 
 interface JsonOut {
   tokens: number[]; text: string; promptTokens: number; finishReason: string;
   prefillTokensPerSecond: number; decodeTokensPerSecond: number; peakBytes: Record<string, number>;
 }
 
-function json(...args: string[]): JsonOut {
-  const r = mesp('generate', ...args, '--json');
+async function json(...args: string[]): Promise<JsonOut> {
+  const r = await mesp('generate', ...args, '--json');
   if (r.status !== 0) throw new Error(`mesp generate ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(1); // one object, nothing else on stdout
@@ -46,9 +44,9 @@ function json(...args: string[]): JsonOut {
 }
 
 describe('mesp generate', () => {
-  it('--json prints one object of the documented shape; greedy tokens from --prompt-ids equal the float64 reference', () => {
+  it('--json prints one object of the documented shape; greedy tokens from --prompt-ids equal the float64 reference', async () => {
     const prompt = [17, 400, 3, 999, 250];
-    const r = json('--model', tiny.dir, '--prompt-ids', prompt.join(','), '--temperature', '0', '--max-new-tokens', '10');
+    const r = await json('--model', tiny.dir, '--prompt-ids', prompt.join(','), '--temperature', '0', '--max-new-tokens', '10');
     expect(Object.keys(r).sort()).toEqual(['decodeTokensPerSecond', 'finishReason', 'peakBytes', 'prefillTokensPerSecond', 'promptTokens', 'text', 'tokens']);
     expect(Object.keys(r.peakBytes).sort()).toEqual(['activations', 'adapter', 'grads', 'kvcache', 'optimizer', 'total', 'weights', 'workspace']);
     const ref = refGreedy(tiny.cfg, tiny.weights, prompt, 10, null);
@@ -61,7 +59,7 @@ describe('mesp generate', () => {
     expect(r.decodeTokensPerSecond).toBeGreaterThan(0);
   });
 
-  it('--adapter: a PEFT folder is applied unmerged, as it is; the tokens equal the reference with that adapter', () => {
+  it('--adapter: a PEFT folder is applied unmerged, as it is; the tokens equal the reference with that adapter', async () => {
     const host = randomAdapter(tiny, 4, 8, 12);
     const dir = join(root, 'adapter');
     mkdirSync(dir);
@@ -69,7 +67,7 @@ describe('mesp generate', () => {
     writeFileSync(join(dir, 'adapter_config.json'), p.config);
     writeFileSync(join(dir, 'adapter_model.safetensors'), p.weights);
     const prompt = [5, 6, 7, 8];
-    const r = json('--model', tiny.dir, '--adapter', dir, '--prompt-ids', prompt.join(','), '--temperature', '0', '--max-new-tokens', '8');
+    const r = await json('--model', tiny.dir, '--adapter', dir, '--prompt-ids', prompt.join(','), '--temperature', '0', '--max-new-tokens', '8');
     const ref = refGreedy(tiny.cfg, tiny.weights, prompt, 8, toRef64(host));
     const base = refGreedy(tiny.cfg, tiny.weights, prompt, 8, null);
     expect(r.tokens).toEqual(ref.tokens);
@@ -77,14 +75,14 @@ describe('mesp generate', () => {
     expect(r.peakBytes.adapter).toBeGreaterThan(0);
   });
 
-  it('the same seed gives the same sampled reply; the streamed text is the final text; text is the decoded tokens', () => {
+  it('the same seed gives the same sampled reply; the streamed text is the final text; text is the decoded tokens', async () => {
     const args = ['--model', demo, '--prompt', 'Once upon a time', '--seed', '5', '--max-new-tokens', '24', '--temperature', '0.9', '--top-p', '0.95'];
-    const a = json(...args);
-    const b = json(...args);
+    const a = await json(...args);
+    const b = await json(...args);
     expect(b.tokens).toEqual(a.tokens);
-    const c = json(...args.slice(0, -6), '--seed', '6', '--max-new-tokens', '24', '--temperature', '0.9');
+    const c = await json(...args.slice(0, -6), '--seed', '6', '--max-new-tokens', '24', '--temperature', '0.9');
     expect(c.tokens).not.toEqual(a.tokens);
-    const streamed = mesp('generate', ...args);
+    const streamed = await mesp('generate', ...args);
     expect(streamed.status).toBe(0);
     expect(streamed.stdout).toBe(`${a.text}\n`);
     expect(streamed.stderr).toMatch(/prefill [\d.]+ tokens\/s, decode [\d.]+ tokens\/s/);
@@ -94,7 +92,7 @@ describe('mesp generate', () => {
     expect(a.text).toBe(tok.decode(body, { skipSpecialTokens: true }));
   });
 
-  it('--messages goes through the chat template with the generation prompt', () => {
+  it('--messages goes through the chat template with the generation prompt', async () => {
     const messages = [{ role: 'system', content: 'You answer briefly.' }, { role: 'user', content: 'Hello, who are you?' }];
     const file = join(root, 'chat.json');
     writeFileSync(file, JSON.stringify({ messages }));
@@ -102,18 +100,18 @@ describe('mesp generate', () => {
     const rendered = tok.applyChatTemplate(messages, { addGenerationPrompt: true });
     expect(rendered.endsWith('<|im_start|>assistant\n')).toBe(true);
     const ids = tok.encode(rendered, { addSpecialTokens: false });
-    const a = json('--model', demo, '--messages', file, '--temperature', '0', '--max-new-tokens', '12');
-    const b = json('--model', demo, '--prompt-ids', ids.join(','), '--temperature', '0', '--max-new-tokens', '12');
+    const a = await json('--model', demo, '--messages', file, '--temperature', '0', '--max-new-tokens', '12');
+    const b = await json('--model', demo, '--prompt-ids', ids.join(','), '--temperature', '0', '--max-new-tokens', '12');
     expect(a.promptTokens).toBe(ids.length);
     expect(a.tokens).toEqual(b.tokens);
   });
 
-  it('--stop ends the text before the stop string', () => {
+  it('--stop ends the text before the stop string', async () => {
     const args = ['--model', demo, '--prompt', 'The', '--seed', '3', '--temperature', '1', '--max-new-tokens', '30'];
-    const full = json(...args);
+    const full = await json(...args);
     expect(full.text.length).toBeGreaterThan(12);
     const stop = full.text.slice(8, 11);
-    const cut = json(...args, '--stop', stop, '--stop', 'a-string-that-never-comes');
+    const cut = await json(...args, '--stop', stop, '--stop', 'a-string-that-never-comes');
     expect(cut.finishReason).toBe('stop');
     expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
     expect(full.tokens.slice(0, cut.tokens.length)).toEqual(cut.tokens);
@@ -141,10 +139,10 @@ describe('mesp generate', () => {
     expect(stderr).toMatch(/\| kvcache +\| /);
   });
 
-  it('a KV cache over --cap-bytes is refused before the prefill: exit 3 naming the kvcache tensor', () => {
-    const probe = json('--model', tiny.dir, '--prompt-ids', '1,2,3', '--max-new-tokens', '2', '--temperature', '0');
+  it('a KV cache over --cap-bytes is refused before the prefill: exit 3 naming the kvcache tensor', async () => {
+    const probe = await json('--model', tiny.dir, '--prompt-ids', '1,2,3', '--max-new-tokens', '2', '--temperature', '0');
     const weights = probe.peakBytes.weights;
-    const r = mesp('generate', '--model', tiny.dir, '--prompt-ids', '1,2,3', '--max-new-tokens', '1500', '--cap-bytes', String(weights + 200_000));
+    const r = await mesp('generate', '--model', tiny.dir, '--prompt-ids', '1,2,3', '--max-new-tokens', '1500', '--cap-bytes', String(weights + 200_000));
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/allocating kvcache:l\d\.[kv] .* lower --max-new-tokens/);
     expect(r.stdout).toBe('');
@@ -185,7 +183,7 @@ describe('mesp chat', () => {
     // Turn 1 and turn 3 are the same conversation with the same seed: the reply of `generate --messages` to it.
     const file = join(root, 'hello.json');
     writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hello there' }]));
-    const g = json('--model', demo, '--messages', file, '--temperature', '0.8', '--seed', '9', '--max-new-tokens', '10');
+    const g = await json('--model', demo, '--messages', file, '--temperature', '0.8', '--seed', '9', '--max-new-tokens', '10');
     expect(r.stdout.startsWith(`${g.text}\n`)).toBe(true);
     expect(r.stdout.endsWith(`\n${g.text}\n`)).toBe(true);
     expect(r.stdout.length).toBeGreaterThan(2 * (g.text.length + 1)); // and a second, different turn in between
@@ -197,7 +195,7 @@ describe('mesp chat', () => {
   it('the same reply as mesp generate --messages with the same settings', async () => {
     const file = join(root, 'one.json');
     writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hello there' }]));
-    const g = json('--model', demo, '--messages', file, '--temperature', '0.8', '--seed', '9', '--max-new-tokens', '10');
+    const g = await json('--model', demo, '--messages', file, '--temperature', '0.8', '--seed', '9', '--max-new-tokens', '10');
     const r = await chat(flags, (c) => {
       c.stdin!.end('Hello there\n');
     });
@@ -227,14 +225,14 @@ describe('mesp chat', () => {
 });
 
 describe('mesp bench --generate', () => {
-  it('prints prefill and decode tokens/s and the KV-cache bytes, and writes them to its JSON; the plan equals the measured peak', () => {
+  it('prints prefill and decode tokens/s and the KV-cache bytes, and writes them to its JSON; the plan equals the measured peak', async () => {
     const shape = join(root, 'shape.json');
     writeFileSync(shape, JSON.stringify({
       model_type: 'qwen2', hidden_size: 128, intermediate_size: 256, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
       vocab_size: 2048, rms_norm_eps: 1e-6, rope_theta: 10000, max_position_embeddings: 512, tie_word_embeddings: true,
     }));
     const out = join(root, 'bench.json');
-    const r = mesp('bench', '--generate', '--shape', shape, '--prompt-len', '12', '--new-tokens', '6', '--json', out);
+    const r = await mesp('bench', '--generate', '--shape', shape, '--prompt-len', '12', '--new-tokens', '6', '--json', out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\| prefill tokens\/s \| decode tokens\/s \| KV cache \|/);
     const j = (JSON.parse(readFileSync(out, 'utf8')) as { generate: Record<string, unknown> }).generate as {

@@ -4,8 +4,8 @@
 // reference's greedy continuation (tests/helpers/ref64-decode.ts, no cache) token for token; and the ledger is back at
 // its baseline after every generation. Also: a prompt longer than one batched prefill (a chunk, then token by token),
 // int8 and int4 weights through the same decoder, the KV cache refused before the
-// prefill when it would go over the cap (no kernel runs), cleanup after an error mid-generation, and the dry-run plan
-// equal to the measured peak.
+// prefill when it would go over the cap (no kernel runs), cleanup after an error mid-generation and after a refusal
+// mid-prefill (tests/helpers/refusal.ts), and the dry-run plan equal to the measured peak.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutOfBudgetError } from '../../core/common/errors';
 import { PHONE_LIMITS, type GpuContext } from '../../core/gpu/context';
@@ -22,6 +22,7 @@ import { freeModelWeights, loadModelWeights, type ModelWeights, type Quant } fro
 import { openModelFolder } from '../../core/node/modelfiles';
 import { uploadAdapter, type HostAdapter } from '../../core/train/lora';
 import { gpu } from '../helpers/gpu';
+import { expectCleanRefusal } from '../helpers/refusal';
 import { randomAdapter, toRef64 } from '../helpers/lora';
 import { refGreedy } from '../helpers/ref64-decode';
 import { makeTinyModel, tokenRows, type TinyModel } from '../helpers/tiny';
@@ -235,6 +236,29 @@ describe('generation memory', () => {
       const boom = await generate(ctx, model, null, prompt, greedy(3), { onToken: () => { throw new Error('callback failed'); } }).catch((x: unknown) => x);
       expect(boom).toBeInstanceOf(Error);
       expect(ctx.ledger.liveBytes).toBe(baseline);
+    } finally {
+      ctx.destroy();
+    }
+  });
+
+  it('a generation refused mid-prefill (the cache fits, the forward does not) frees everything; the same context then gives the same tokens', async () => {
+    const m = makeTinyModel({ seed: 47 });
+    made.push(m);
+    const folder = openModelFolder(m.dir);
+    const ctx = await gpu({ capBytes: Number.POSITIVE_INFINITY });
+    try {
+      const model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
+      const host = randomAdapter(m, 4, 8, 7);
+      const lora = uploadAdapter(ctx, folder.config, host);
+      await ctx.finish();
+      const prompt = tokenRows(1024, [24], 6)[0].ids;
+      const before = await generate(ctx, model, lora, prompt, greedy(3));
+      const plan = await planGenerate({ cfg: folder.config, quant: 'none', promptTokens: prompt.length, maxNewTokens: 3, lora: host });
+      const err = await expectCleanRefusal(ctx, plan.peakBytes, () => generate(ctx, model, lora, prompt, greedy(3)), 'generation');
+      console.log(`[refusal] the halfway cap refused ${err.request.category}:${err.request.name} after the KV cache (${plan.kvCacheBytes} B) was allocated`);
+      expect(err.request.category, 'refused in the forward, not at the cache').not.toBe('kvcache');
+      const after = await generate(ctx, model, lora, prompt, greedy(3));
+      expect(after.tokens, 'the next generation on the same context').toEqual(before.tokens);
     } finally {
       ctx.destroy();
     }

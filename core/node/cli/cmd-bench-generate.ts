@@ -1,10 +1,18 @@
 // `mesp bench --generate`: prefill and decode tokens/s and the KV-cache bytes of a generation on a Qwen2.5 shape
-// (core/node/service/bench-generate.ts), as a Markdown table and, with --json FILE, a JSON file.
-import { writeFileSync } from 'node:fs';
-import { parseTargets } from '../../train/lora';
+// (core/node/service/bench-generate.ts), as a Markdown table and, with --json FILE, a JSON file. Its flags are
+// GenerateBenchRequestSchema's (core/api/generate.ts).
+import { GenerateBenchRequestSchema } from '../../api/generate';
+import { writeFileAtomic } from '../atomic';
 import { runBenchGenerate, type GenerateBenchResult } from '../service/bench-generate';
-import { choiceFlag, intFlag, numFlag, required } from './args';
+import { command } from './flags';
 import { mb, table } from './format';
+
+export const BENCH_GENERATE = command({
+  usage: ['mesp bench --generate --shape qwen2.5-0.5b|qwen2.5-1.5b|qwen2.5-3b|CONFIG.json [--prompt-len N] [--new-tokens N] [flags] [--json FILE]'],
+  about: 'Generation instead: prefill and decode tokens/s, the KV-cache bytes and the peak by category (rank 0: no adapter).',
+  shape: [GenerateBenchRequestSchema],
+  schema: GenerateBenchRequestSchema,
+});
 
 export function generateBenchTable(r: GenerateBenchResult): string {
   const p = r.peakBytes;
@@ -19,17 +27,8 @@ export function generateBenchTable(r: GenerateBenchResult): string {
   );
 }
 
-export async function cmdBenchGenerate(v: Record<string, string | boolean | undefined>): Promise<number> {
-  const req = {
-    shape: required(v, 'shape', 'bench'),
-    quant: choiceFlag(v, 'quant', 'bench', ['none', 'int8', 'int4'] as const, 'int4'),
-    promptTokens: intFlag(v, 'prompt-len', 'bench', 128),
-    newTokens: intFlag(v, 'new-tokens', 'bench', 128),
-    rank: intFlag(v, 'rank', 'bench', 8, 0),
-    alpha: numFlag(v, 'alpha', 'bench', 16),
-    targets: parseTargets((v.targets as string | undefined) ?? 'q,v'),
-    seed: intFlag(v, 'seed', 'bench', 0, 0),
-  };
+export async function cmdBenchGenerate(argv: string[]): Promise<number> {
+  const { json, generate: _generate, ...req } = BENCH_GENERATE.parse(argv).values;
   console.log(`mesp bench --generate ${req.shape}: ${req.quant}, prompt ${req.promptTokens}, ${req.newTokens} new tokens (greedy), ` +
     `${req.rank > 0 ? `LoRA r${req.rank} on ${req.targets.join(',')} unmerged` : 'no adapter'}`);
   const r = await runBenchGenerate(req, (p) => {
@@ -39,9 +38,9 @@ export async function cmdBenchGenerate(v: Record<string, string | boolean | unde
   });
   console.log(`\n${generateBenchTable(r)}\n`);
   console.log(`on ${r.device}: prefill ${r.prefillSeconds.toFixed(2)} s, decode ${r.decodeSeconds.toFixed(2)} s`);
-  if (typeof v.json === 'string') {
-    writeFileSync(v.json, JSON.stringify({ generate: r }, null, 2) + '\n');
-    console.log(`wrote ${v.json}`);
+  if (json !== undefined) {
+    writeFileAtomic(json, JSON.stringify({ generate: r }, null, 2) + '\n');
+    console.log(`wrote ${json}`);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 // tokens (no EOS), with a LoRA adapter applied unmerged as the app runs it. Reports prefill and decode tokens/s, the
 // KV-cache bytes, the peak by ledger category and the dry-run plan's peak. Shaders are compiled by a short warm-up
 // generation first, so the times are the steady state.
+import type { GenerateBenchRequest as GenerateBenchRequestOf } from '../../api/generate';
 import { Rng } from '../../common/rng';
 import { GpuContext, PHONE_LIMITS, type GpuProvider } from '../../gpu/context';
 import type { ByCategory } from '../../gpu/ledger';
@@ -15,17 +16,8 @@ import { initHostAdapter, uploadAdapter } from '../../train/lora';
 import { dawnProvider } from '../dawn';
 import { benchConfig } from './bench';
 
-export interface GenerateBenchRequest {
-  shape: string;
-  quant: Quant;
-  promptTokens: number;
-  newTokens: number;
-  /** LoRA rank, alpha and targets of the adapter applied unmerged (rank 0: the base model alone). */
-  rank: number;
-  alpha: number;
-  targets: Projection[];
-  seed: number;
-}
+/** What the benchmark runs (core/api/generate.ts GenerateBenchRequestSchema, less the CLI's --json and --generate). */
+export type GenerateBenchRequest = Omit<GenerateBenchRequestOf, 'json' | 'generate'>;
 
 export interface GenerateBenchResult {
   shape: string;

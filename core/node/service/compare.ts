@@ -6,7 +6,7 @@
 // the cosine of ĝ = ((L₊ − L₋)/2ε)·z with ∇L, for several directions z (core/train/grads.ts).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ComparisonSchema, type Comparison, type CompareMethod, type CompareSummary, type CosineResult, type TimelinePoint } from '../../api/contract';
+import { CATEGORIES, ComparisonSchema, type Comparison, type CompareMethod, type CompareSummary, type CosineResult, type TimelinePoint } from '../../api/contract';
 import { TrainRequestSchema, type RunEvent, type TrainRequest } from '../../api/train';
 import { batchAtStep } from '../../data/batching';
 import { exactGradients, gradientCosine, gradientSize, mezoGradient } from '../../train/grads';
@@ -26,7 +26,7 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-const sumLive = (l: TimelinePoint['live']): number => l.weights + l.adapter + l.grads + l.optimizer + l.activations + l.workspace + l.kvcache;
+const sumLive = (l: TimelinePoint['live']): number => CATEGORIES.reduce((s, c) => s + l[c], 0);
 
 /** What one method's run measured, from its events. */
 export function methodResult(method: CompareMethod['method'], runDir: string, events: RunEvent[], status: CompareMethod['status']): CompareMethod {

@@ -8,7 +8,8 @@ import {
   GenerateModelSchema, GenerateRequestSchema, SamplingSchema,
   type GenerateModelInput, type GenerateRequest, type GenerateResult, type PromptInput, type SamplingInput,
 } from '../../api/generate';
-import type { QuantName } from '../../api/eval';
+import { parseSettings } from '../../api/fields';
+import type { QuantName } from '../../api/names';
 import { ConfigError, FormatError } from '../../common/errors';
 import type { TextTokenizer } from '../../data/tokenizer';
 import type { GpuContext } from '../../gpu/context';
@@ -43,7 +44,7 @@ export function runDefaults(runDir: string): { modelDir: string; quant: QuantNam
   const store = new RunStore(runDir);
   const config = store.readConfig();
   if (!existsSync(join(store.adapterDir, 'adapter_config.json'))) {
-    throw new ConfigError(`run ${store.dir} has no adapter yet (adapter/ is written with each checkpoint); wait for its first checkpoint or train it further`, { file: store.adapterDir, field: 'run' });
+    throw new ConfigError(`run ${store.dir} has no adapter yet (adapter/ is written with each checkpoint); wait for its first checkpoint or train it further`, { file: store.adapterDir, field: 'runDir' });
   }
   return { modelDir: config.model.dir, quant: config.request.quant, profile: config.profileId, adapterDir: store.adapterDir };
 }
@@ -68,9 +69,10 @@ export class GenerateSession {
 
   /** Load the model (and the adapter) once. With a run, its quantization and profile are the defaults. */
   static async open(input: GenerateModelInput, env: JobEnv = {}): Promise<GenerateSession> {
+    parseSettings(GenerateModelSchema, input); // a model or a run; an adapter or a run, not both
     const run = input.runDir ? runDefaults(input.runDir) : null;
-    if (input.runDir && input.adapterDir) throw new ConfigError('give an adapter folder or a run, not both', { field: 'runDir' });
-    const req = GenerateModelSchema.parse({ ...input, quant: input.quant ?? run?.quant, profile: input.profile ?? run?.profile });
+    const req = parseSettings(GenerateModelSchema, { ...input, modelDir: input.modelDir ?? run?.modelDir, quant: input.quant ?? run?.quant, profile: input.profile ?? run?.profile });
+    if (req.modelDir === undefined) throw new Error('GenerateSession.open: no model folder'); // checkModel: a model or a run
     const profile = loadProfile(req.profile);
     const folder = openModelFolder(req.modelDir);
     const tokenizer = loadTokenizer(folder.dir);
@@ -113,7 +115,7 @@ export class GenerateSession {
   /** One generation. `useAdapter: false` answers with the base model of a session that has an adapter. */
   async generate(ids: readonly number[], samplingIn: SamplingInput, hooks: GenerateHooks = {}, opts: { useAdapter?: boolean } = {}): Promise<GenerateResult> {
     if (this.closed) throw new Error('GenerateSession: closed');
-    const s = SamplingSchema.parse(samplingIn);
+    const s = parseSettings(SamplingSchema, samplingIn);
     if (s.stop.length && !this.tokenizer) throw new ConfigError(`${this.folder.dir} has no tokenizer.json, so stop strings cannot be matched`, { field: 'stop' });
     const useLora = opts.useAdapter !== false && this.lora !== null;
     const { ctx } = this;
@@ -149,7 +151,7 @@ export class GenerateSession {
 
 /** One generation from a request: open a session, tokenize the prompt, generate, close. */
 export async function runGenerate(input: GenerateRequest, env: JobEnv = {}, hooks: GenerateHooks = {}): Promise<GenerateResult> {
-  const req = GenerateRequestSchema.parse(input);
+  const req = parseSettings(GenerateRequestSchema, input);
   const session = await GenerateSession.open(input, env);
   try {
     return await session.generate(session.promptIds(req), req, hooks);

@@ -121,10 +121,8 @@ export function appHandlers(host: HostState): Pick<Handlers, AppMethods> {
     'plan.fit': (p) => {
       const { ref } = host.profileRef(p.profile);
       return planFit({
-        modelDir: p.modelDir ? host.paths.require(p.modelDir, 'modelDir') : undefined, shape: p.shape,
-        dataPath: p.modelDir && p.dataPath ? host.paths.require(p.dataPath, 'dataPath') : undefined,
-        profile: ref, capBytes: p.capBytes, quant: p.quant, seqLen: p.seqLen, batch: p.batch, rank: p.rank, alpha: p.alpha,
-        targets: p.targets, optimizer: p.optimizer, methods: p.methods,
+        ...p, modelDir: p.modelDir ? host.paths.require(p.modelDir, 'modelDir') : undefined,
+        dataPath: p.modelDir && p.dataPath ? host.paths.require(p.dataPath, 'dataPath') : undefined, profile: ref,
       });
     },
   };

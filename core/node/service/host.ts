@@ -1,7 +1,7 @@
 // The service behind the app (DESIGN.md §2): implements every method of core/api/contract.ts on top of the training
 // service (runTrain), the engine's memory plan (planTrainStep), the run store and the compare service, validating each
 // request's params and each result against the contract's zod schemas. Transport-free: Electron's utilityProcess
-// (core/node/server/utility.ts), the browser-mode WebSocket server (core/node/server/web.ts) and the tests all wrap
+// (electron/service/index.ts), the browser-mode WebSocket server (core/node/server/web.ts) and the tests all wrap
 // one ServiceHost. One GPU job (a run or a comparison) at a time: the GPU and the CPU cores are shared.
 // Runs survive the app: everything a run does is in its folder as it happens, so a run whose process died shows as
 // "interrupted" and resumes from its last checkpoint (runTrain({ resume })).
@@ -84,11 +84,8 @@ export class ServiceHost {
 
   /** Stop whatever runs (the process is closing); runs end with a checkpoint. */
   async shutdown(): Promise<void> {
-    for (const c of this.state.compares.values()) c.stop = true;
-    for (const r of this.state.live.values()) {
-      r.stop = true;
-      r.wake?.();
-    }
+    for (const c of this.state.compares.values()) c.control.stop();
+    for (const r of this.state.live.values()) r.control.stop();
     await this.idle();
   }
 }
