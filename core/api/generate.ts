@@ -137,7 +137,8 @@ export type TokenEventData = z.infer<typeof TokenEventSchema>;
  * paper's int4 default, the seed and the JSON file are `mesp bench`'s; the LoRA shape is the TrainSpec's, except that
  * rank 0 runs without an adapter.
  */
-export const GenerateBenchRequestSchema = BenchRequestSchema.pick({ shape: true, quant: true, alpha: true, targets: true, seed: true, json: true }).extend({
+export const GenerateBenchRequestSchema = BenchRequestSchema.pick({ shape: true, quant: true, alpha: true, targets: true, json: true }).extend({
+  seed: reworded(BenchRequestSchema.shape.seed, 'the random weights, LoRA init and prompt'),
   generate: described(z.boolean().default(false), { label: 'Generate', group: 'method', help: 'benchmark generation (prefill and decode) instead of training steps' }),
   promptTokens: described(z.number().int().min(1).max(32768).default(128), { label: 'Prompt length', flag: 'prompt-len', arg: 'N', unit: 'tokens', group: 'run', help: 'prompt tokens to prefill' }),
   newTokens: described(z.number().int().min(1).max(32768).default(128), { label: 'New tokens', arg: 'N', unit: 'tokens', group: 'run', help: 'tokens to decode one at a time' }),

@@ -65,6 +65,17 @@ async function cacheVsFull(ctx: GpuContext, model: ModelWeights, lora: LoraAdapt
   return worst;
 }
 
+/** A tiny model on a context without a cap, its weights loaded and a random rank-4 adapter uploaded. */
+async function withAdapter(opts: Parameters<typeof makeTinyModel>[0], adapterSeed: number) {
+  const m = makeTinyModel(opts);
+  made.push(m);
+  const folder = openModelFolder(m.dir);
+  const ctx = await gpu({ capBytes: Number.POSITIVE_INFINITY });
+  const model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
+  const host = randomAdapter(m, 4, 8, adapterSeed);
+  return { m, folder, ctx, model, host, lora: uploadAdapter(ctx, folder.config, host) };
+}
+
 const MODELS = [
   { name: 'tied head, vocab 1024, GQA 4/2', opts: { seed: 31 } },
   { name: 'untied head, vocab 4096, GQA 8/2', opts: { seed: 33, tied: false, vocab: 4096, heads: 8, kvHeads: 2 } },
@@ -242,14 +253,8 @@ describe('generation memory', () => {
   });
 
   it('a generation refused mid-prefill (the cache fits, the forward does not) frees everything; the same context then gives the same tokens', async () => {
-    const m = makeTinyModel({ seed: 47 });
-    made.push(m);
-    const folder = openModelFolder(m.dir);
-    const ctx = await gpu({ capBytes: Number.POSITIVE_INFINITY });
+    const { folder, ctx, model, host, lora } = await withAdapter({ seed: 47 }, 7);
     try {
-      const model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
-      const host = randomAdapter(m, 4, 8, 7);
-      const lora = uploadAdapter(ctx, folder.config, host);
       await ctx.finish();
       const prompt = tokenRows(1024, [24], 6)[0].ids;
       const before = await generate(ctx, model, lora, prompt, greedy(3));
@@ -265,14 +270,8 @@ describe('generation memory', () => {
   });
 
   it('the dry-run plan predicts the measured peak of a generation to the byte, by category', async () => {
-    const m = makeTinyModel({ seed: 45, tied: false, vocab: 2048 });
-    made.push(m);
-    const folder = openModelFolder(m.dir);
-    const ctx = await gpu({ capBytes: Number.POSITIVE_INFINITY });
+    const { m, folder, ctx, model, host, lora } = await withAdapter({ seed: 45, tied: false, vocab: 2048 }, 5);
     try {
-      const model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
-      const host = randomAdapter(m, 4, 8, 5);
-      const lora = uploadAdapter(ctx, folder.config, host);
       const prompt = tokenRows(2048, [11], 4)[0].ids;
       ctx.ledger.resetPeak();
       const out = await generate(ctx, model, lora, prompt, greedy(9));

@@ -32,7 +32,7 @@ describe('sample replies during training', () => {
     const streamed: RunEvent[] = [];
     const run = await launchRun({
       input: {
-        modelDir: model, dataPath: data, outDir: out, method: 'mesp', steps: 5, batch: 4, seqLen: 96, lr: 0.05, seed: 1,
+        modelDir: model, dataPath: data, outDir: out, method: 'mesp', steps: 5, batch: 4, seqLen: 96, optimizer: 'sgd', lr: 0.05, seed: 1,
         targets: ['q', 'k', 'v', 'o', 'gate', 'up', 'down'], samplePrompts: prompts, sampleEvery: 2,
       },
       onEvent: (e) => streamed.push(e),

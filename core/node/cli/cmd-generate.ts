@@ -16,7 +16,8 @@ import {
 import { ConfigError, FormatError } from '../../common/errors';
 import type { ChatMessage } from '../../data/tokenizer';
 import { GenerateSession, runGenerate } from '../service/generate';
-import { command, type ReadFlags } from './flags';
+import { EXIT_STOPPED } from './cmd-train';
+import { command, givenValues } from './flags';
 import { mb, peakTable } from './format';
 
 /** `mesp generate`'s own flags: the chat file (read into the request's messages) and the output. */
@@ -58,11 +59,6 @@ export const CHAT = command({
   schema: GenerateModelFields.extend(SamplingSchema.shape).extend(ChatOptionsSchema.shape).superRefine(checkModel),
 });
 
-/** The values typed, less the command's own keys: the service applies the defaults (and a run's quantization and profile). */
-function given(read: ReadFlags, own: z.ZodObject): Record<string, unknown> {
-  return Object.fromEntries(read.given.filter((k) => !(k in own.shape)).map((k) => [k, read.values[k]]));
-}
-
 /** A chat file: a JSON list of {"role", "content"}, or {"messages": [...]}. */
 export function readMessagesFile(file: string): ChatMessage[] {
   const path = resolve(file);
@@ -89,7 +85,7 @@ function summary(r: GenerateResult): string {
 
 export async function cmdGenerate(argv: string[]): Promise<number> {
   const { values: opts, read } = GENERATE.parse(argv);
-  const req = { ...given(read, GenerateOptionsSchema), ...(opts.messages !== undefined ? { messages: readMessagesFile(opts.messages) } : {}) } as GenerateRequest;
+  const req = { ...givenValues(read, GenerateOptionsSchema), ...(opts.messages !== undefined ? { messages: readMessagesFile(opts.messages) } : {}) } as GenerateRequest;
   const json = opts.json;
   let stopping = false;
   const onSigint = (): void => {
@@ -115,12 +111,12 @@ export async function cmdGenerate(argv: string[]): Promise<number> {
     console.error(`profile ${r.profile}, cap ${mb(r.capBytes)}; KV cache ${(r.kvCacheBytes / 1e6).toFixed(3)} MB; planned peak ${mb(r.predictedPeakBytes)}${r.adapterDir ? `; adapter ${r.adapterDir}` : ''}`);
     console.error(peakTable(r.peakBytes));
   }
-  return r.finishReason === 'cancelled' ? 130 : 0;
+  return r.finishReason === 'cancelled' ? EXIT_STOPPED : 0;
 }
 
 export async function cmdChat(argv: string[]): Promise<number> {
   const { values: opts, read } = CHAT.parse(argv);
-  const settings = given(read, ChatOptionsSchema);
+  const settings = givenValues(read, ChatOptionsSchema);
   const maxNewTokens = ChatSettingsSchema.parse(settings).maxNewTokens;
   const session = await GenerateSession.open(settings);
   const tty = !!process.stdin.isTTY;

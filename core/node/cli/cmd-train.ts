@@ -9,7 +9,7 @@ import { TrainRequestSchema, TrainSpecSchema, type RunEvent, type TrainRequest }
 import { formatBytes } from '../../common/errors';
 import { RunStore } from '../runstore';
 import { launchRun, RunControl } from '../service/lifecycle';
-import { command, only, validate } from './flags';
+import { command, givenValues, only, validate } from './flags';
 import { mb } from './format';
 import { ProgressBar, formatSeconds, stderrIsTty } from './progress';
 
@@ -87,8 +87,7 @@ export async function cmdTrain(argv: string[]): Promise<number> {
     input = { resume: opts.resume };
   } else {
     validate(TrainRequestSchema, read, TRAIN.table);
-    // The values as given: the service applies the defaults, and knows what was asked (--rank against --init-adapter).
-    input = Object.fromEntries(read.given.filter((k) => !(k in TrainOptionsSchema.shape)).map((k) => [k, read.values[k]])) as TrainRequest;
+    input = givenValues(read, TrainOptionsSchema) as TrainRequest; // the service applies the defaults
   }
   const tty = !opts.json && stderrIsTty();
   const bar = { current: null as ProgressBar | null };

@@ -172,6 +172,14 @@ export function validate<S extends z.ZodType>(schema: S, read: ReadFlags, t: Fla
   throw new UsageError(issueText(issue, f ? `--${f.flag}` : key || 'the flags', f ? read.text[key] : undefined, nameOf) + item);
 }
 
+/**
+ * The values typed, less the keys of a command's own options (`--json`, `--resume`, ...): a request in which the
+ * service applies the defaults and still knows what was asked (a run's own settings, --rank against --init-adapter).
+ */
+export function givenValues(read: ReadFlags, own: z.ZodObject): Record<string, unknown> {
+  return Object.fromEntries(read.given.filter((k) => !(k in own.shape)).map((k) => [k, read.values[k]]));
+}
+
 /** Only these keys of what was read (the rest must not have been given). */
 export function only(read: ReadFlags, keys: readonly string[], t: FlagTable, why: string): ReadFlags {
   const extra = read.given.find((k) => !keys.includes(k));
@@ -201,7 +209,8 @@ export function flagLine(f: FieldInfo): string {
     if (f.meta.unit === 'bytes') notes.push('or with kB, MB, GB (10³, 10⁶, 10⁹): 3.2MB');
   }
   if (f.type.kind === 'strings') notes.push('repeat for more');
-  if (f.type.kind !== 'boolean' && f.defaultValue !== undefined && f.defaultValue !== null) notes.push(`default ${showValue(f.defaultValue)}`);
+  const none = f.defaultValue === undefined || f.defaultValue === null || (Array.isArray(f.defaultValue) && f.defaultValue.length === 0);
+  if (f.type.kind !== 'boolean' && !none) notes.push(`default ${showValue(f.defaultValue)}`);
   const help = notes.length ? `${f.meta.help} (${notes.join('; ')})` : f.meta.help;
   return `  ${head.padEnd(24)} ${help}`;
 }
