@@ -8,7 +8,7 @@
 // mid-prefill (tests/helpers/refusal.ts), and the dry-run plan equal to the measured peak.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutOfBudgetError } from '../../core/common/errors';
-import { PHONE_LIMITS, type GpuContext } from '../../core/gpu/context';
+import { PHONE_LIMITS, type GpuContext, type OpenOptions } from '../../core/gpu/context';
 import { KvDecoder, maxPrefillTokens } from '../../core/infer/decoder';
 import { qwen25Config } from '../../core/model/shapes';
 import { generate, type GenerateSpec } from '../../core/infer/generate';
@@ -65,15 +65,20 @@ async function cacheVsFull(ctx: GpuContext, model: ModelWeights, lora: LoraAdapt
   return worst;
 }
 
-/** A tiny model on a context without a cap, its weights loaded and a random rank-4 adapter uploaded. */
-async function withAdapter(opts: Parameters<typeof makeTinyModel>[0], adapterSeed: number) {
+/** A tiny model, its folder and its weights on a context: the file's shared one, or a fresh one for `options`. */
+async function tinyOnGpu(opts: Parameters<typeof makeTinyModel>[0], options?: OpenOptions) {
   const m = makeTinyModel(opts);
   made.push(m);
   const folder = openModelFolder(m.dir);
-  const ctx = await gpu({ capBytes: Number.POSITIVE_INFINITY });
-  const model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
-  const host = randomAdapter(m, 4, 8, adapterSeed);
-  return { m, folder, ctx, model, host, lora: uploadAdapter(ctx, folder.config, host) };
+  const ctx = await gpu(options);
+  return { m, folder, ctx, model: loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n)) };
+}
+
+/** tinyOnGpu on a fresh context without a cap, with a random rank-4 adapter uploaded. */
+async function withAdapter(opts: Parameters<typeof makeTinyModel>[0], adapterSeed: number) {
+  const t = await tinyOnGpu(opts, { capBytes: Number.POSITIVE_INFINITY });
+  const host = randomAdapter(t.m, 4, 8, adapterSeed);
+  return { ...t, host, lora: uploadAdapter(t.ctx, t.folder.config, host) };
 }
 
 const MODELS = [
@@ -139,11 +144,7 @@ for (const variant of MODELS) describe(`generation (${variant.name})`, () => {
 
 describe('long prompts and a tiled vocabulary', () => {
   it('a prompt over one batched prefill is prefilled in a chunk and fed token by token: the same logits and tokens', async () => {
-    const m = makeTinyModel({ seed: 47 });
-    made.push(m);
-    const ctx = await gpu();
-    const folder = openModelFolder(m.dir);
-    const model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
+    const { ctx, model } = await tinyOnGpu({ seed: 47 });
     const prompt = tokenRows(1024, [13], 8)[0].ids;
     const whole = KvDecoder.open(ctx, model, null, 20);
     const chunked = KvDecoder.open(ctx, model, null, 20, { prefillChunk: 4 });
@@ -169,11 +170,7 @@ describe('long prompts and a tiled vocabulary', () => {
   });
 
   it('an LM head split into vocabulary tiles (as the 151936-row head is under phone limits) gives the same logits', async () => {
-    const m = makeTinyModel({ seed: 49 });
-    made.push(m);
-    const ctx = await gpu();
-    const folder = openModelFolder(m.dir);
-    const model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
+    const { m, ctx, model } = await tinyOnGpu({ seed: 49 });
     const tiled = allocWeight(ctx, 'weights', 'lm_head.tiled', m.cfg.vocab, m.cfg.hidden, 'f32', 300); // 300, 300, 300, 124 rows
     writeWeight(ctx, tiled, m.weights.get('model.embed_tokens.weight')!);
     expect(tiled.tiles.length).toBe(4);
