@@ -3,7 +3,7 @@
 // MessagePort to the service (a utilityProcess); in browser mode the WebSocket server does the same; the client
 // (core/api/client.ts) validates what comes back. One table, CONTRACT, maps a method name to its params and result;
 // the schemas live by domain in core/api/contract/ (shared, files, profiles, inspect, plan, runs, compare, export,
-// service-events) and are all re-exported here, so this module stays the one import.
+// hub, service-events) and are all re-exported here, so this module stays the one import.
 // Pure TS (no Node, no GPU): the renderer, the preload, main, the service and the tests all import it.
 import { z } from 'zod';
 import { DeviceProfileSchema } from '../profiles/schema';
@@ -11,9 +11,13 @@ import { ExportPreviewSchema, ExportResultSchema } from './export';
 import { CompareControlResultSchema, CompareRefSchema, CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
 import { ExportPreviewParamsSchema, ExportRunParamsSchema } from './contract/export';
 import { ServiceEventSchema, type ServiceEvent } from './contract/service-events';
-import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema } from './contract/files';
+import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema, UploadResultSchema } from './contract/files';
 import { DatasetInfoSchema, ModelInfoSchema } from './contract/inspect';
 import { FitParamsSchema, FitResultSchema } from './contract/plan';
+import {
+  CatalogueParamsSchema, CatalogueSchema, HubCachedSchema, HubCancelResultSchema, HubDeleteParamsSchema, HubDeleteResultSchema,
+  HubPullParamsSchema, HubPullRefSchema, HubPullResultSchema,
+} from './contract/hub';
 import { ProfileEntrySchema, ProfileIssueSchema } from './contract/profiles';
 import { RunControlResultSchema, RunDetailSchema, RunRefSchema, RunStartSchema, RunSummarySchema } from './contract/runs';
 import { empty, path, ServiceErrorSchema } from './contract/shared';
@@ -32,6 +36,7 @@ export * from './contract/plan';
 export * from './contract/runs';
 export * from './contract/compare';
 export * from './contract/export';
+export * from './contract/hub';
 export * from './contract/service-events';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -42,7 +47,7 @@ export const CONTRACT = {
   'files.choose': { params: z.object({ kind: FileKindSchema, defaultPath: z.string().optional() }), result: z.object({ path: z.string().nullable() }) },
   'files.check': { params: z.object({ kind: FileKindSchema, path }), result: FileCheckSchema },
   'files.browse': { params: z.object({ dir: z.string().optional() }), result: BrowseResultSchema },
-  'files.upload': { params: UploadParamsSchema, result: z.object({ path: z.string(), uploadId: z.string() }) },
+  'files.upload': { params: UploadParamsSchema, result: UploadResultSchema },
   'profiles.list': { params: empty, result: z.object({ profiles: z.array(ProfileEntrySchema) }) },
   'profiles.validate': {
     params: z.object({ profile: z.unknown() }),
@@ -70,6 +75,11 @@ export const CONTRACT = {
   'compare.open': { params: CompareRefSchema, result: z.object({ comparison: ComparisonSchema }) },
   'export.preview': { params: ExportPreviewParamsSchema, result: ExportPreviewSchema },
   'export.run': { params: ExportRunParamsSchema, result: ExportResultSchema },
+  'hub.catalogue': { params: CatalogueParamsSchema, result: CatalogueSchema },
+  'hub.cached': { params: empty, result: HubCachedSchema },
+  'hub.pull': { params: HubPullParamsSchema, result: HubPullResultSchema },
+  'hub.cancel': { params: HubPullRefSchema, result: HubCancelResultSchema },
+  'hub.delete': { params: HubDeleteParamsSchema, result: HubDeleteResultSchema },
 } as const;
 
 export type ContractMethod = keyof typeof CONTRACT;

@@ -35,17 +35,15 @@ export const SamplingSchema = z.object({
 export type SamplingInput = z.input<typeof SamplingSchema>;
 export type Sampling = z.output<typeof SamplingSchema>;
 
-/** A TrainSpec / run-input field with its own help line (what it means for a generation). */
-function reworded<T extends z.ZodType>(schema: T, help: string): T {
-  const meta = FIELDS.get(schema)!;
-  return described(schema.clone() as T, { ...meta, help });
+/** A TrainSpec / run-input field (the metadata of `from`) with its own help line: what it means for a generation. */
+function reworded<T extends z.ZodType>(schema: T, help: string, from: z.ZodType = schema): T {
+  return described(schema.clone() as T, { ...FIELDS.get(from)!, help });
 }
 
 /** What a generation session loads: the base model and at most one of an adapter folder or a run's adapter. */
 export const GenerateModelFields = z.object({
-  modelDir: described(z.string().min(1).optional(), {
-    label: 'Model', flag: 'model', arg: 'DIR', group: 'inputs', help: "HF Qwen2 folder (with --run: the run's base model by default)",
-  }),
+  modelDir: reworded(TrainInputsSchema.shape.modelDir.optional(),
+    "HF Qwen2 folder, or a hub id OWNER/NAME[@REV] (pulled on first use); with --run, the run's base model by default", TrainInputsSchema.shape.modelDir),
   adapterDir: described(z.string().min(1).optional(), { label: 'Adapter', flag: 'adapter', arg: 'DIR', group: 'inputs', help: 'a PEFT adapter folder, applied unmerged' }),
   runDir: described(z.string().min(1).optional(), {
     label: 'Run', flag: 'run', arg: 'RUN_DIR', group: 'inputs', help: "a run folder's adapter/ (its newest checkpoint), with the run's quantization and profile",

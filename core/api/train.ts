@@ -102,8 +102,8 @@ const path = (label: string, help: string, flag: string, arg: string): z.ZodStri
 
 /** The input files of a run: model, data (and validation data), the starting adapter, the device profile. */
 export const TrainInputsSchema = z.object({
-  modelDir: path('Model', 'HF Qwen2 folder (config.json, model.safetensors[.index.json], tokenizer.json)', 'model', 'DIR'),
-  dataPath: path('Dataset', 'jsonl: {"text"}, {"prompt","completion"}, {"messages":[...]} or {"input_ids"[,"labels"]}', 'data', 'FILE'),
+  modelDir: path('Model', 'HF Qwen2 folder (config.json, model.safetensors[.index.json], tokenizer.json), or a hub id OWNER/NAME[@REV] (pulled on first use)', 'model', 'DIR'),
+  dataPath: path('Dataset', 'jsonl: {"text"}, {"prompt","completion"}, {"messages":[...]} or {"input_ids"[,"labels"]}; or hf://datasets/OWNER/NAME[@REV]/PATH.jsonl', 'data', 'FILE'),
   valPath: described(z.string().min(1).optional(), { label: 'Validation file', flag: 'val', arg: 'FILE', group: 'inputs', help: 'validation jsonl (else --val-fraction of the data)' }),
   initAdapter: described(z.string().min(1).optional(), {
     label: 'Start from adapter', arg: 'DIR', group: 'inputs', help: 'start from a PEFT adapter folder (its rank, alpha and targets)',

@@ -77,6 +77,10 @@ export class GpuContext {
   readonly dummy: Tensor;
   private uniformSlot = 0;
   private readonly errors: string[] = [];
+  /** Removed in destroy(): Dawn holds an event listener strongly, and this one reaches the context and its device. */
+  private readonly onUncaptured = (ev: Event): void => {
+    this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
+  };
   /** The tensors each open unit of work (scoped / scopedSync) has allocated, innermost last. */
   private readonly scopes: Set<Tensor>[] = [];
   /** Dispatches issued since the context opened (for benchmarks). */
@@ -95,11 +99,7 @@ export class GpuContext {
     this.limits = limits;
     this.ledger = new MemoryLedger(capBytes);
     this.pipelines = device ? new PipelineCache(device) : null;
-    if (device) {
-      device.addEventListener('uncapturederror', (ev) => {
-        this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
-      });
-    }
+    device?.addEventListener('uncapturederror', this.onUncaptured);
     this.uniforms = this.allocRaw('workspace', 'uniforms.ring', UNIFORM_SLOT * UNIFORM_SLOTS, [UNIFORM_SLOT * UNIFORM_SLOTS / 4], 'u32', UNIFORM_USAGE);
     this.dummy = this.allocRaw('workspace', 'dummy', 16, [4], 'f32', STORAGE_USAGE);
   }
@@ -410,5 +410,7 @@ export class GpuContext {
     if (!this.uniforms.freed) this.free(this.uniforms);
     if (!this.dummy.freed) this.free(this.dummy);
     this.device?.destroy();
+    // Without this the listener keeps the context, and so the device and its native memory, alive for good.
+    this.device?.removeEventListener('uncapturederror', this.onUncaptured);
   }
 }

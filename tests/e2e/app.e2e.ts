@@ -232,7 +232,7 @@ describe('MeSP Studio in browser mode', () => {
     await waitPoints(page, 'loss', 12);
     await web.kill('SIGKILL');
     await page.waitForSelector('[data-testid=connection].down');
-    web = await startWeb(dataDir, web.port); // same address: the page reconnects by itself
+    web = await startWeb(dataDir, web.port, [], { token: web.token }); // same address and token: the page reconnects by itself
     await page.waitForSelector('[data-testid=connection].ready', { timeout: 30_000 });
     await nav('runs');
     await page.click('button:has-text("Refresh")');

@@ -75,7 +75,7 @@ describe('export round trip of a trained run', () => {
       expectAdapter(readMlx(txt('mlx/adapter_config.json'), rd('mlx/adapters.safetensors'), { config: 'c', weights: 'w' }), trained, f16);
       for (const [from, name] of [['peft', 'peft'], ['gguf/adapter.gguf', 'gguf'], ['mlx', 'mlx']] as const) {
         const dest = join(work, `init-${dtype}-${name}`);
-        importAdapter({ from: join(out, from), outDir: dest, modelDir });
+        await importAdapter({ from: join(out, from), outDir: dest, modelDir });
         const c = join(dest, 'adapter_config.json');
         const w = join(dest, 'adapter_model.safetensors');
         expectAdapter(readPeft(readFileSync(c, 'utf8'), new Uint8Array(readFileSync(w)), { config: c, weights: w }), trained, f16);

@@ -53,10 +53,10 @@ describe('runs', () => {
     const { runId } = await host.call('runs.start', { ...base(), method: 'mesp', steps: 400 });
     await until('two steps', () => steps(runId).length >= 2);
     expect((await host.call('runs.pause', { runId })).status).toBe('paused');
-    await new Promise((r) => setTimeout(r, 300)); // the step in flight finishes
     const held = steps(runId).length;
-    await new Promise((r) => setTimeout(r, 400));
-    expect(steps(runId).length).toBe(held);
+    await new Promise((r) => setTimeout(r, 700));
+    // At most the step that was in flight when it paused ends, however slow the machine.
+    expect(steps(runId).length, 'steps while paused').toBeLessThanOrEqual(held + 1);
     // Only one GPU job at a time, even while paused.
     await expect(host.call('runs.start', { ...base(), steps: 2 })).rejects.toThrow(/is using the GPU/);
     await host.call('runs.resume', { runId });

@@ -124,7 +124,15 @@ describe('usage errors: exit 2, one line naming the flag', () => {
     [['grads', '--model', model, '--data', data, '--adapter', model, '--compare', 'mesp,sgd'], /^mesp grads: --compare must be one of full, mebp, mesp, mezo, got "mesp,sgd"/],
     [['bench', '--shape', 'qwen2.5-0.5b', '--seq-len', '1'], /^mesp bench: --seq-len must be ≥ 2, got 1/],
     [['export', '--run', root, '--format', 'peft', '--dtype', 'f64'], /^mesp export: --dtype must be one of f32, f16, bf16, got "f64"/],
+    [['export', '--run', root, '--format', 'gguf-merged', '--gguf-type', 'q5_k'], /^mesp export: --gguf-type must be one of f32, f16, q8_0, q4_0, got "q5_k"/],
+    [['export', '--run', root, '--format', 'gguf-merged', '--parity-rows', '65'], /^mesp export: --parity-rows must be ≤ 64, got 65/],
+    [['export', '--run', root, '--format', 'peft,gguf-model'], /^mesp export: --format: unknown export format "gguf-model"/],
     [['demo-model'], /^mesp demo-model: --out is required/],
+    [['demo-model', '--out', join(root, 'never'), '--seed', '7'], /^mesp demo-model: --seed applies only with --shape/],
+    [['demo-model', '--out', join(root, 'never'), '--shape', 'qwen2.5-0.5b', '--seed', '-1'], /^mesp demo-model: --seed must be ≥ 0, got -1/],
+    [['llama-bench', '--gguf', join(root, 'm.gguf'), '--tokens', '1'], /^mesp llama-bench: --tokens must be ≥ 2, got 1/],
+    [['llama-bench', '--gguf', join(root, 'm.gguf'), '--threads', '0'], /^mesp llama-bench: --threads must be ≥ 1, got 0/],
+    [['llama-bench', '--tokens', '8'], /^mesp llama-bench: --gguf is required/],
     [['profiles', '--jsn'], /^mesp profiles: unknown flag --jsn; did you mean --json\?/],
   ])('mesp %j', async (args, re) => {
     const r = await mesp(...args);
@@ -152,6 +160,19 @@ describe('nothing is overwritten without --force', () => {
     expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine');
   });
 
+  it('demo-model --shape refuses a non-empty --out and an existing --dataset too', async () => {
+    const out = join(root, 'shape-out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    let r = await mesp('demo-model', '--shape', 'qwen2.5-0.5b', '--out', out);
+    expect(r.status, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(/shape-out is not empty; add --force to write the qwen2\.5-0\.5b model into it anyway/);
+    r = await mesp('demo-model', '--shape', 'qwen2.5-0.5b', '--out', join(root, 'shape-fresh'), '--dataset', data);
+    expect(r.status, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(/data\.jsonl already exists; add --force/);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
   it('grads --out refuses an existing file before any work', async () => {
     const out = join(root, 'grads.safetensors');
     writeFileSync(out, 'keep me');
@@ -172,7 +193,7 @@ describe('nothing is overwritten without --force', () => {
 });
 
 describe('--help of every command', () => {
-  it.each(['demo', 'eval', 'train', 'grads', 'bench', 'profiles', 'demo-model', 'export', 'import-adapter'])('mesp %s --help lists its flags', async (cmd) => {
+  it.each(['demo', 'eval', 'train', 'grads', 'bench', 'profiles', 'demo-model', 'export', 'llama-bench', 'import-adapter'])('mesp %s --help lists its flags', async (cmd) => {
     const r = await mesp(cmd, '--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^mesp ${cmd}`));

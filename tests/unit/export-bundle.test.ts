@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleManifestSchema, type ExportResult } from '../../core/api/export';
 import { ConfigError, ShapeError } from '../../core/common/errors';
 import { readGgufLora } from '../../core/export/gguf';
@@ -15,13 +15,13 @@ import { readMlx } from '../../core/export/mlx';
 import { readPeft } from '../../core/export/peft';
 import { parseQwen2Config, type Qwen2Config } from '../../core/model/config';
 import { AtomicWriter } from '../../core/node/atomic';
-import { main } from '../../core/node/cli/main';
 import { exportRun, importAdapter, parseFormats, previewExport } from '../../core/node/export';
 import type { HostAdapter } from '../../core/train/lora';
 import { ortLogits } from '../helpers/ort';
 import { ref64 } from '../helpers/ref64';
 import { listTree, makeRunFolder, randomAdapter, type RunFolder } from '../helpers/runfolder';
 import { makeTinyModel, tokenRows, type TinyModel } from '../helpers/tiny';
+import { runMain as cli } from '../helpers/cli';
 
 let model: TinyModel;
 let cfg: Qwen2Config;
@@ -52,22 +52,6 @@ function expectAdapter(got: HostAdapter, want: HostAdapter): void {
 }
 
 /** Run the CLI, capturing stdout/stderr; returns the exit code and the text. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const l = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
-  const w = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    l.mockRestore();
-    e.mockRestore();
-    w.mockRestore();
-  }
-}
 
 describe('exportRun: the deployment bundle', () => {
   let r: ExportResult;
@@ -149,8 +133,8 @@ describe('exportRun: the deployment bundle', () => {
     expect(d / s).toBeLessThan(1e-4);
   }, 60_000);
 
-  it('previews each format\'s size before writing, and what an export there would replace', () => {
-    const p = previewExport({ runDir: run.dir, outDir: out });
+  it('previews each format\'s size before writing, and what an export there would replace', async () => {
+    const p = await previewExport({ runDir: run.dir, outDir: out, formats: ['peft', 'gguf', 'mlx', 'onnx'] });
     expect(p.lora).toEqual({ rank: 4, alpha: 8, targets: ['q_proj', 'v_proj', 'down_proj'], layers: 2 });
     const written = new Map(r.files.map((f) => [f.relPath, f.bytes]));
     for (const f of p.formats.flatMap((x) => x.files)) {
@@ -158,7 +142,7 @@ describe('exportRun: the deployment bundle', () => {
       else expect(Math.abs(f.bytes - written.get(f.relPath)!) / written.get(f.relPath)!, `file ${f.relPath}`).toBeLessThan(0.01);
     }
     expect(p.existing.sort()).toEqual(listTree(out));
-    expect(previewExport(run.dir).existing).toEqual([]);
+    expect((await previewExport(run.dir)).existing).toEqual([]);
   });
 
   it('never replaces existing files without overwrite; replaces them all with it', async () => {
@@ -180,7 +164,11 @@ describe('f16 and bf16 bundles', () => {
     const out = join(work, 'bf16');
     const r = await exportRun({ runDir: run.dir, formats: parseFormats('all'), outDir: out, dtype: 'bf16' });
     const dt = Object.fromEntries(r.files.filter((f) => f.dtype).map((f) => [f.relPath, f.dtype]));
-    expect(dt).toEqual({ 'peft/adapter_model.safetensors': 'bf16', 'gguf/adapter.gguf': 'bf16', 'mlx/adapters.safetensors': 'bf16', 'onnx/model.onnx': 'f16' });
+    expect(dt).toEqual({
+      'peft/adapter_model.safetensors': 'bf16', 'gguf/adapter.gguf': 'bf16', 'mlx/adapters.safetensors': 'bf16', 'onnx/model.onnx': 'f16',
+      // the GGUF models in --gguf-type (default f16), the merged safetensors in the base's dtype (the tiny base is f32)
+      'gguf/base.gguf': 'f16', 'gguf/merged.gguf': 'f16', 'hf-merged/model-00001-of-00001.safetensors': 'f32',
+    });
     const g = readGgufLora(readFileSync(join(out, 'gguf/adapter.gguf')), 'a');
     for (const [k, v] of adapter.A) {
       const got = g.A.get(k)!;
@@ -195,7 +183,7 @@ describe('import-adapter', () => {
     await exportRun({ runDir: run.dir, formats: ['peft', 'gguf', 'mlx'], outDir: out });
     for (const [from, format] of [['peft', 'peft'], ['gguf/adapter.gguf', 'gguf'], ['gguf', 'gguf'], ['mlx', 'mlx']] as const) {
       const dest = join(work, `imp-${from.replace('/', '-')}`);
-      const res = importAdapter({ from: join(out, from), outDir: dest, modelDir: model.dir });
+      const res = await importAdapter({ from: join(out, from), outDir: dest, modelDir: model.dir });
       expect(res.format, `from ${from}`).toBe(format);
       expect(listTree(dest), `from ${from}`).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
       const back = readPeft(readFileSync(join(dest, 'adapter_config.json'), 'utf8'), readFileSync(join(dest, 'adapter_model.safetensors')), { config: 'c', weights: 'w' });
@@ -237,7 +225,7 @@ describe('bad input: a clear error, exit code 5, no partial file', () => {
 
   it('a format we do not know', async () => {
     expect(() => parseFormats('peft,tflite')).toThrow(ConfigError);
-    expect(() => parseFormats('peft,tflite')).toThrow(/unknown export format "tflite"; use peft, gguf, mlx, onnx or all/);
+    expect(() => parseFormats('peft,tflite')).toThrow(/unknown export format "tflite"; use peft, gguf, gguf-base, gguf-merged, mlx, onnx, hf-merged or all/);
     const parent = mkdtempSync(join(work, 'p-'));
     const out = join(parent, 'out');
     await expect(exportRun({ runDir: run.dir, formats: ['tflite' as 'peft'], outDir: out })).rejects.toThrow(/unknown export format "tflite"/);
@@ -348,6 +336,6 @@ describe('mesp export (CLI)', () => {
     const c = await cli(['export', '--run', run.dir, '--format', 'peft']);
     expect(c.code).toBe(0);
     expect(listTree(join(run.dir, 'exports'))).toEqual(['README.md', 'manifest.json', 'peft/README.md', 'peft/adapter_config.json', 'peft/adapter_model.safetensors']);
-    expect(previewExport({ runDir: run.dir, formats: ['peft'] }).existing.length).toBe(5);
+    expect((await previewExport({ runDir: run.dir, formats: ['peft'] })).existing.length).toBe(5);
   });
 });

@@ -136,10 +136,11 @@ describe('paths', () => {
 
   it('accepts uploads into the app-data folder', async () => {
     const text = '{"text":"hello"}\n{"text":"world"}\n';
-    const up = await host.call('files.upload', { kind: 'dataset', name: 'mine.jsonl', base64: Buffer.from(text).toString('base64') });
+    const up = await host.call('files.upload', { kind: 'dataset', name: 'mine.jsonl', size: text.length, offset: 0, base64: Buffer.from(text).toString('base64') });
+    expect(up).toMatchObject({ done: true, received: text.length });
     expect(up.path.startsWith(host.data.uploadsDir)).toBe(true);
     expect((await host.call('files.check', { kind: 'dataset', path: up.path })).ok).toBe(true);
-    await expect(host.call('files.upload', { kind: 'dataset', name: '../escape.jsonl', base64: '' })).rejects.toThrow(/file name/);
+    await expect(host.call('files.upload', { kind: 'dataset', name: '../escape.jsonl', size: 0, offset: 0, base64: '' })).rejects.toThrow(/file name/);
   });
 });
 

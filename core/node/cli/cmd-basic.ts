@@ -1,5 +1,5 @@
-// `mesp eval`, `mesp profiles`, `mesp demo-model` and `mesp demo`. Flags from zod objects with field metadata
-// (core/node/cli/flags.ts); eval's are its request's (core/api/eval.ts).
+// `mesp eval`, `mesp profiles`, `mesp demo-model` (the embedded demo, or a real shape with --shape) and `mesp demo`.
+// Flags from zod objects with field metadata (core/node/cli/flags.ts); eval's are its request's (core/api/eval.ts).
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -8,12 +8,14 @@ import { described } from '../../api/fields';
 import { PROJECTIONS } from '../../api/names';
 import { TrainInputsSchema, TrainSpecSchema } from '../../api/train';
 import { ConfigError } from '../../common/errors';
-import { writeDemoDataset, writeDemoModel } from '../demo';
+import { SHAPE_SEED } from '../../model/demo';
+import { QWEN25_IDS } from '../../model/shapes';
+import { writeDemoDataset, writeDemoModel, writeShapeModel } from '../demo';
 import { listBuiltinProfiles } from '../../profiles/builtin';
 import { capBytesOf } from '../../profiles/schema';
 import { runEval } from '../service/eval';
 import { launchRun } from '../service/lifecycle';
-import { command } from './flags';
+import { command, only } from './flags';
 import { mb, peakTable, table } from './format';
 import { ProgressBar, stderrIsTty } from './progress';
 
@@ -77,28 +79,54 @@ export function cmdProfiles(argv: string[]): number {
 const DemoModelSchema = z.object({
   out: described(z.string().min(1), { label: 'Folder', arg: 'DIR', group: 'output', help: 'the model folder to write (new or empty)' }),
   dataset: described(z.string().min(1).optional(), { label: 'Dataset', arg: 'FILE', group: 'output', help: 'also write the demo dataset (jsonl) here' }),
+  shape: described(z.string().min(1).optional(), {
+    label: 'Shape', arg: 'ID|CONFIG.json', group: 'inputs', help: `a model of this real shape instead: ${QWEN25_IDS.join(' | ')}, or a Qwen2 config.json`,
+  }),
+  seed: described(TrainSpecSchema.shape.seed.unwrap().default(SHAPE_SEED), { label: 'Seed', arg: 'S', group: 'inputs', help: "the random weights' seed, with --shape" }),
   force,
 });
 
 export const DEMO_MODEL = command({
-  usage: ['mesp demo-model --out DIR [--dataset FILE] [--force]'],
+  usage: [
+    'mesp demo-model --out DIR [--dataset FILE] [--force]',
+    `mesp demo-model --out DIR --shape ${QWEN25_IDS.join('|')}|CONFIG.json [--seed S] [--dataset FILE] [--force]`,
+  ],
   about: 'Write the embedded demo model: a small Qwen2-architecture model with deterministic random weights and a real\n' +
     'byte-level BPE tokenizer.json (nothing is downloaded). With --dataset, also write the bundled demo dataset.\n' +
+    'With --shape, a model folder of that real shape instead (Qwen2.5\'s config.json, or any Qwen2 config.json): random\n' +
+    'bf16 weights from --seed (std 0.02), the demo tokenizer (the BPE of the embedded demo, learned from its corpus) in\n' +
+    'the shape\'s vocabulary (151936 rows for Qwen2.5; the rows past the tokenizer\'s belong to no token), safetensors\n' +
+    'shards under 2 GB. For benchmarks and deployment tests at real sizes: 0.5B is 1.0 GB, 3B 6.2 GB.\n' +
     'Refuses a non-empty folder or an existing dataset file unless --force.',
   shape: [DemoModelSchema],
   schema: DemoModelSchema,
 });
 
 export function cmdDemoModel(argv: string[]): number {
-  const v = DEMO_MODEL.parse(argv).values;
+  const { values: v, read } = DEMO_MODEL.parse(argv);
+  if (v.shape === undefined) only(read, ['out', 'dataset', 'force'], DEMO_MODEL.table, 'applies only with --shape');
   const out = resolve(v.out);
   const dataset = v.dataset !== undefined ? resolve(v.dataset) : null;
   if (!v.force) {
-    if (existsSync(out) && readdirSync(out).length > 0) throw new ConfigError(`${out} is not empty; add --force to write the demo model into it anyway, or choose another --out`, { field: 'out' });
+    if (existsSync(out) && readdirSync(out).length > 0) throw new ConfigError(`${out} is not empty; add --force to write the ${v.shape ?? 'demo'} model into it anyway, or choose another --out`, { field: 'out' });
     if (dataset && existsSync(dataset)) throw new ConfigError(`${dataset} already exists; add --force to replace it, or choose another --dataset`, { field: 'dataset' });
   }
-  const files = writeDemoModel(out);
-  console.log(`wrote the demo model to ${out}: ${files.map((f) => f.split('/').pop()).join(', ')}`);
+  if (v.shape !== undefined) {
+    let bar: ProgressBar | null = null;
+    const shape = v.shape;
+    const files = writeShapeModel(out, shape, {
+      seed: v.seed,
+      onProgress: (done, n) => {
+        bar ??= new ProgressBar(`writing ${shape}`, n);
+        bar.update(done, 'tensors');
+      },
+    });
+    (bar as ProgressBar | null)?.done();
+    console.log(`wrote a ${shape} model with random bf16 weights to ${out}: ${files.map((f) => f.split('/').pop()).join(', ')}`);
+  } else {
+    const files = writeDemoModel(out);
+    console.log(`wrote the demo model to ${out}: ${files.map((f) => f.split('/').pop()).join(', ')}`);
+  }
   if (dataset) console.log(`wrote the demo dataset to ${writeDemoDataset(dataset)}`);
   return 0;
 }

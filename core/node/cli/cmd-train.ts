@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { described } from '../../api/fields';
 import { TrainRequestSchema, TrainSpecSchema, type RunEvent, type TrainRequest } from '../../api/train';
 import { formatBytes } from '../../common/errors';
+import { PullCancelled } from '../hub/http';
 import { RunStore } from '../runstore';
 import { launchRun, RunControl } from '../service/lifecycle';
 import { command, givenValues, only, validate } from './flags';
@@ -92,11 +93,14 @@ export async function cmdTrain(argv: string[]): Promise<number> {
   const tty = !opts.json && stderrIsTty();
   const bar = { current: null as ProgressBar | null };
   let lastStep = 0;
+  let begun = false;
   const control = new RunControl();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (!control.stopRequested) {
       if (tty) process.stderr.write('\n');
-      console.error(`mesp train: ${sig}: stopping after step ${lastStep + 1} finishes, with a checkpoint (to abandon the step instead, press Ctrl-\\).`);
+      console.error(begun
+        ? `mesp train: ${sig}: stopping after step ${lastStep + 1} finishes, with a checkpoint (to abandon the step instead, press Ctrl-\\).`
+        : `mesp train: ${sig}: stopping before the first step (a model or dataset being pulled keeps its bytes for the next try).`);
     }
     control.stop();
   };
@@ -106,6 +110,7 @@ export async function cmdTrain(argv: string[]): Promise<number> {
     const run = await launchRun({
       input, control, env: capBytes !== undefined ? { capBytes } : {},
       onEvent: (e) => {
+        begun = true;
         if (e.type === 'step') lastStep = e.step;
         if (opts.json) process.stdout.write(JSON.stringify(e) + '\n');
         else printEvent(e, tty, bar);
@@ -117,6 +122,12 @@ export async function cmdTrain(argv: string[]): Promise<number> {
       return EXIT_STOPPED;
     }
     return 0; // a failure throws: main maps it to its exit code
+  } catch (e) {
+    if (e instanceof PullCancelled && control.stopRequested) {
+      console.error(`mesp train: stopped before the first step: ${e.message}`);
+      return EXIT_STOPPED;
+    }
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -157,6 +157,26 @@ export function readFlags(argv: readonly string[], t: FlagTable): ReadFlags {
   return out;
 }
 
+/**
+ * A command's positional words (`mesp pull OWNER/NAME`): the words that are neither a flag nor the value after a flag
+ * that takes one, in order, and the rest for readFlags.
+ */
+export function splitPositionals(argv: readonly string[], t: FlagTable): { words: string[]; flags: string[] } {
+  const words: string[] = [];
+  const flags: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (!word.startsWith('--')) {
+      words.push(word);
+      continue;
+    }
+    flags.push(word);
+    const f = t.byFlag.get(word.slice(2));
+    if (f && f.type.kind !== 'boolean' && i + 1 < argv.length) flags.push(argv[++i]);
+  }
+  return { words, flags };
+}
+
 /** Validate what was read with a schema; the first problem is a UsageError in flag words. */
 export function validate<S extends z.ZodType>(schema: S, read: ReadFlags, t: FlagTable): z.output<S> {
   const r = schema.safeParse(read.values);
@@ -190,8 +210,7 @@ export function only(read: ReadFlags, keys: readonly string[], t: FlagTable, why
 /** --help's sections, in this order (a group not named here comes after them, under its own name). */
 const GROUP_TITLES: Record<string, string> = {
   inputs: 'inputs', prompt: 'prompt', method: 'method', run: 'run', lora: 'LoRA', optimizer: 'optimizer', sampling: 'sampling', samples: 'sample replies',
-  memory: 'memory', ablation: 'MeSP ablations',
-  output: 'output', options: 'options',
+  memory: 'memory', ablation: 'MeSP ablations', output: 'output', hub: 'Hugging Face Hub', options: 'options',
 };
 const groupRank = (g: string): number => {
   const i = Object.keys(GROUP_TITLES).indexOf(g);

@@ -10,6 +10,9 @@ import { EXPORT, IMPORT, cmdExport, cmdImportAdapter } from './cmd-export';
 import { BENCH_HELP, cmdBench } from './cmd-bench';
 import { GRADS, cmdGrads } from './cmd-grads';
 import { CHAT, GENERATE, cmdChat, cmdGenerate } from './cmd-generate';
+import { MODELS, PULL, cliPullReporter, cmdModels, cmdPull } from './cmd-hub';
+import { setDefaultPullListener } from '../hub/resolve';
+import { LLAMA_BENCH, cmdLlamaBench } from './cmd-llama';
 import { UsageError, closest } from './flags';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, outOfBudget: 3, noGpu: 4, badInput: 5 } as const;
@@ -30,9 +33,12 @@ const COMMANDS: Record<string, Command> = {
   chat: { summary: 'chat in the terminal through the chat template, with an adapter or a run', help: CHAT.help, run: cmdChat },
   bench: { summary: 'the paper\'s memory table on real Qwen2.5 shapes: memory, time, FLOP/s', help: BENCH_HELP, run: cmdBench },
   profiles: { summary: 'the device profiles: RAM, app budget (the cap), WebGPU limits, GPU compute', help: PROFILES.help, run: cmdProfiles },
-  'demo-model': { summary: 'write the embedded demo model (and dataset) to a folder', help: DEMO_MODEL.help, run: cmdDemoModel },
-  export: { summary: 'a deployment bundle: PEFT, GGUF LoRA (llama.cpp), MLX, merged ONNX', help: EXPORT.help, run: cmdExport },
+  'demo-model': { summary: 'write the embedded demo model (and dataset), or a real Qwen2.5 shape, to a folder', help: DEMO_MODEL.help, run: cmdDemoModel },
+  export: { summary: 'a deployment bundle: PEFT, GGUF LoRA/base/merged (llama.cpp, Ollama), MLX, merged ONNX, merged safetensors', help: EXPORT.help, run: cmdExport },
+  'llama-bench': { summary: 'llama.cpp\'s prompt and decode tokens/s for an exported GGUF, on the CPU', help: LLAMA_BENCH.help, run: cmdLlamaBench },
   'import-adapter': { summary: 'read an exported adapter back as a PEFT folder (--init-adapter)', help: IMPORT.help, run: cmdImportAdapter },
+  pull: { summary: 'download a Qwen2 model (or a dataset\'s jsonl) from the Hugging Face Hub into the HF cache', help: PULL.help, run: cmdPull },
+  models: { summary: 'the models in the Hugging Face cache: revision, size, complete or not', help: MODELS.help, run: cmdModels },
 };
 
 /** The help text of a command (tests read `mesp train --help` through it too). */
@@ -48,6 +54,9 @@ function usage(): string {
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(14)} ${c.summary}`),
+    '',
+    '--model takes a folder or a hub id OWNER/NAME[@REV] (pulled into the Hugging Face cache on first use, see `mesp pull --help`);',
+    '--data a jsonl file or hf://datasets/OWNER/NAME[@REV]/PATH.jsonl.',
     '',
     'Exit codes: 0 ok, 1 error, 2 usage, 3 memory budget exceeded, 4 no WebGPU adapter, 5 bad input, 130 stopped (Ctrl-C).',
   ].join('\n');
@@ -82,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(cmd.help);
     return EXIT.ok;
   }
+  setDefaultPullListener(cliPullReporter()); // a --model OWNER/NAME pulled on first use shows its progress
   try {
     return await cmd.run(rest);
   } catch (e) {

@@ -27,6 +27,8 @@ export class ProgressBar {
     private readonly label: string,
     private readonly total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    /** How done and total are written (e.g. bytes as MB); plain numbers by default. */
+    private readonly units: (n: number) => string = String,
   ) {
     this.tty = stderrIsTty(stream);
   }
@@ -42,7 +44,7 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const elapsed = (now - this.t0) / 1000;
     const eta = etaSeconds ?? (done > 0 ? (elapsed / done) * (this.total - done) : NaN);
-    const line = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ${(frac * 100).toFixed(0)}% ` +
+    const line = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.units(done)}/${this.units(this.total)} ${(frac * 100).toFixed(0)}% ` +
       `elapsed ${formatSeconds(elapsed)} ETA ${formatSeconds(eta)} ${extra}`;
     const cols = columnsOf(this.stream);
     this.stream.write(`\r${line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length))}`);

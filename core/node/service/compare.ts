@@ -13,7 +13,7 @@ import { exactGradients, gradientCosine, gradientSize, mezoGradient } from '../.
 import { uploadAdapter } from '../../train/lora';
 import { mezoStepSeed } from '../../train/mezo';
 import { writeFileAtomic } from '../atomic';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
 import { errorOf, isRunId } from './runs';
 import { prepare } from './train';
 
@@ -111,7 +111,7 @@ export function openComparison(dir: string, live: boolean): Comparison {
  * `samples` directions z. Runs under the same profile, limits and cap as the comparison.
  */
 export async function mezoCosine(input: TrainRequest, samples: number, env: JobEnv = {}): Promise<CosineResult> {
-  const cfg = TrainRequestSchema.parse(input);
+  const cfg = await resolveInputs(TrainRequestSchema.parse(input), env);
   const profile = loadProfile(cfg.profile);
   const folder = openModelFolder(cfg.modelDir);
   const p = prepare(cfg, folder);

@@ -1,7 +1,8 @@
-// `mesp generate`, `mesp chat` and (later) the app's Chat view: generation from a model folder, with a PEFT adapter
-// folder or a run's adapter applied unmerged, under a device profile's limits and cap. A session loads the model once
-// and generates many times (a chat, or base and adapter answers side by side); runGenerate is one session, one
-// generation. Tokens stream through a callback; every generation leaves the ledger at the session's baseline.
+// `mesp generate`, `mesp chat` and (later) the app's Chat view: generation from a model folder or a hub id (pulled on
+// first use, core/node/hub/resolve.ts), with a PEFT adapter folder or a run's adapter applied unmerged, under a device
+// profile's limits and cap. A session loads the model once and generates many times (a chat, or base and adapter
+// answers side by side); runGenerate is one session, one generation. Tokens stream through a callback; every
+// generation leaves the ledger at the session's baseline.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -26,7 +27,7 @@ import { loadTokenizer } from '../loaders';
 import type { ModelFolder } from '../modelfiles';
 import { RunStore } from '../runstore';
 import { loadAdapterFolder } from './adapters';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
 
 /** generation_config.json of a model folder (null when absent). */
 export function readGenerationConfig(dir: string): unknown {
@@ -71,7 +72,9 @@ export class GenerateSession {
   static async open(input: GenerateModelInput, env: JobEnv = {}): Promise<GenerateSession> {
     parseSettings(GenerateModelSchema, input); // a model or a run; an adapter or a run, not both
     const run = input.runDir ? runDefaults(input.runDir) : null;
-    const req = parseSettings(GenerateModelSchema, { ...input, modelDir: input.modelDir ?? run?.modelDir, quant: input.quant ?? run?.quant, profile: input.profile ?? run?.profile });
+    const req = await resolveInputs(parseSettings(GenerateModelSchema, {
+      ...input, modelDir: input.modelDir ?? run?.modelDir, quant: input.quant ?? run?.quant, profile: input.profile ?? run?.profile,
+    }), env); // a hub id is pulled on first use
     if (req.modelDir === undefined) throw new Error('GenerateSession.open: no model folder'); // checkModel: a model or a run
     const profile = loadProfile(req.profile);
     const folder = openModelFolder(req.modelDir);

@@ -16,7 +16,7 @@ import type { Method } from '../../train/methods';
 import { writeFileAtomic } from '../atomic';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { loadAdapterFolder } from './adapters';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
 
 /** `mesp grads`'s request (core/api/grads.ts) with its method or comparison as the methods to run (the first is the one written to `out`). */
 export interface GradsRequest extends Omit<GradsFlags, 'method' | 'compare' | 'samples'> {
@@ -65,10 +65,11 @@ function meanOf(ghats: HostAdapter[]): HostAdapter {
   return { ...first, A: avg((h) => h.A), B: avg((h) => h.B) };
 }
 
-export async function runGrads(req: GradsRequest, env: JobEnv = {}): Promise<GradsResult> {
-  if (req.out && existsSync(req.out) && !req.force) {
-    throw new ConfigError(`${resolve(req.out)} already exists; add --force to replace it, or choose another --out`, { field: 'out' });
+export async function runGrads(input: GradsRequest, env: JobEnv = {}): Promise<GradsResult> {
+  if (input.out && existsSync(input.out) && !input.force) {
+    throw new ConfigError(`${resolve(input.out)} already exists; add --force to replace it, or choose another --out`, { field: 'out' });
   }
+  const req = await resolveInputs(input, env);
   const profile = loadProfile(req.profile);
   const folder = openModelFolder(req.modelDir);
   const rows = loadDataset(req.dataPath, loadTokenizer(folder.dir), { seqLen: req.seqLen, vocabSize: folder.config.vocab });

@@ -12,6 +12,7 @@ import { ConfigError } from '../../common/errors';
 import { capBytesOf } from '../../profiles/schema';
 import { ComparisonStore, listComparisons, methodResult, mezoCosine, openComparison } from './compare';
 import { toServiceError, trainRequest, type Handlers, type HostState, type LiveCompare } from './hoststate';
+import { modelRefName, resolveInputs } from '../hub/resolve';
 import { launchRun, RunControl } from './lifecycle';
 import { isRunId, newRunId } from './runs';
 
@@ -34,7 +35,7 @@ export function compareHandlers(host: HostState): Pick<Handlers, CompareMethods>
       const methods: MethodName[] = [...new Set(p.methods)];
       const cmp: Comparison = {
         version: 1, id, name: p.name || methods.join(' vs '), createdAt: new Date().toISOString(), status: 'running', settings: { ...p, methods },
-        profileId: profile.id, capBytes: p.capBytes ?? capBytesOf(profile), modelName: inputs.modelDir.split(/[\\/]/).pop() ?? inputs.modelDir,
+        profileId: profile.id, capBytes: p.capBytes ?? capBytesOf(profile), modelName: modelRefName(inputs.modelDir),
         methods: methods.map((m) => methodResult(m, join(dir, m), [], 'pending')), cosine: null, error: null,
       };
       const store = new ComparisonStore(dir);
@@ -46,8 +47,11 @@ export function compareHandlers(host: HostState): Pick<Handlers, CompareMethods>
       emit({ type: 'start', comparison: cmp });
       const { methods: _m, cosineSamples: _c, ...settings } = p;
       // Each method is a normal run in comparisons/<id>/<method>/, checkpointed at its end only.
-      const request = (m: MethodName): TrainRequest => trainRequest({ ...settings, method: m, checkpointEvery: 0 }, { ...inputs, outDir: join(dir, m) });
+      let resolved = inputs;
+      const request = (m: MethodName): TrainRequest => trainRequest({ ...settings, method: m, checkpointEvery: 0 }, { ...resolved, outDir: join(dir, m) });
       const work = async (): Promise<void> => {
+        // Hub ids once for every method (and the cosine): all of them train on the same snapshot.
+        resolved = await resolveInputs(inputs, { ...host.env, signal: control.signal });
         for (const [i, m] of methods.entries()) {
           if (control.stopRequested) {
             cmp.methods[i] = { ...cmp.methods[i], status: 'stopped' };

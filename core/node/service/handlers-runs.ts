@@ -55,13 +55,13 @@ export function runHandlers(host: HostState): Pick<Handlers, RunMethods> {
     'export.preview': (p) => {
       const runDir = host.runDir(p.runId);
       const outDir = p.destDir ? host.paths.require(p.destDir, 'destDir') : join(runDir, 'exports');
-      return previewExport({ runDir, formats: p.formats, dtype: p.dtype, outDir });
+      return previewExport({ runDir, formats: p.formats, dtype: p.dtype, ggufType: p.ggufType, outDir });
     },
     'export.run': (p) => {
       if (host.live.has(p.runId)) throw new ConfigError(`run ${p.runId} is still training: export it when it has finished or been stopped.`, { field: 'runId' });
       const runDir = host.runDir(p.runId);
       const outDir = p.destDir ? host.paths.require(p.destDir, 'destDir') : join(runDir, 'exports');
-      return exportRun({ runDir, formats: p.formats, dtype: p.dtype, outDir, overwrite: p.overwrite });
+      return exportRun({ runDir, formats: p.formats, dtype: p.dtype, ggufType: p.ggufType, outDir, overwrite: p.overwrite });
     },
   };
 }

@@ -21,10 +21,13 @@ import { parseProfile, type DeviceProfile } from '../../profiles/schema';
 import { isBuiltinProfileId, listBuiltinProfiles } from '../../profiles/builtin';
 import { RunStore } from '../runstore';
 import { AppData } from './appdata';
+import { isHubRef } from '../hub/resolve';
+import { hubCacheDir, hubSettings, type HubOverrides, type HubSettings } from '../hub/settings';
 import type { JobEnv } from './context';
 import { PathPolicy } from './paths';
 import { launchRun, RunControl } from './lifecycle';
 import { isRunId, summarizeRun } from './runs';
+import { Uploads } from './uploads';
 
 export interface HostOptions {
   /** The app-data folder (runs, comparisons, profiles, uploads, demo). */
@@ -35,6 +38,18 @@ export interface HostOptions {
   /** GPU provider and cap overrides (tests). */
   env?: JobEnv;
   version?: string;
+  /** The hub and its cache for hub.* (else HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE); its cache folder is readable. */
+  hub?: HubOverrides & { freeBytes?: (dir: string) => number };
+}
+
+/** A hub pull running in the background (hub.pull); hub.cancel aborts it, and a later pull resumes its bytes. */
+export interface LivePull {
+  id: string;
+  repo: string;
+  kind: 'model' | 'dataset';
+  file?: string;
+  abort: AbortController;
+  done: Promise<void>;
 }
 
 export interface LiveRun {
@@ -50,7 +65,13 @@ export interface LiveCompare {
   done: Promise<void>;
 }
 
-export type Handlers = { [M in ContractMethod]: (p: ParsedParamsOf<M>) => Promise<ResultOf<M>> | ResultOf<M> };
+/** Who calls: a browser-mode page connection (uploads go to its own folder), or the process itself ('local'). */
+export interface CallContext {
+  client: string;
+}
+export const LOCAL_CALLER: CallContext = { client: 'local' };
+
+export type Handlers = { [M in ContractMethod]: (p: ParsedParamsOf<M>, ctx: CallContext) => Promise<ResultOf<M>> | ResultOf<M> };
 
 /** An error as the contract carries it: code, message (what, where, what to do), field, budget report. */
 export function toServiceError(e: unknown): ServiceError {
@@ -86,17 +107,27 @@ export class HostState {
   readonly version: string;
   readonly live = new Map<string, LiveRun>();
   readonly compares = new Map<string, LiveCompare>();
+  readonly uploads: Uploads;
+  readonly pulls = new Map<string, LivePull>();
+  readonly hubOptions: NonNullable<HostOptions['hub']>;
   busy: { kind: 'run' | 'compare'; id: string } | null = null;
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
 
   constructor(opts: HostOptions) {
     this.mode = opts.mode;
-    this.env = opts.env ?? {};
+    // Jobs resolve hub ids (resolveInputs) against the same hub and cache as the hub.* requests.
+    this.env = { ...(opts.hub ? { hub: opts.hub } : {}), ...opts.env };
     this.version = opts.version ?? APP_VERSION;
     this.data = new AppData(opts.dataDir);
     this.data.ensureDemo();
-    const granted = opts.mode === 'electron' ? this.data.readSettings().granted : [];
-    this.paths = new PathPolicy([this.data.dir, ...(opts.roots ?? [])], granted);
+    this.hubOptions = opts.hub ?? {};
+    this.paths = new PathPolicy([this.data.dir, ...(opts.roots ?? []), hubCacheDir(this.hubOptions)]);
+    this.uploads = new Uploads(this.data.uploadsDir);
+  }
+
+  /** The hub settings now (read per request: a bad HF_TOKEN fails the hub requests, not the service). */
+  hub(): HubSettings {
+    return hubSettings(this.hubOptions);
   }
 
   onEvent(listener: (e: ServiceEvent) => void): () => void {
@@ -147,12 +178,16 @@ export class HostState {
     return dir;
   }
 
-  /** The params' input paths, resolved under the path policy, and the profile's file (what the engine loads). */
+  /**
+   * The params' input paths, resolved under the path policy, and the profile's file (what the engine loads). A hub id
+   * (model OWNER/NAME[@REV], data hf://datasets/…) stays an id: the job resolves it into the hub cache, an allowed root.
+   */
   inputs(p: Pick<TrainRequest, RunPathKey> & { profile: string }): Pick<TrainRequest, RunPathKey | 'profile'> {
+    const data = (v: string, field: string): string => (isHubRef(v, 'dataset') ? v : this.paths.require(v, field));
     return {
-      modelDir: this.paths.require(p.modelDir, 'modelDir'),
-      dataPath: this.paths.require(p.dataPath, 'dataPath'),
-      ...(p.valPath ? { valPath: this.paths.require(p.valPath, 'valPath') } : {}),
+      modelDir: isHubRef(p.modelDir, 'model') ? p.modelDir : this.paths.require(p.modelDir, 'modelDir'),
+      dataPath: data(p.dataPath, 'dataPath'),
+      ...(p.valPath ? { valPath: data(p.valPath, 'valPath') } : {}),
       ...(p.initAdapter ? { initAdapter: this.paths.require(p.initAdapter, 'initAdapter') } : {}),
       ...(p.samplePrompts ? { samplePrompts: this.paths.require(p.samplePrompts, 'samplePrompts') } : {}),
       profile: this.profileRef(p.profile).ref,

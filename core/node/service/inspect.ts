@@ -1,7 +1,6 @@
 // The app's "Model and data" and "will it fit?" answers: a model folder's shape and sizes, a dataset's rows, tokens
 // and a tokenized, masked preview, and each method's predicted peak memory by category from the engine's own plan
 // (core/train/plan.ts: a dry run of the real schedule, so the prediction is what the run will allocate).
-import { basename } from 'node:path';
 import type { DatasetInfo, FitMethod, FitResult, ModelInfo } from '../../api/contract';
 import type { FIT_SPEC_KEYS } from '../../api/contract/plan';
 import { zeroByCategory, type MethodName } from '../../api/names';
@@ -43,7 +42,7 @@ export function inspectModel(dir: string): ModelInfo {
   }
   return {
     dir: f.dir,
-    name: basename(f.dir),
+    name: f.name,
     architecture: Array.isArray(raw.architectures) && typeof raw.architectures[0] === 'string' ? raw.architectures[0] : 'Qwen2ForCausalLM',
     parameters: parameterCount(c),
     layers: c.layers,
@@ -152,5 +151,5 @@ export async function planFit(p: FitInput): Promise<FitResult> {
       methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e) });
     }
   }
-  return { model: folder ? basename(folder.dir) : p.shape ?? 'qwen2.5-0.5b', capBytes, profileId: profile.id, seqLen, methods };
+  return { model: folder ? folder.name : p.shape ?? 'qwen2.5-0.5b', capBytes, profileId: profile.id, seqLen, methods };
 }

@@ -1,6 +1,7 @@
 // The run lifecycle, one for every way a run is started: `mesp train` (core/node/cli/cmd-train.ts), the app's
 // runs.start / runs.resume (handlers-runs.ts, through HostState.launch) and each method of a comparison
-// (handlers-compare.ts). A RunControl pauses, resumes and stops a job between steps (the trainer awaits its gate);
+// (handlers-compare.ts). A RunControl pauses, resumes and stops a job between steps (the trainer awaits its gate),
+// and its stop also aborts what comes before the first step (a hub pull on first use, core/node/hub/resolve.ts);
 // launchRun starts runTrain in the background under a control and resolves once the run has begun, so a request that
 // fails before it exists (a bad dataset row, a missing file) is an error to the caller, and everything after is in
 // the run's events and its folder (core/node/runstore.ts).
@@ -15,11 +16,17 @@ export class RunControl {
   private paused = false;
   private stopping = false;
   private wake: (() => void) | null = null;
+  private readonly halt = new AbortController();
 
   constructor(private readonly onStatus: (s: RunStatus) => void = () => {}) {}
 
   get stopRequested(): boolean {
     return this.stopping;
+  }
+
+  /** Aborted by stop(): what a job does before its first step (a hub pull on first use) ends there, keeping its bytes. */
+  get signal(): AbortSignal {
+    return this.halt.signal;
   }
 
   private set(s: RunStatus): void {
@@ -47,6 +54,7 @@ export class RunControl {
   /** End after the step in flight, with a checkpoint. Asking again changes nothing. */
   stop(): RunStatus {
     this.stopping = true;
+    this.halt.abort();
     this.wake?.();
     this.set('stopping');
     return this.status;
@@ -82,7 +90,7 @@ export async function launchRun(o: {
   let begun!: () => void;
   let sawEvent = false;
   const started = new Promise<void>((r) => (begun = r));
-  const outcome = runTrain(o.input, o.env ?? {}, (e) => {
+  const outcome = runTrain(o.input, { ...o.env, signal: control.signal }, (e) => {
     sawEvent = true;
     o.onEvent?.(e);
     begun();

@@ -2,7 +2,7 @@
 // streaming events (step, val, checkpoint, sample, timeline, done, error) to the caller and to events.jsonl. Resuming reads the
 // run's config.json and newest checkpoint and continues on the same batches, so the curve is the uninterrupted one.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseSettings } from '../../api/fields';
 import { TrainRequestSchema, pickSpec, type RunConfig, type RunEvent, type TrainConfig, type TrainRequest } from '../../api/train';
 import { errorMessage, ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
@@ -19,7 +19,7 @@ import { publishableBaseName } from '../../export/peft';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { RunStore } from '../runstore';
 import { loadAdapterFolder } from './adapters';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
 import { answerSamples, prepareSamples, samplesDue } from './train-samples';
 
 /** Awaited between steps (core/node/service/lifecycle.ts RunControl.gate): 'stop' ends the run cleanly. */
@@ -108,14 +108,15 @@ export async function runTrain(
   let config: RunConfig | null = resuming ? store.readConfig() : null;
   if (!resuming) checkNewRunFolder(dir);
   const existed = existsSync(dir);
-  let cfg: TrainConfig = config ? config.request : parseSettings(TrainRequestSchema, input);
+  // A new run records the resolved paths (a pulled model's snapshot, pinned to its commit), so a resume reads the same files.
+  let cfg: TrainConfig = config ? config.request : await resolveInputs(parseSettings(TrainRequestSchema, input), env);
   const profile = loadProfile(cfg.profile);
   const folder = openModelFolder(cfg.modelDir);
   const p = prepare(cfg, folder);
   if (!resuming && cfg.initAdapter) checkInitAdapter(cfg.initAdapter, input, p.init);
   cfg = p.cfg;
   const samples = prepareSamples(cfg, folder);
-  const baseName = publishableBaseName(basename(folder.dir));
+  const baseName = publishableBaseName(folder.name);
   const capBytes = env.capBytes ?? cfg.capBytes ?? capBytesOf(profile);
   let started = false;
   /** Nothing ran: leave no half-made run (a folder that was there empty is emptied again). */
