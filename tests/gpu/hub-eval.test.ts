@@ -4,7 +4,8 @@
 // losses of the same files in a local folder, also with HF_HUB_OFFLINE=1 and no request at all. `mesp train --model
 // OWNER/NAME` pulls on first use, records the snapshot (pinned to its commit) and names the base model by its id, and
 // `mesp export --model OWNER/NAME` finds the same snapshot. The app's runs.start and compare.start take the same ids
-// (through the run lifecycle): a run and a comparison train on the pulled snapshot, pulled once.
+// (through the run lifecycle): a run and a comparison train on the pulled snapshot, pulled once, the run's pulls
+// reported as hub.pull events like the app's Download.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,8 +87,19 @@ describe('a model from the hub', () => {
     const host = new ServiceHost({ dataDir: join(root, 'app'), mode: 'test', hub: { cacheDir, endpoint: hub.url, retry: { baseDelayMs: 5, maxDelayMs: 20 } } });
     try {
       const inputs = { modelDir: 'mesp/demo', dataPath: 'hf://datasets/mesp/chats/train.jsonl', profile: 'phone-6gb', seqLen: 64 };
+      const pulls: { pullId: string; type: string; repo?: string }[] = [];
+      host.onEvent((e) => {
+        if (e.type === 'hub.pull' && (e.event.type === 'plan' || e.event.type === 'done' || e.event.type === 'error')) pulls.push({ pullId: e.pullId, type: e.event.type, repo: e.event.repo });
+      });
       const { runId } = await host.call('runs.start', { ...inputs, method: 'mesp', steps: 2 });
       await host.idle();
+      // The run's pulls on first use reach the app as hub.pull events, like a Download's: the model's, then the dataset's.
+      const [m, d] = [pulls[0]?.pullId, pulls[2]?.pullId];
+      expect(pulls).toEqual([
+        { pullId: m, type: 'plan', repo: 'mesp/demo' }, { pullId: m, type: 'done', repo: 'mesp/demo' },
+        { pullId: d, type: 'plan', repo: 'mesp/chats' }, { pullId: d, type: 'done', repo: 'mesp/chats' },
+      ]);
+      expect(m).not.toBe(d);
       const { config, summary } = await host.call('runs.open', { runId });
       expect(summary).toMatchObject({ status: 'done', stepsDone: 2 });
       expect(config!.request.modelDir).toMatch(new RegExp(`^${cacheDir}/models--mesp--demo/snapshots/[0-9a-f]{40}$`));
@@ -102,6 +114,7 @@ describe('a model from the hub', () => {
       expect(c.methods.map((m) => [m.method, m.status])).toEqual([['mesp', 'done'], ['mezo', 'done']]);
       expect(c.cosine!.samples).toHaveLength(2);
       expect(hub.log.slice(mark), 'the comparison read the cache: no request').toEqual([]);
+      expect(pulls, 'and pulled nothing').toHaveLength(4);
     } finally {
       await host.shutdown();
     }

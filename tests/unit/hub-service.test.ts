@@ -174,11 +174,15 @@ describe('runs and comparisons name their model by a hub id', () => {
     const { demo } = await host.call('app.info', {});
     const before = (await host.call('runs.list', {})).runs.length;
     const mark = hub.log.length;
+    const seen = events.length;
     // The id reaches the resolver (the hub is asked, and says no), not the path policy's "outside the folders".
     await expect(host.call('runs.start', { modelDir: 'mesp/nope', dataPath: demo.dataPath, profile: 'phone-6gb', steps: 1 }))
       .rejects.toThrow(/model mesp\/nope does not exist on http:\/\/127\.0\.0\.1:\d+ .*There is no local folder .*mesp\/nope either/);
     expect(hub.log.slice(mark).some((q) => q.path.includes('mesp/nope'))).toBe(true);
     expect((await host.call('runs.list', {})).runs.length, 'no run folder is left').toBe(before);
+    // The app hears the run's pull end as it hears a Download's (a hub.pull error event).
+    const failed = events.slice(seen).filter((e) => e.type === 'hub.pull').map((e) => e.type === 'hub.pull' && e.event);
+    expect(failed).toMatchObject([{ type: 'error', repo: 'mesp/nope', code: 'BAD_CONFIG', message: expect.stringMatching(/model mesp\/nope does not exist/) }]);
     // A path that is not an id is still held to the policy.
     await expect(host.call('runs.start', { modelDir: '/etc', dataPath: demo.dataPath, profile: 'phone-6gb', steps: 1 })).rejects.toThrow(/outside the allowed folders/);
 
@@ -188,5 +192,38 @@ describe('runs and comparisons name their model by a hub id', () => {
     expect(c.modelName).toBe('mesp/nope');
     expect([c.status, c.error?.message]).toEqual(['failed', expect.stringMatching(/model mesp\/nope does not exist/)]);
     expect(c.methods.map((m) => m.status), 'no method ran on a model that is not there').toEqual(['pending', 'pending']);
+  });
+
+  it('a run\'s pull on first use is followed like a Download: hub.pull events, listed as active, stopped by hub.cancel with its bytes kept', async () => {
+    const { demo } = await host.call('app.info', {});
+    await host.call('hub.delete', { repo: REPO });
+    hub.fault(REPO, 'model.safetensors', { stallAfter: 700_000 });
+    const seen = events.length;
+    const moving = new Promise<string>((res) => {
+      const off = host.onEvent((e) => {
+        if (e.type === 'hub.pull' && e.event.type === 'progress' && e.event.path === 'model.safetensors' && e.event.fileBytes > 0) {
+          off();
+          res(e.pullId);
+        }
+      });
+    });
+    const start = host.call('runs.start', { modelDir: REPO, dataPath: demo.dataPath, profile: 'phone-6gb', steps: 1 });
+    start.catch(() => undefined); // awaited below, after the cancel
+    const pullId = await moving;
+    const plan = pullEvents(pullId)[0];
+    expect(plan).toMatchObject({ type: 'plan', repo: REPO, kind: 'model', revision: 'main', totalBytes: 2918802 });
+    expect((await host.call('hub.cached', {})).active).toEqual([{ pullId, repo: REPO, kind: 'model' }]);
+    expect(await host.call('hub.pull', { repo: REPO }), 'a Download of the same repo joins the run\'s pull').toEqual({ pullId, repo: REPO, kind: 'model', alreadyRunning: true });
+    await expect(host.call('hub.delete', { repo: REPO })).rejects.toThrow(/is being pulled/);
+    expect(await host.call('hub.cancel', { pullId })).toEqual({ pullId, cancelled: true });
+    await expect(start).rejects.toThrow(/the pull of Qwen\/Qwen2\.5-0\.5B-Instruct\S* was cancelled; the bytes downloaded so far are kept/);
+    const es = await ended(pullId);
+    const last = es.at(-1)!;
+    expect(last).toMatchObject({ type: 'cancelled', repo: REPO });
+    expect(last.type === 'cancelled' && last.partialBytes).toBeGreaterThan(0);
+    expect(es.filter((e) => e.type === 'cancelled' || e.type === 'error' || e.type === 'done'), 'one end event').toHaveLength(1);
+    expect(events.slice(seen).filter((e) => e.type === 'hub.pull' && e.pullId !== pullId), 'no other pull').toEqual([]);
+    expect((await host.call('hub.cached', {})).active).toEqual([]);
+    hub.clearFaults();
   });
 });

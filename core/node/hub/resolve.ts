@@ -2,8 +2,9 @@
 // at the start of each job: eval, train, grads, the comparison's cosine, export, import-adapter): a local path that exists is used as it is; a hub model id
 // (OWNER/NAME[@REV]) or dataset file (hf://datasets/OWNER/NAME[@REV]/PATH.jsonl) is taken from the HF cache when the
 // revision's snapshot there is complete, and pulled on first use otherwise (pull.ts). With HF_HUB_OFFLINE=1 only the
-// cache is read, and a miss says which file is missing. A pull started here reports to the listener the caller gives,
-// else to the process's default one (the CLI draws its progress bar there).
+// cache is read, and a miss says which file is missing. A pull started here reports to the caller's tracker (the
+// service: hub.pull events, so the app shows a run's implicit pull like a Download), else to the listener the caller
+// gives, else to the process's default one (the CLI draws its progress bar there).
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { PullEvent } from '../../api/contract';
@@ -20,9 +21,35 @@ export function setDefaultPullListener(listener: ((e: PullEvent) => void) | unde
   defaultListener = listener;
 }
 
+/** One pull followed by a tracker: where its events go, the signal that stops it, and how it ended (an error, or none). */
+export interface TrackedPull {
+  onEvent: (e: PullEvent) => void;
+  signal: AbortSignal;
+  end: (error?: unknown) => void;
+}
+
+/** Follows the pulls that resolving starts; `signal` is the caller's (e.g. the run's stop), which must still stop it. */
+export type PullTracker = (r: RepoRef, signal: AbortSignal | undefined) => TrackedPull;
+
 export interface ResolveOptions extends Omit<PullHooks, 'onEvent'> {
   hub?: HubOverrides;
   onEvent?: (e: PullEvent) => void;
+  track?: PullTracker;
+}
+
+/** Run a pull with the caller's tracker (or listener); the error it ends with is a PullCancelled when it was stopped. */
+async function pulled(r: RepoRef, o: ResolveOptions, pull: (hooks: PullHooks) => Promise<{ path: string }>): Promise<string> {
+  const t = o.track?.(r, o.signal);
+  const hooks: ResolveOptions = t ? { ...o, signal: t.signal, onEvent: t.onEvent } : { ...o, onEvent: o.onEvent ?? defaultListener };
+  try {
+    const { path } = await pull(hooks);
+    t?.end();
+    return path;
+  } catch (e) {
+    const err = cancelledAs(e, r, hooks);
+    t?.end(err);
+    throw err;
+  }
 }
 
 export interface CacheHit {
@@ -92,9 +119,9 @@ export async function resolveModelRef(ref: string, o: ResolveOptions = {}): Prom
   if (hit.snapshotDir && !hit.missing.length) return hit.snapshotDir;
   if (s.offline) throw offlineMiss(s, r, hit);
   try {
-    return (await pullModel(r.repo, r.revision, s, { ...o, onEvent: o.onEvent ?? defaultListener })).path;
+    return await pulled(r, o, (hooks) => pullModel(r.repo, r.revision, s, hooks));
   } catch (e) {
-    throw noLocalPathEither(cancelledAs(e, r, o), ref);
+    throw noLocalPathEither(e, ref);
   }
 }
 
@@ -107,11 +134,7 @@ export async function resolveDataRef(ref: string, o: ResolveOptions = {}): Promi
   const hit = lookupCache(s, r);
   if (hit.snapshotDir && !hit.missing.length) return join(hit.snapshotDir, ...r.file!.split('/'));
   if (s.offline) throw offlineMiss(s, r, hit);
-  try {
-    return (await pullDatasetFile(r.repo, r.revision, r.file!, s, { ...o, onEvent: o.onEvent ?? defaultListener })).path;
-  } catch (e) {
-    throw cancelledAs(e, r, o);
-  }
+  return pulled(r, o, (hooks) => pullDatasetFile(r.repo, r.revision, r.file!, s, hooks));
 }
 
 /**
@@ -119,9 +142,9 @@ export async function resolveDataRef(ref: string, o: ResolveOptions = {}): Promi
  * `dataPath` and `valPath` a file or hf://datasets/OWNER/NAME[@REV]/PATH.jsonl. A local path that exists always wins.
  */
 export async function resolveInputs<T extends { modelDir?: string; dataPath?: string; valPath?: string }>(
-  req: T, env: { hub?: HubOverrides; signal?: AbortSignal } = {},
+  req: T, env: { hub?: HubOverrides; signal?: AbortSignal; trackPull?: PullTracker } = {},
 ): Promise<T> {
-  const o: ResolveOptions = { hub: env.hub, signal: env.signal };
+  const o: ResolveOptions = { hub: env.hub, signal: env.signal, track: env.trackPull };
   const out = { ...req };
   if (req.modelDir !== undefined) out.modelDir = await resolveModelRef(req.modelDir, o);
   if (req.dataPath !== undefined) out.dataPath = await resolveDataRef(req.dataPath, o);

@@ -5,7 +5,7 @@ import { GpuContext, type GpuProvider } from '../../gpu/context';
 import { loadModelWeights, type ModelWeights, type Quant } from '../../model/weights';
 import { capBytesOf, type DeviceProfile } from '../../profiles/schema';
 import { dawnProvider } from '../dawn';
-import { resolveInputs } from '../hub/resolve';
+import { resolveInputs, type PullTracker } from '../hub/resolve';
 import type { HubOverrides } from '../hub/settings';
 import { openModelFolder, type ModelFolder } from '../modelfiles';
 import { loadProfile } from '../profiles';
@@ -19,6 +19,8 @@ export interface JobEnv {
   hub?: HubOverrides;
   /** Stops the job's downloads (a hub pull on first use; its bytes stay for the next one): the run lifecycle's stop. */
   signal?: AbortSignal;
+  /** Follows a hub pull on first use (the service: hub.pull events to the app); else the process's default listener. */
+  trackPull?: PullTracker;
 }
 
 export async function openContext(profile: DeviceProfile, env: JobEnv = {}): Promise<GpuContext> {

@@ -2,8 +2,9 @@
 // phones (core/api/contract/hub.ts) with each method's fit for a profile and settings from the plan of the config
 // alone (planFit's `shape` path: nothing is downloaded); pulls into the HF cache in the background with their events
 // (plan, progress, retry, file, done — then `cancelled` or `error` when they end otherwise) sent to every client;
-// cancel (the bytes stay: pulling again resumes them); the cached repos; delete from the cache. Pulls do not take the
-// GPU job slot. The token never reaches a client: the settings say only whether one is set.
+// cancel (the bytes stay: pulling again resumes them); the cached repos; delete from the cache. A job's pull of a hub
+// id on first use (runs.start with OWNER/NAME as the model) is followed the same way (pullTracker). Pulls do not take
+// the GPU job slot. The token never reaches a client: the settings say only whether one is set.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { QWEN25_CATALOGUE, type CachedRepo, type CatalogueEntry, type PullEvent } from '../../api/contract';
@@ -13,6 +14,8 @@ import { qwen25Config, type Qwen25Id } from '../../model/shapes';
 import { deleteCached, listCached, repoDir } from '../hub/cache';
 import { PullCancelled } from '../hub/http';
 import { pullDatasetFile, pullModel } from '../hub/pull';
+import type { RepoRef } from '../hub/refs';
+import type { PullTracker, TrackedPull } from '../hub/resolve';
 import { redact, type HubSettings } from '../hub/settings';
 import type { Handlers, HostState, LivePull } from './hoststate';
 import { planFit } from './inspect';
@@ -34,6 +37,45 @@ function partialBytes(s: HubSettings, kind: 'model' | 'dataset', repo: string): 
   const blobs = join(repoDir(s.cacheDir, kind, repo), 'blobs');
   if (!existsSync(blobs)) return 0;
   return readdirSync(blobs).filter((b) => b.endsWith('.incomplete')).reduce((n, b) => n + statSync(join(blobs, b)).size, 0);
+}
+
+/**
+ * A pull the service follows, whoever started it (hub.pull, or a job resolving a hub id: pullTracker): it is listed
+ * in hub.cached's active pulls, hub.cancel aborts it (as does `outer`, e.g. the run's stop), and its events go to
+ * every client as hub.pull events, ending in done, cancelled (with the bytes kept for a resume) or error.
+ */
+function followPull(host: HostState, r: RepoRef, outer?: AbortSignal): TrackedPull & { pull: LivePull } {
+  const s = host.hub();
+  const id = `pull-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const abort = new AbortController();
+  const signal = outer ? AbortSignal.any([abort.signal, outer]) : abort.signal;
+  let ended = false;
+  const onEvent = (event: PullEvent): void => {
+    if (ended) return;
+    if (event.type === 'done' || event.type === 'cancelled' || event.type === 'error') {
+      ended = true;
+      host.pulls.delete(id); // a client that saw the end sees it gone
+    }
+    host.emit({ type: 'hub.pull', pullId: id, event });
+  };
+  const pull: LivePull = { id, repo: r.repo, kind: r.kind, ...(r.file ? { file: r.file } : {}), abort, done: Promise.resolve() };
+  host.pulls.set(id, pull);
+  const end = (e?: unknown): void => {
+    if (e !== undefined) {
+      if (signal.aborted || e instanceof PullCancelled) onEvent({ type: 'cancelled', repo: r.repo, partialBytes: partialBytes(s, r.kind, r.repo) });
+      else onEvent({ type: 'error', repo: r.repo, code: e instanceof MespError ? e.code : 'ERROR', message: redact(errorMessage(e), s) });
+    }
+    host.pulls.delete(id);
+  };
+  return { pull, onEvent, signal, end };
+}
+
+/**
+ * The tracker a job's references resolve with (JobEnv.trackPull): a hub id pulled on first use by runs.start,
+ * compare.start, eval… shows in the app like a Download (hub.pull events, hub.cached's active list, hub.cancel).
+ */
+export function pullTracker(host: HostState): PullTracker {
+  return (r, signal) => followPull(host, r, signal);
 }
 
 export function hubHandlers(host: HostState): Pick<Handlers, HubMethods> {
@@ -70,24 +112,11 @@ export function hubHandlers(host: HostState): Pick<Handlers, HubMethods> {
       if (s.offline) throw new ConfigError(`HF_HUB_OFFLINE is set: the service cannot pull ${p.repo}. Restart it without HF_HUB_OFFLINE to download.`, { field: 'repo' });
       const running = [...host.pulls.values()].find((x) => x.kind === p.kind && x.repo === p.repo && x.file === p.file);
       if (running) return { pullId: running.id, repo: p.repo, kind: p.kind, alreadyRunning: true };
-      const id = `pull-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-      const abort = new AbortController();
-      const emit = (event: PullEvent): void => {
-        if (event.type === 'done' || event.type === 'cancelled' || event.type === 'error') host.pulls.delete(id); // a client that saw the end sees it gone
-        host.emit({ type: 'hub.pull', pullId: id, event });
-      };
-      const hooks = { onEvent: emit, signal: abort.signal, freeBytes: host.hubOptions.freeBytes };
-      const pull: LivePull = { id, repo: p.repo, kind: p.kind, file: p.file, abort, done: Promise.resolve() };
-      host.pulls.set(id, pull);
+      const t = followPull(host, { kind: p.kind, repo: p.repo, revision: p.revision, ...(p.file ? { file: p.file } : {}) });
+      const hooks = { onEvent: t.onEvent, signal: t.signal, freeBytes: host.hubOptions.freeBytes };
       const job = p.kind === 'model' ? pullModel(p.repo, p.revision, s, hooks) : pullDatasetFile(p.repo, p.revision, p.file!, s, hooks);
-      pull.done = job.then(
-        () => undefined,
-        (e: unknown) => {
-          if (abort.signal.aborted || e instanceof PullCancelled) emit({ type: 'cancelled', repo: p.repo, partialBytes: partialBytes(s, p.kind, p.repo) });
-          else emit({ type: 'error', repo: p.repo, code: e instanceof MespError ? e.code : 'ERROR', message: redact(errorMessage(e), s) });
-        },
-      ).finally(() => host.pulls.delete(id));
-      return { pullId: id, repo: p.repo, kind: p.kind, alreadyRunning: false };
+      t.pull.done = job.then(() => t.end(), (e: unknown) => t.end(e));
+      return { pullId: t.pull.id, repo: p.repo, kind: p.kind, alreadyRunning: false };
     },
 
     'hub.cancel': (p) => {

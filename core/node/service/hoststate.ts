@@ -22,6 +22,7 @@ import { isBuiltinProfileId, listBuiltinProfiles } from '../../profiles/builtin'
 import { RunStore } from '../runstore';
 import { AppData } from './appdata';
 import { isHubRef } from '../hub/resolve';
+import { pullTracker } from './handlers-hub';
 import { hubCacheDir, hubSettings, type HubOverrides, type HubSettings } from '../hub/settings';
 import type { JobEnv } from './context';
 import { PathPolicy } from './paths';
@@ -115,8 +116,9 @@ export class HostState {
 
   constructor(opts: HostOptions) {
     this.mode = opts.mode;
-    // Jobs resolve hub ids (resolveInputs) against the same hub and cache as the hub.* requests.
-    this.env = { ...(opts.hub ? { hub: opts.hub } : {}), ...opts.env };
+    // Jobs resolve hub ids (resolveInputs) against the same hub and cache as the hub.* requests, and their pulls on
+    // first use are followed like hub.pull's (events, hub.cached's active list, hub.cancel).
+    this.env = { ...(opts.hub ? { hub: opts.hub } : {}), trackPull: pullTracker(this), ...opts.env };
     this.version = opts.version ?? APP_VERSION;
     this.data = new AppData(opts.dataDir);
     this.data.ensureDemo();
