@@ -3,7 +3,8 @@
 // fault modes) and whose cache is a fresh folder (HF_ENDPOINT, HF_HUB_CACHE). The catalogue tags each method with the
 // plan's verdict for the chosen profile and settings (the same peaks as "will it fit?"); a catalogue model downloads
 // with live progress, is cancelled mid-file and resumed with a Range request, and becomes the training model; bad ids
-// are refused inline; a dataset's .jsonl comes from a hub dataset repo; a short run trains on both; the view has no
+// are refused inline; a dataset's .jsonl comes from a hub dataset repo; a pull another window started shows with its
+// progress and can be cancelled from here; a short run trains on both; the view has no
 // serious or critical axe violation; deleting from the cache asks first and works from the keyboard.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,8 @@ import { launchBrowser, openPage, requireBuild, shot, startWeb, type WebApp } fr
 /** The local hub serves the demo model under a catalogue id, and a dataset repo of 40 chat rows. */
 const REPO = 'Qwen/Qwen2.5-0.5B-Instruct';
 const DATA_REPO = 'mesp/chats';
+/** A model that is not in the catalogue (another window downloads it). */
+const OTHER_REPO = 'mesp/tiny';
 const ROWS = 40;
 
 let hub: HubServer;
@@ -33,7 +36,7 @@ beforeAll(async () => {
   requireBuild();
   root = mkdtempSync(join(tmpdir(), 'mesp-e2e-hub-'));
   const chats = demoDatasetJsonl('messages').split('\n').filter(Boolean).slice(0, ROWS).join('\n') + '\n';
-  hub = await startHub(demoModelRepo(REPO, demoModelFiles()), makeRepo('dataset', DATA_REPO, { 'data/train.jsonl': chats, 'README.md': '# chats\n' }));
+  hub = await startHub(demoModelRepo(REPO, demoModelFiles()), demoModelRepo(OTHER_REPO, demoModelFiles()), makeRepo('dataset', DATA_REPO, { 'data/train.jsonl': chats, 'README.md': '# chats\n' }));
   web = await startWeb(join(root, 'data'), 0, [], { env: { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(root, 'hf-cache'), HF_TOKEN: '', HF_HUB_OFFLINE: '' } });
   browser = await launchBrowser();
   page = await openPage(browser, web.url, errors);
@@ -162,11 +165,35 @@ describe('the Hugging Face Hub in the Model and data view', () => {
     await cacheRow(DATA_REPO).locator('[data-testid=cache-chosen]').waitFor();
   });
 
+  it('shows a pull another window started, with its progress, and cancels it from here', async () => {
+    hub.fault(OTHER_REPO, 'model.safetensors', { stallAfter: 700_000 });
+    const other = await openPage(browser, web.url, errors);
+    try {
+      await other.waitForSelector('[data-testid=connection].ready');
+      await other.click('[data-testid=nav-data]');
+      await other.fill('[data-testid=hub-other-repo]', OTHER_REPO);
+      await other.click('[data-testid=hub-other-download]');
+      await other.waitForSelector('[data-testid=other-pull][data-status=running] [data-path="model.safetensors"][data-state=moving]', { timeout: 30_000 });
+      const here = page.locator('[data-testid=hub-elsewhere] [data-testid=elsewhere-pull]');
+      await page.waitForSelector('[data-testid=hub-elsewhere] [data-testid=elsewhere-pull][data-status=running] [data-path="model.safetensors"][data-state=moving]', { timeout: 30_000 });
+      expect(await here.count()).toBe(1);
+      expect((await page.textContent('[data-testid=elsewhere-pull-status]'))?.trim()).toBe(`Downloading ${OTHER_REPO}`);
+      expect(await page.textContent('[data-testid=elsewhere-pull-total]')).toMatch(/^\d+\.\d+ MB of 2\.92 MB · /);
+      await page.click('[data-testid=elsewhere-cancel]');
+      await page.waitForSelector('[data-testid=hub-elsewhere]', { state: 'detached', timeout: 30_000 });
+      await other.waitForSelector('[data-testid=other-pull][data-status=cancelled]', { timeout: 30_000 });
+      expect((await other.textContent('[data-testid=other-pull-status]'))?.trim()).toMatch(/^Cancelled; \d+\.\d+ MB kept/);
+      await expect.poll(() => cacheRow(OTHER_REPO).getAttribute('data-complete')).toBe('false');
+    } finally {
+      hub.clearFaults();
+      await other.close();
+    }
+  });
+
   it('has no serious or critical accessibility violation (axe), with the catalogue, a pull, the cache and a confirmation shown', async () => {
     await cacheRow(DATA_REPO).locator('[data-testid=cache-delete]').click();
     await page.waitForSelector('[data-testid=cache-confirm]');
     const r = await new AxeBuilder({ page }).include('main').analyze();
-    console.log('AXE', JSON.stringify(r.incomplete.map((v) => v.nodes.map((n) => [n.target.join(' '), n.any.map((a) => a.message).join(' / ')])), null, 1));
     const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`)).toEqual([]);
     await shot(page, 'hub-model-data.png');

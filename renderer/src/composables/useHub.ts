@@ -11,7 +11,7 @@ import { HubPullParamsSchema, type CachedRepo, type HubRepoKind } from '../../..
 import { FIT_SPEC_KEYS } from '../../../core/api/contract/plan';
 import { pickSpec } from '../../../core/api/train';
 import { errorText } from '../api';
-import { mb, seconds } from '../lib/format';
+import { bytes, mb, seconds } from '../lib/format';
 import { useAppStore } from '../stores/app';
 import { useHubStore, type CatalogueParams, type FileProgress, type PullView } from '../stores/hub';
 import { useModelData } from './useModelData';
@@ -25,7 +25,7 @@ const etaText = (s: number | null): string => (s === null ? 'ETA —' : s === 0 
 
 /** "0.70 MB of 2.92 MB · 3.1 MB/s · ETA 0.7 s" for the whole pull. */
 export function totalText(v: PullView): string {
-  if (v.status === 'done') return `${mb(v.totalBytes)} downloaded and verified`;
+  if (v.status === 'done') return `${bytes(v.totalBytes)} downloaded and verified`;
   if (!v.totalBytes) return 'Asking the hub for the files…';
   const base = `${mb(v.doneBytes)} of ${mb(v.totalBytes)}`;
   return v.status === 'running' ? `${base} · ${rateText(v.rate)} · ${etaText(v.eta)}` : base;
@@ -35,13 +35,13 @@ export function totalText(v: PullView): string {
 export function fileText(f: FileProgress): string {
   switch (f.state) {
     case 'cached':
-      return `${mb(f.total)} · already in the cache`;
+      return `${bytes(f.total)} · already in the cache`;
     case 'waiting':
-      return f.bytes ? `${mb(f.bytes)} of ${mb(f.total)} kept · waiting` : `${mb(f.total)} · waiting`;
+      return f.bytes ? `${mb(f.bytes)} of ${mb(f.total)} kept · waiting` : `${bytes(f.total)} · waiting`;
     case 'moving':
       return `${mb(f.bytes)} of ${mb(f.total)} · ${rateText(f.rate)} · ${etaText(f.eta)}`;
     case 'verified':
-      return `${mb(f.total)} · ${f.check} ${f.digest?.slice(0, 12) ?? ''}…${f.resumedFrom ? ` · resumed from ${mb(f.resumedFrom)}` : ''}`;
+      return `${bytes(f.total)} · ${f.check} ${f.digest?.slice(0, 12) ?? ''}…${f.resumedFrom ? ` · resumed from ${mb(f.resumedFrom)}` : ''}`;
   }
 }
 

@@ -3,10 +3,11 @@
 // (hub.cached), and every pull followed from its service events (hub.pull: plan, progress, retry, file, done, then
 // cancelled or error) into a view with bytes, rate and ETA per file and in total. Events may arrive before the
 // hub.pull answer; they are kept under their pull id either way. A pull that ends refreshes the cache list and the
-// catalogue (whose rows say what the cache holds of them).
+// catalogue (whose rows say what the cache holds of them). Pulls this window did not start (a run's pull of a hub id on
+// first use, another window's Download) are followed the same way; `elsewhere` lists those the catalogue does not show.
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
-import type { Catalogue, HubRepoKind, ParamsOf, PullEvent, ResultOf, ServiceEvent } from '../../../core/api/contract';
+import { computed, ref } from 'vue';
+import { QWEN25_CATALOGUE, type Catalogue, type HubRepoKind, type ParamsOf, type PullEvent, type ResultOf, type ServiceEvent } from '../../../core/api/contract';
 import { errorText, getClient } from '../api';
 
 export type CatalogueParams = ParamsOf<'hub.catalogue'>;
@@ -120,7 +121,13 @@ export const useHubStore = defineStore('hub', () => {
   const pulls = ref<Record<string, PullView>>({});
   /** What each model repo or dataset file was pulled by last (its view stays after it ended: done, cancelled, failed). */
   const latest = ref<Record<string, string>>({});
+  /** The pulls this window started (hub.pull answers); the others came from a run or another window. */
+  const mine = ref<Record<string, true>>({});
   let seq = 0;
+
+  /** Running pulls this window did not start, except a catalogue model's (its row shows the pull). */
+  const elsewhere = computed(() => Object.values(pulls.value).filter((v) => v.status === 'running' && !mine.value[v.pullId]
+    && !(v.kind === 'model' && QWEN25_CATALOGUE.some((m) => m.repo === v.repo))));
 
   function viewFor(pullId: string): PullView {
     if (!pulls.value[pullId]) pulls.value[pullId] = emptyView(pullId);
@@ -190,6 +197,7 @@ export const useHubStore = defineStore('hub', () => {
   /** Start (or resume: the service continues from the kept bytes) a pull; throws the service's refusal. */
   async function pull(params: PullParams): Promise<string> {
     const r = await getClient().call('hub.pull', params);
+    mine.value[r.pullId] = true; // shown where it was asked for (also one that was running already)
     const v = viewFor(r.pullId);
     const kind = params.kind ?? 'model';
     v.repo = r.repo;
@@ -218,7 +226,7 @@ export const useHubStore = defineStore('hub', () => {
   }
 
   return {
-    catalogue, catalogueFor, catalogueLoading, catalogueError, cached, cachedError, pulls, latest,
+    catalogue, catalogueFor, catalogueLoading, catalogueError, cached, cachedError, pulls, latest, elsewhere,
     loadCatalogue, refreshCached, resync, onEvent, pull, cancel, remove, pullOf,
   };
 });
