@@ -2,7 +2,8 @@
 // the real service, whose hub is a local one on 127.0.0.1 (tests/helpers/hub-server.ts: the hub's protocol, with
 // fault modes) and whose cache is a fresh folder (HF_ENDPOINT, HF_HUB_CACHE). The catalogue tags each method with the
 // plan's verdict for the chosen profile and settings (the same peaks as "will it fit?"); a catalogue model downloads
-// with live progress, is cancelled mid-file and resumed with a Range request, and becomes the training model; bad ids
+// with live progress, is cancelled mid-file and resumed with a Range request, and becomes the training model, all from
+// the keyboard with focus following each replaced button; bad ids
 // are refused inline; a dataset's .jsonl comes from a hub dataset repo; a pull another window started shows with its
 // progress and can be cancelled from here; a short run trains on both; the view has no
 // serious or critical axe violation; deleting from the cache asks first and works from the keyboard.
@@ -54,6 +55,7 @@ const row = (repo: string) => page.locator(`[data-testid=cat-row][data-repo="${r
 const tag = (repo: string, method: string) => row(repo).locator(`[data-testid=cat-fit-${method}]`);
 const cacheRow = (repo: string) => page.locator(`[data-testid=cache-row][data-repo="${repo}"]`);
 const planned = (): Promise<string | null> => page.textContent('[data-testid=catalogue-planned]');
+const focused = (): Promise<string | null> => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
 const gb = (text: string | null): string => /(\d+\.\d+ GB)/.exec(text ?? '')?.[1] ?? `no size in "${text}"`;
 
 describe('the Hugging Face Hub in the Model and data view', () => {
@@ -96,11 +98,14 @@ describe('the Hugging Face Hub in the Model and data view', () => {
     await page.selectOption('[data-testid=set-quant]', 'none');
   });
 
-  it('downloads a catalogue model with live progress, cancels it mid-file, resumes it, and makes it the training model', async () => {
+  it('downloads a catalogue model with live progress, cancels it mid-file, resumes it, and makes it the training model, from the keyboard', async () => {
     await nav('data');
     hub.fault(REPO, 'model.safetensors', { stallAfter: 700_000 }); // the weights stop after 0.7 MB until cancelled
-    await row(REPO).locator('[data-testid=cat-download]').click();
+    // From the keyboard: each action's button is replaced by the next one's, and focus follows it.
+    await row(REPO).locator('[data-testid=cat-download]').focus();
+    await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=cat-pull][data-status=running] [data-path="model.safetensors"][data-state=moving]', { timeout: 30_000 });
+    expect(await focused(), 'focus moved from Download to Cancel').toBe('cat-cancel');
     const pull = page.locator('[data-testid=cat-pull]');
     const total = Number(await pull.getAttribute('data-total-bytes'));
     const done = Number(await pull.getAttribute('data-done-bytes'));
@@ -114,7 +119,7 @@ describe('the Hugging Face Hub in the Model and data view', () => {
     expect(await page.getAttribute('[data-testid=cat-pull] progress', 'value')).toBe(String(done));
     await shot(page, 'hub-download.png');
 
-    await row(REPO).locator('[data-testid=cat-cancel]').click();
+    await page.keyboard.press('Enter'); // Cancel
     await page.waitForSelector('[data-testid=cat-pull][data-status=cancelled]', { timeout: 30_000 });
     const kept = Number(await pull.getAttribute('data-partial-bytes'));
     expect(kept).toBeGreaterThan(0);
@@ -122,21 +127,24 @@ describe('the Hugging Face Hub in the Model and data view', () => {
     await expect.poll(() => row(REPO).getAttribute('data-state')).toBe('partial');
     await expect.poll(() => row(REPO).locator('[data-testid=cat-resume]').textContent()).toContain(`Resume (${(kept / 1e6).toFixed(2)} MB kept)`);
     await expect.poll(() => cacheRow(REPO).getAttribute('data-complete')).toBe('false');
+    await expect.poll(focused, { message: 'focus moved from Cancel to Resume' }).toBe('cat-resume');
 
     hub.clearFaults();
     const mark = hub.log.length;
-    await row(REPO).locator('[data-testid=cat-resume]').click();
+    await page.keyboard.press('Enter'); // Resume
     await expect.poll(() => row(REPO).getAttribute('data-state'), { timeout: 30_000 }).toBe('cached');
     const body = hub.log.slice(mark).find((q) => q.path.startsWith('/lfs-store/') && q.range !== 'bytes=0-0');
     expect(body?.range, 'the resume asks for the rest of the file only').toBe(`bytes=${kept}-`);
     await expect.poll(() => cacheRow(REPO).getAttribute('data-complete')).toBe('true');
     expect(await cacheRow(REPO).textContent()).toMatch(/main \([0-9a-f]{7}\).*2\.92 MB.*complete/);
 
-    await row(REPO).locator('[data-testid=cat-use]').click();
+    await expect.poll(focused, { message: 'focus moved from Resume to Use for training' }).toBe('cat-use');
+    await page.keyboard.press('Enter'); // Use for training
     await expect.poll(() => page.textContent('[data-testid=model-card]')).toContain(REPO);
     expect(await page.textContent('[data-testid=model-picker]')).toMatch(/models--Qwen--Qwen2\.5-0\.5B-Instruct[\\/]snapshots[\\/][0-9a-f]{40}/);
     await row(REPO).locator('[data-testid=cat-chosen]').waitFor();
     await cacheRow(REPO).locator('[data-testid=cache-chosen]').waitFor();
+    expect(await focused(), 'focus rests on the "Training model" mark in the row').toBe('cat-chosen');
   });
 
   it('refuses a malformed hub id inline, and shows a repo that does not exist as the pull\'s error', async () => {
