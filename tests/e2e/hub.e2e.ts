@@ -167,10 +167,12 @@ describe('the Hugging Face Hub in the Model and data view', () => {
     await page.fill('[data-testid=hub-data-file]', 'data/train.jsonl');
     await page.click('[data-testid=hub-data-download]');
     await page.waitForSelector('[data-testid=data-pull][data-status=done]', { timeout: 30_000 });
-    await page.click('[data-testid=data-use]');
+    await expect.poll(focused, { message: 'focus moved from the disabled Download to Use' }).toBe('data-use');
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.textContent('[data-testid=data-picker]')).toMatch(/datasets--mesp--chats[\\/]snapshots[\\/][0-9a-f]{40}[\\/]data[\\/]train\.jsonl/);
     expect(await page.textContent('[data-testid=data-facts]')).toMatch(new RegExp(`Rows\\s*${ROWS}(?!\\d)`));
     await cacheRow(DATA_REPO).locator('[data-testid=cache-chosen]').waitFor();
+    expect(await focused(), 'focus rests on the "The dataset" mark').toBe('data-chosen');
   });
 
   it('shows a pull another window started, with its progress, and cancels it from here', async () => {
@@ -233,7 +235,7 @@ describe('the Hugging Face Hub in the Model and data view', () => {
     await page.keyboard.press('Enter'); // "Keep it"
     await page.waitForSelector('[data-testid=cache-confirm]', { state: 'detached' });
     expect(await cacheRow(REPO).count()).toBe(1);
-    await del.focus();
+    expect(await focused(), 'focus is back on Delete…').toBe('cache-delete');
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid=cache-confirm]');
     await page.keyboard.press('Tab');

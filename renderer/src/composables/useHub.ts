@@ -5,8 +5,9 @@
 //   delete from the cache (the view asks first; a deleted choice falls back to the demo model or dataset);
 // - useHubForm: the "another model" and "dataset from the hub" fields, checked by the contract's own schema
 //   (HubPullParamsSchema: the repo id, the revision, the .jsonl path), with its message per field;
-// - the words a pull's progress is shown in (bytes, rate, ETA per file and in total).
-import { computed, reactive, ref, watch } from 'vue';
+// - the words a pull's progress is shown in (bytes, rate, ETA per file and in total);
+// - useFocusFollow: keyboard focus that follows an action whose button is replaced by the next one's.
+import { computed, onUpdated, reactive, ref, watch } from 'vue';
 import { HubPullParamsSchema, type CachedRepo, type HubRepoKind } from '../../../core/api/contract';
 import { FIT_SPEC_KEYS } from '../../../core/api/contract/plan';
 import { pickSpec } from '../../../core/api/train';
@@ -241,4 +242,30 @@ export function useHubForm(kind: HubRepoKind) {
 
   const pull = computed<PullView | null>(() => (pullId.value ? hub.pulls[pullId.value] ?? null : null));
   return { fields, touch, errorOf, valid, submit, submitError, busy, pull };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Focus
+
+/**
+ * An action replaces its own button (Download → Cancel → Resume → Use → the "in use" mark): when the focused button
+ * goes, focus moves to the first focusable thing in the same place (`scopeOf(key)`, a selector inside `root`), so a
+ * keyboard user stays where they were. Focus taken anywhere else ends that. Call in a component's setup; bind `root`
+ * with ref="root" and `onFocusIn` to its focusin.
+ */
+export function useFocusFollow(scopeOf: (key: string) => string) {
+  const root = ref<HTMLElement | null>(null);
+  let acted: string | null = null;
+  const act = (key: string): void => {
+    acted = key;
+  };
+  function onFocusIn(e: FocusEvent): void {
+    const scope = acted ? root.value?.querySelector(scopeOf(acted)) : null;
+    if (!scope?.contains(e.target as Node)) acted = null;
+  }
+  onUpdated(() => {
+    if (!acted || !root.value || (document.activeElement && document.activeElement !== document.body)) return;
+    root.value.querySelector<HTMLElement>(`${scopeOf(acted)} :is(button:not(:disabled), [tabindex])`)?.focus();
+  });
+  return { root, act, onFocusIn };
 }
