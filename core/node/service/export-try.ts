@@ -68,11 +68,20 @@ export async function startExportTry(host: HostState, p: TryParams, outDir: stri
   const tryId = `try-${Date.now().toString(36)}-${nextTry++}`;
   host.claim('try', tryId);
   const emit = (event: TryEvent): void => host.emit({ type: 'export.try', tryId, event });
-  void answer(host, rt, p, runDir, picked, emit).finally(() => host.release(tryId));
+  // The end event comes after the GPU slot is free: a client may start the next try (or a run) when it sees it.
+  void answer(host, rt, p, runDir, picked, emit).then((sameTokens) => {
+    host.release(tryId);
+    emit({ type: 'end', sameTokens });
+  }, (e: unknown) => {
+    host.release(tryId);
+    emit({ type: 'error', side: 'engine', message: errorMessage(e) });
+    emit({ type: 'end', sameTokens: null });
+  });
   return { tryId, files: picked.relPaths, runtimeVersion: rt.version };
 }
 
-async function answer(host: HostState, rt: LlamaRuntime, p: TryParams, runDir: string, picked: ReturnType<typeof bundleLlamaFiles>, emit: (e: TryEvent) => void): Promise<void> {
+/** Both sides' replies, as events; resolves with whether their tokens are the same (null when a side failed). */
+async function answer(host: HostState, rt: LlamaRuntime, p: TryParams, runDir: string, picked: ReturnType<typeof bundleLlamaFiles>, emit: (e: TryEvent) => void): Promise<boolean | null> {
   const tokens: Partial<Record<TrySide, number[]>> = {};
   const fail = (side: TrySide, e: unknown): void => emit({ type: 'error', side, message: errorMessage(e) });
   let session: GenerateSession | null = null;
@@ -82,8 +91,7 @@ async function answer(host: HostState, rt: LlamaRuntime, p: TryParams, runDir: s
   } catch (e) {
     fail('llama.cpp', new Error('no prompt ids: our engine could not load the run\'s model to tokenize the chat'));
     fail('engine', e);
-    emit({ type: 'end', sameTokens: null });
-    return;
+    return null;
   }
   try {
     let ids: number[];
@@ -92,8 +100,7 @@ async function answer(host: HostState, rt: LlamaRuntime, p: TryParams, runDir: s
     } catch (e) {
       fail('llama.cpp', e);
       fail('engine', e);
-      emit({ type: 'end', sameTokens: null });
-      return;
+      return null;
     }
     const sampling = { temperature: p.temperature, seed: p.seed, maxNewTokens: p.maxNewTokens };
     try {
@@ -117,7 +124,7 @@ async function answer(host: HostState, rt: LlamaRuntime, p: TryParams, runDir: s
     }
     const a = tokens['llama.cpp'];
     const b = tokens.engine;
-    emit({ type: 'end', sameTokens: a && b ? a.length === b.length && a.every((t, i) => t === b[i]) : null });
+    return a && b ? a.length === b.length && a.every((t, i) => t === b[i]) : null;
   } finally {
     session.close();
   }
