@@ -1,6 +1,6 @@
 // The Export view's logic, on the exporter's contract methods (export.preview and export.run, backed by
 // core/node/export.ts): choose a finished or stopped run, the formats (each listed from core/api's EXPORT_FORMAT_INFO
-// with its size from the preview, which covers every format so the sizes show before one is ticked), the precision,
+// with its size from a preview of every format, so the sizes show before one is ticked), the precision,
 // the GGUF type and the destination (default: the run's exports/ folder); see each file's size before writing; export;
 // then the parity the export measured in llama.cpp (the manifest's `parity`).
 import { computed, ref, watch } from 'vue';
@@ -49,11 +49,12 @@ export function useExport(confirmReplace: ConfirmReplace = browserConfirm) {
 
   const dest = computed(() => (destDir.value.trim() ? { destDir: destDir.value.trim() } : {}));
   const params = computed(() => (runId.value && formats.value.length ? { runId: runId.value, formats: [...formats.value], dtype: dtype.value, ggufType: ggufType.value, ...dest.value } : null));
-  /** The preview asks for every format: the list shows each one's size; the table and `existing` keep the ticked ones. */
-  const previewParams = computed(() => (runId.value ? { runId: runId.value, formats: [...EXPORT_FORMATS], dtype: dtype.value, ggufType: ggufType.value, ...dest.value } : null));
+  /** A second preview of every format, for the list's sizes (READMEs and the Modelfile depend on the ticked set: not these). */
+  const sizeParams = computed(() => (runId.value ? { runId: runId.value, formats: [...EXPORT_FORMATS], dtype: dtype.value, ggufType: ggufType.value, ...dest.value } : null));
+  const sizes = ref<ExportPreview | null>(null);
 
   async function refreshPreview(keepResult = false): Promise<void> {
-    const p = previewParams.value;
+    const p = params.value;
     if (!keepResult) result.value = null;
     if (!p) {
       preview.value = null;
@@ -67,10 +68,17 @@ export function useExport(confirmReplace: ConfirmReplace = browserConfirm) {
       error.value = errorText(e);
     }
   }
-  watch(() => JSON.stringify(previewParams.value), () => void refreshPreview(), { immediate: true });
-  watch(formats, () => {
-    result.value = null;
-  });
+  watch(() => JSON.stringify(params.value), () => void refreshPreview(), { immediate: true });
+
+  async function refreshSizes(): Promise<void> {
+    const p = sizeParams.value;
+    try {
+      sizes.value = p ? await getClient().call('export.preview', p) : null;
+    } catch {
+      sizes.value = null; // the selection's preview shows the error
+    }
+  }
+  watch(() => JSON.stringify(sizeParams.value), () => void refreshSizes(), { immediate: true });
 
   function toggle(f: ExportFormat): void {
     formats.value = formats.value.includes(f) ? formats.value.filter((x) => x !== f) : [...formats.value, f];
@@ -89,7 +97,7 @@ export function useExport(confirmReplace: ConfirmReplace = browserConfirm) {
   async function run(): Promise<void> {
     const p = params.value;
     if (!p) return;
-    const replace = overwriteDecision(existing.value, overwrite.value, p.destDir ?? "the run's exports/ folder", confirmReplace);
+    const replace = overwriteDecision(preview.value?.existing ?? [], overwrite.value, p.destDir ?? "the run's exports/ folder", confirmReplace);
     if (replace === null) return;
     busy.value = true;
     try {
@@ -104,21 +112,17 @@ export function useExport(confirmReplace: ConfirmReplace = browserConfirm) {
   }
 
   const native = computed(() => !!app.info?.nativeDialogs);
-  /** The preview's entries of the ticked formats, in their order. */
-  const chosen = computed(() => preview.value?.formats.filter((f) => formats.value.includes(f.format)) ?? []);
-  /** Bytes of each format (from the preview), for the list. */
-  const sizeOf = (f: ExportFormat): number | null => preview.value?.formats.find((x) => x.format === f)?.bytes ?? null;
-  /** Files of the ticked formats already at the destination. */
-  const existing = computed(() => {
-    const mine = new Set(chosen.value.flatMap((f) => f.files.map((x) => x.relPath)));
-    return preview.value?.existing.filter((e) => mine.has(e)) ?? [];
-  });
-  const totalBytes = computed(() => chosen.value.reduce((s, f) => s + f.bytes, 0));
+  /**
+   * Bytes of each format for the list (from the preview of every format); null while it loads, 'none' when the
+   * format cannot be written from this run (a GGUF model needs the base's tokenizer.json).
+   */
+  const sizeOf = (f: ExportFormat): number | 'none' | null => (sizes.value ? (sizes.value.formats.find((x) => x.format === f)?.bytes ?? 'none') : null);
+  const totalBytes = computed(() => preview.value?.formats.reduce((s, f) => s + f.bytes, 0) ?? 0);
   const usesGguf = computed(() => formats.value.some((f) => f === 'gguf-base' || f === 'gguf-merged'));
   /** The parity the last export measured (null before an export, or for a bundle without it). */
   const parity = computed(() => result.value?.manifest.parity ?? null);
   return {
-    runs, exportable, runId, formats, dtype, ggufType, destDir, overwrite, preview, result, error, busy, native, totalBytes, chosen, existing, sizeOf, usesGguf, parity,
+    runs, exportable, runId, formats, dtype, ggufType, destDir, overwrite, preview, result, error, busy, native, totalBytes, sizes, sizeOf, usesGguf, parity,
     toggle, chooseDest, run, refreshPreview,
   };
 }
