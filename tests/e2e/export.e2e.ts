@@ -116,6 +116,9 @@ describe('Export view', () => {
     expect(await llama.textContent()).toMatch(/merged\.gguf in node-llama-cpp/);
     expect(await page.getAttribute('[data-testid=try-verdict]', 'data-same')).toBe('true');
     expect(await llama.locator('[data-testid=try-reply]').textContent()).toBe(await engine.locator('[data-testid=try-reply]').textContent());
+    const ids = await llama.locator('[data-testid=try-ids]').textContent();
+    expect(ids).toMatch(/^ids( \d+){1,16}$/); // at most the 16 asked for (fewer when an EOS ends it)
+    expect(await engine.locator('[data-testid=try-ids]').textContent()).toBe(ids);
     await shot(page, 'export-try.png');
     expect(errors).toEqual([]);
   }, 240_000);
