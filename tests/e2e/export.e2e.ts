@@ -4,16 +4,18 @@
 // is for (from core/api's EXPORT_FORMAT_INFO) and its size from the preview; the user ticks the GGUF base and merged
 // models with the keyboard, picks f32, exports, and sees the parity llama.cpp measured (both checks pass, the numbers
 // are the manifest's); then "Try in llama.cpp" answers a chat turn with the merged GGUF in llama.cpp beside our
-// engine, greedy, and the two give the same tokens. Focus is visible on the controls used. Screenshot: artifacts/.
+// engine, greedy, and the two give the same tokens. Focus is visible on the controls used; axe-core finds no
+// violation in the format list, the parity table or the try panel. Screenshots: artifacts/.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_FORMAT_INFO, EXPORT_FORMATS } from '../../core/api/contract';
 import { BundleManifestSchema } from '../../core/api/export';
 import { runMesp } from '../helpers/cli';
-import { launchBrowser, openPage, requireBuild, shot, startWeb, type WebApp } from './harness';
+import { launchBrowser, requireBuild, shot, startWeb, type WebApp } from './harness';
 
 let web: WebApp;
 let browser: Browser;
@@ -32,7 +34,14 @@ beforeAll(async () => {
   ]);
   if (train.status !== 0) throw new Error(`mesp train failed (${train.status}):\n${train.stderr}`);
   browser = await launchBrowser();
-  page = await openPage(browser, web.url, errors);
+  // a page in its own context (as openPage sets it up), which axe-core's builder needs
+  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+  page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(web.url);
   await page.waitForSelector('[data-testid=connection].ready');
 }, 300_000);
 
@@ -120,6 +129,9 @@ describe('Export view', () => {
     expect(ids).toMatch(/^ids( \d+){1,16}$/); // at most the 16 asked for (fewer when an EOS ends it)
     expect(await engine.locator('[data-testid=try-ids]').textContent()).toBe(ids);
     await shot(page, 'export-try.png');
+    // the format list, the parity table and the try panel: no accessibility violation (axe-core's rules)
+    const axe = await new AxeBuilder({ page }).include('[data-testid=export-formats]').include('[data-testid=export-parity]').include('[data-testid=llama-try]').analyze();
+    expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
     expect(errors).toEqual([]);
   }, 240_000);
 });
