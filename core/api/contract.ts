@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { DeviceProfileSchema } from '../profiles/schema';
 import { ExportPreviewSchema, ExportResultSchema } from './export';
 import { CompareControlResultSchema, CompareRefSchema, CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
-import { ExportPreviewParamsSchema, ExportRunParamsSchema } from './contract/export';
+import { ExportPreviewParamsSchema, ExportRunParamsSchema, ExportTryParamsSchema, ExportTryResultSchema, LlamaStatusSchema } from './contract/export';
 import { ServiceEventSchema, type ServiceEvent } from './contract/service-events';
 import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema, UploadResultSchema } from './contract/files';
 import { DatasetInfoSchema, ModelInfoSchema } from './contract/inspect';
@@ -75,6 +75,8 @@ export const CONTRACT = {
   'compare.open': { params: CompareRefSchema, result: z.object({ comparison: ComparisonSchema }) },
   'export.preview': { params: ExportPreviewParamsSchema, result: ExportPreviewSchema },
   'export.run': { params: ExportRunParamsSchema, result: ExportResultSchema },
+  'export.llama': { params: empty, result: LlamaStatusSchema },
+  'export.try': { params: ExportTryParamsSchema, result: ExportTryResultSchema },
   'hub.catalogue': { params: CatalogueParamsSchema, result: CatalogueSchema },
   'hub.cached': { params: empty, result: HubCachedSchema },
   'hub.pull': { params: HubPullParamsSchema, result: HubPullResultSchema },

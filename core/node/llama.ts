@@ -3,8 +3,9 @@
 // so the CLI and the app work without it and say why a check was skipped.
 // What we use it for: per-row next-token losses of token-id rows (no tokenizer round trip) with a GGUF model and an
 // optional GGUF LoRA, from `sequence.controlledEvaluate`'s per-position probabilities, with an F32 KV cache and no
-// flash attention so that an f32 model computes in f32; tokenizing text with the GGUF's own vocabulary; and decode
-// speed (`mesp llama-bench`). llama.cpp applies a LoRA as scale × alpha / r (alpha from adapter.lora.alpha).
+// flash attention so that an f32 model computes in f32; tokenizing text with the GGUF's own vocabulary; generation from
+// token ids with the same exact context (greedy or llama.cpp's own sampler; the Export view's "Try in llama.cpp" and
+// the greedy parity test); and decode speed (`mesp llama-bench`). llama.cpp applies a LoRA as scale × alpha / r (alpha from adapter.lora.alpha).
 import type * as NodeLlamaCpp from 'node-llama-cpp';
 import { statSync } from 'node:fs';
 import { errorMessage } from '../common/errors';
@@ -222,6 +223,82 @@ export async function llamaDecodeSpeed(rt: LlamaRuntime, files: LlamaModelFiles,
         decodeTokensPerSecond: (tokens.length - 1) / ((tEnd - tFirst) / 1000),
         threads: context.currentThreads,
         tokens,
+      };
+    } finally {
+      await context.dispose();
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
+export interface LlamaGenerateOptions {
+  maxNewTokens: number;
+  /** 0 = greedy (argmax); above 0, llama.cpp's own sampler (its RNG, not ours: the tokens differ from our engine's). */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  /** Token ids that end the generation (included in `tokens`), besides the model's own end-of-generation tokens. */
+  eosIds?: readonly number[];
+  /** Each new token as it comes, with the text it adds (text held back while it ends inside a UTF-8 character). */
+  onToken?: (e: { index: number; token: number; text: string }) => void;
+  signal?: AbortSignal;
+}
+
+export interface LlamaGeneration {
+  /** The new token ids (an end token that stopped the generation included). */
+  tokens: number[];
+  /** Their text as llama.cpp detokenizes it (special tokens skipped). */
+  text: string;
+  finishReason: 'eos' | 'length' | 'cancelled';
+  promptTokens: number;
+  decodeTokensPerSecond: number;
+  threads: number;
+}
+
+/**
+ * Generate from token ids (no tokenizer round trip) in llama.cpp with the exact context (F32 KV cache, no flash
+ * attention): in f32 its greedy tokens are our engine's (tests/gpu/llama-generate.test.ts).
+ */
+export async function llamaGenerate(rt: LlamaRuntime, files: LlamaModelFiles, prompt: readonly number[], o: LlamaGenerateOptions): Promise<LlamaGeneration> {
+  const model = await loadModel(rt, files.model);
+  try {
+    const threads = threadsFor(rt, files.model);
+    const context = await model.createContext(exactContext(files, prompt.length + o.maxNewTokens + 16, threads));
+    try {
+      const seq = context.getSequence();
+      const eos = new Set(o.eosIds ?? []);
+      const isEnd = (t: Token): boolean => eos.has(t) || model.isEogToken(t);
+      const textOf = (ts: readonly Token[]): string => model.detokenize(ts.filter((t) => !isEnd(t)));
+      const tokens: number[] = [];
+      let shown = '';
+      let finishReason: LlamaGeneration['finishReason'] = 'length';
+      const temperature = o.temperature ?? 0;
+      const sampling = temperature > 0 ? { temperature, topK: o.topK || undefined, topP: o.topP, seed: o.seed ?? 0 } : { temperature: 0 };
+      let tFirst = 0;
+      for await (const tok of seq.evaluate(prompt.map((t) => t as Token), { ...sampling, yieldEogToken: true })) {
+        if (!tokens.length) tFirst = performance.now();
+        tokens.push(tok);
+        const end = isEnd(tok);
+        const full = textOf(tokens as Token[]);
+        const text = full.endsWith('\uFFFD') && !end ? '' : full.slice(shown.length);
+        shown += text;
+        o.onToken?.({ index: tokens.length - 1, token: tok, text });
+        if (end) {
+          finishReason = 'eos';
+          break;
+        }
+        if (o.signal?.aborted) {
+          finishReason = 'cancelled';
+          break;
+        }
+        if (tokens.length >= o.maxNewTokens) break;
+      }
+      const seconds = (performance.now() - tFirst) / 1000;
+      return {
+        tokens, text: textOf(tokens as Token[]), finishReason, promptTokens: prompt.length,
+        decodeTokensPerSecond: tokens.length > 1 ? (tokens.length - 1) / Math.max(seconds, 1e-9) : 0, threads: context.currentThreads,
       };
     } finally {
       await context.dispose();

@@ -111,7 +111,7 @@ export class HostState {
   readonly uploads: Uploads;
   readonly pulls = new Map<string, LivePull>();
   readonly hubOptions: NonNullable<HostOptions['hub']>;
-  busy: { kind: 'run' | 'compare'; id: string } | null = null;
+  busy: { kind: 'run' | 'compare' | 'try'; id: string } | null = null;
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
 
   constructor(opts: HostOptions) {
@@ -147,11 +147,13 @@ export class HostState {
     }
   }
 
-  claim(kind: 'run' | 'compare', id: string): void {
+  claim(kind: 'run' | 'compare' | 'try', id: string): void {
     if (this.busy) {
+      const what = { run: 'a run', compare: 'a comparison', try: 'a try in llama.cpp' } as const;
+      const who = { run: 'run', compare: 'comparison', try: 'the try in llama.cpp' } as const;
       throw new MespError(
         'BUSY',
-        `cannot start ${kind === 'run' ? 'a run' : 'a comparison'}: ${this.busy.kind === 'run' ? 'run' : 'comparison'} ${this.busy.id} is using the GPU. ` +
+        `cannot start ${what[kind]}: ${who[this.busy.kind]} ${this.busy.id} is using the GPU. ` +
           `Wait for it to finish, or stop it first.`,
       );
     }

@@ -1,21 +1,17 @@
 // The Export view's logic, on the exporter's contract methods (export.preview and export.run, backed by
-// core/node/export.ts): choose a finished or stopped run, the formats (PEFT, GGUF LoRA, MLX, merged ONNX), the
-// precision and the destination (default: the run's exports/ folder); see each file's size before writing; export.
+// core/node/export.ts): choose a finished or stopped run, the formats (each listed from core/api's EXPORT_FORMAT_INFO
+// with its size from a preview of every format, so the sizes show before one is ticked), the precision,
+// the GGUF type and the destination (default: the run's exports/ folder); see each file's size before writing; export;
+// then the parity the export measured in llama.cpp (the manifest's `parity`).
 import { computed, ref, watch } from 'vue';
-import type { ExportFormat, ExportPreview, ExportResult } from '../../../core/api/contract';
+import { EXPORT_FORMAT_INFO, EXPORT_FORMATS, GGUF_TYPES, type ExportFormat, type ExportPreview, type ExportResult, type GgufType } from '../../../core/api/contract';
 import { errorText, getClient } from '../api';
 import { useAppStore } from '../stores/app';
 import { useRunsStore } from '../stores/runs';
 
-export const FORMAT_LABEL: Record<ExportFormat, string> = {
-  peft: 'PEFT (Hugging Face)',
-  gguf: 'GGUF LoRA (llama.cpp)',
-  'gguf-base': 'GGUF base model (llama.cpp, Ollama)',
-  'gguf-merged': 'GGUF merged model (llama.cpp, Ollama)',
-  mlx: 'MLX (mlx-lm)',
-  onnx: 'Merged ONNX (onnxruntime)',
-  'hf-merged': 'Merged safetensors (transformers, vLLM)',
-};
+/** Each format's short name (core/api EXPORT_FORMAT_INFO). */
+export const FORMAT_LABEL = Object.fromEntries(EXPORT_FORMATS.map((f) => [f, EXPORT_FORMAT_INFO[f].label])) as Record<ExportFormat, string>;
+export { GGUF_TYPES };
 
 /** Asks the user before files are replaced (window.confirm in the app; tests pass their own). */
 export type ConfirmReplace = (message: string) => boolean;
@@ -39,6 +35,7 @@ export function useExport(confirmReplace: ConfirmReplace = browserConfirm) {
   const formats = ref<ExportFormat[]>(['peft', 'gguf']);
   const dtype = ref<'f32' | 'f16' | 'bf16'>('f32');
   const destDir = ref('');
+  const ggufType = ref<GgufType>('f16');
   const overwrite = ref(false);
   const preview = ref<ExportPreview | null>(null);
   const result = ref<ExportResult | null>(null);
@@ -50,7 +47,11 @@ export function useExport(confirmReplace: ConfirmReplace = browserConfirm) {
     if (!runId.value && list.length) runId.value = list[0].id;
   }, { immediate: true });
 
-  const params = computed(() => (runId.value && formats.value.length ? { runId: runId.value, formats: [...formats.value], dtype: dtype.value, ...(destDir.value.trim() ? { destDir: destDir.value.trim() } : {}) } : null));
+  const dest = computed(() => (destDir.value.trim() ? { destDir: destDir.value.trim() } : {}));
+  const params = computed(() => (runId.value && formats.value.length ? { runId: runId.value, formats: [...formats.value], dtype: dtype.value, ggufType: ggufType.value, ...dest.value } : null));
+  /** A second preview of every format, for the list's sizes (READMEs and the Modelfile depend on the ticked set: not these). */
+  const sizeParams = computed(() => (runId.value ? { runId: runId.value, formats: [...EXPORT_FORMATS], dtype: dtype.value, ggufType: ggufType.value, ...dest.value } : null));
+  const sizes = ref<ExportPreview | null>(null);
 
   async function refreshPreview(keepResult = false): Promise<void> {
     const p = params.value;
@@ -68,6 +69,16 @@ export function useExport(confirmReplace: ConfirmReplace = browserConfirm) {
     }
   }
   watch(() => JSON.stringify(params.value), () => void refreshPreview(), { immediate: true });
+
+  async function refreshSizes(): Promise<void> {
+    const p = sizeParams.value;
+    try {
+      sizes.value = p ? await getClient().call('export.preview', p) : null;
+    } catch {
+      sizes.value = null; // the selection's preview shows the error
+    }
+  }
+  watch(() => JSON.stringify(sizeParams.value), () => void refreshSizes(), { immediate: true });
 
   function toggle(f: ExportFormat): void {
     formats.value = formats.value.includes(f) ? formats.value.filter((x) => x !== f) : [...formats.value, f];
@@ -101,6 +112,17 @@ export function useExport(confirmReplace: ConfirmReplace = browserConfirm) {
   }
 
   const native = computed(() => !!app.info?.nativeDialogs);
+  /**
+   * Bytes of each format for the list (from the preview of every format); null while it loads, 'none' when the
+   * format cannot be written from this run (a GGUF model needs the base's tokenizer.json).
+   */
+  const sizeOf = (f: ExportFormat): number | 'none' | null => (sizes.value ? (sizes.value.formats.find((x) => x.format === f)?.bytes ?? 'none') : null);
   const totalBytes = computed(() => preview.value?.formats.reduce((s, f) => s + f.bytes, 0) ?? 0);
-  return { runs, exportable, runId, formats, dtype, destDir, overwrite, preview, result, error, busy, native, totalBytes, toggle, chooseDest, run, refreshPreview };
+  const usesGguf = computed(() => formats.value.some((f) => f === 'gguf-base' || f === 'gguf-merged'));
+  /** The parity the last export measured (null before an export, or for a bundle without it). */
+  const parity = computed(() => result.value?.manifest.parity ?? null);
+  return {
+    runs, exportable, runId, formats, dtype, ggufType, destDir, overwrite, preview, result, error, busy, native, totalBytes, sizes, sizeOf, usesGguf, parity,
+    toggle, chooseDest, run, refreshPreview,
+  };
 }
