@@ -57,10 +57,10 @@ function checkInitAdapter(dir: string, given: Partial<TrainRequest>, init: HostA
 }
 
 /** Tokenize, split and size a run (shared with the Compare view's gradient-cosine check). */
-export function prepare(cfg: TrainConfig, folder: ReturnType<typeof openModelFolder>): Prepared {
+export async function prepare(cfg: TrainConfig, folder: ReturnType<typeof openModelFolder>): Promise<Prepared> {
   const tokenizer = loadTokenizer(folder.dir);
-  const rows = loadDataset(cfg.dataPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab });
-  const validation = cfg.valPath ? loadDataset(cfg.valPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab }) : undefined;
+  const rows = await loadDataset(cfg.dataPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab });
+  const validation = cfg.valPath ? await loadDataset(cfg.valPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab }) : undefined;
   const split = splitValidation(rows, { fraction: cfg.valFraction, seed: cfg.seed, validation });
   if (!split.train.length) throw new ConfigError(`${cfg.dataPath}: no rows left to train on after the validation split`, { file: cfg.dataPath, field: 'valFraction' });
   const perEpoch = batchesPerEpoch(split.train.length, cfg.batch);
@@ -111,7 +111,7 @@ export async function runTrain(
   let cfg: TrainConfig = config ? config.request : await resolveInputs(parseSettings(TrainRequestSchema, input), env);
   const profile = loadProfile(cfg.profile);
   const folder = openModelFolder(cfg.modelDir);
-  const p = prepare(cfg, folder);
+  const p = await prepare(cfg, folder);
   if (!resuming && cfg.initAdapter) checkInitAdapter(cfg.initAdapter, input, p.init);
   cfg = p.cfg;
   const baseName = publishableBaseName(folder.name);
