@@ -239,8 +239,13 @@ export function writeAllOrNothing<T>(outDir: string, opts: { overwrite: boolean;
 /** Write a file atomically: a sibling temp file, then rename over the target. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // a full disk leaves no truncated temporary behind
+    throw e;
+  }
 }
 
 /** Replace a folder atomically: fill a sibling temp folder, then swap it in. */
