@@ -174,7 +174,7 @@ export function fileError(e: unknown, path?: string, action?: string): unknown {
   const text = known
     ? `${where}: cannot ${doing}: it ${known.what} (${code}). ${known.todo[0].toUpperCase()}${known.todo.slice(1)}.`
     : `${where}: cannot ${doing}: ${errorMessage(e)}.`;
-  return new FileSystemError(code, where, text, known?.disk ?? true);
+  return new FileSystemError(code, where, text, known ? known.disk === true : true);
 }
 
 const SYSCALL_ACTION: Record<string, string> = {

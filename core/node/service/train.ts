@@ -144,8 +144,12 @@ export async function runTrain(
   /** Nothing ran: leave no half-made run (a folder that was there empty is emptied again). */
   const discard = (): void => {
     if (resuming) return;
-    if (!existed) rmSync(dir, { recursive: true, force: true });
-    else for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    try {
+      if (!existed) rmSync(dir, { recursive: true, force: true });
+      else for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    } catch {
+      // nothing to remove where the folder could not be made (a file on its path): the first error is the one to tell
+    }
   };
   if (!config) {
     config = {
