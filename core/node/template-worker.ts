@@ -2,7 +2,7 @@
 // service's main thread, under three limits: time (a watchdog on the main thread ends the worker when one render runs
 // past TEMPLATE_LIMITS.timeoutMs), heap (the worker's resourceLimits: a template that allocates without bound ends the
 // worker, not the process) and output (checked in the worker). A broken limit rejects that render with a
-// TemplateError; the renders queued behind it go to a fresh worker. The worker is one per process, started on first
+// TemplateError, and so do the renders of the same template queued behind it; the others go to a fresh worker. The worker is one per process, started on first
 // use, and does not keep the process alive when idle. Its code is a small script run with `eval` that loads
 // @huggingface/jinja from this package's node_modules, so it needs no bundle of its own (the CLI's esbuild bundle,
 // electron-vite's and vitest's sources all spawn it alike).
@@ -111,8 +111,23 @@ export class WorkerTemplateRunner implements TemplateRunner {
     if (!p) return;
     this.pending.delete(r.id);
     if (r.ok) p.resolve(r.text);
-    else p.reject(new TemplateError(r.kind, r.kind === 'output' ? limitMessage('output', this.limits) : (r.message ?? 'the template raised an error')));
+    else {
+      p.reject(new TemplateError(r.kind, r.kind === 'output' ? limitMessage('output', this.limits) : (r.message ?? 'the template raised an error')));
+      if (r.kind === 'output') this.failSame(p.source, 'output');
+    }
     if (!this.pending.size) this.idle();
+  }
+
+  /**
+   * A template that broke a limit is not run again for the renders queued behind it (the rows of the same dataset
+   * would each take the whole limit): they fail with the same limit at once. Later calls render afresh.
+   */
+  private failSame(source: string, kind: 'time' | 'memory' | 'output'): void {
+    for (const [id, q] of this.pending) {
+      if (q.source !== source) continue;
+      this.pending.delete(id);
+      q.reject(new TemplateError(kind, limitMessage(kind, this.limits)));
+    }
   }
 
   /** The watchdog: a render past its time ends the worker. */
@@ -136,6 +151,7 @@ export class WorkerTemplateRunner implements TemplateRunner {
     if (p) {
       this.pending.delete(first);
       p.reject(new TemplateError(kind, limitMessage(kind, this.limits)));
+      this.failSame(p.source, kind);
     }
     if (this.pending.size) for (const q of [...this.pending.values()].sort((a, b) => a.id - b.id)) this.send(q);
     else this.idle();

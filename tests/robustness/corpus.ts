@@ -729,8 +729,8 @@ const FLAG_CASES: [string, (s: Seed, dir: string) => string[], string][] = [
   ['export --format bogus', (s, d) => ['export', '--run', s.run, '--format', 'bogus', '--out', join(d, 'e')], '--format'],
   ['import-adapter --format onnx', (s, d) => ['import-adapter', '--from', s.peft, '--out', join(d, 'o'), '--format', 'onnx'], '--format'],
   ['demo-model without --out', () => ['demo-model'], '--out'],
-  ['grads --row -1', (s) => ['grads', '--model', s.model, '--data', s.data, '--adapter', s.peft, '--method', 'mesp', '--row', '-1'], '--row'],
-  ['grads --row past the data', (s) => ['grads', '--model', s.model, '--data', s.data, '--adapter', s.peft, '--method', 'mesp', '--row', '99'], '--row'],
+  ['grads --row -1', (s, d) => ['grads', '--model', s.model, '--data', s.data, '--adapter', s.peft, '--method', 'mesp', '--out', join(d, 'o'), '--row', '-1'], '--row'],
+  ['grads --row past the data', (s, d) => ['grads', '--model', s.model, '--data', s.data, '--adapter', s.peft, '--method', 'mesp', '--out', join(d, 'o'), '--row', '99'], '--row'],
   ['--seed -3', (s, d) => ['train', '--model', s.model, '--data', s.data, '--out', join(d, 'r'), '--seed', '-3'], '--seed'],
 ];
 for (const [label, args, named] of FLAG_CASES) {

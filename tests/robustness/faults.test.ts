@@ -188,7 +188,7 @@ describe('a full or read-only disk', () => {
     }
   });
 
-  it('a new run whose checkpoint fills the disk: exit 1, the error event on disk when it fits', async (ctx) => {
+  it('a new run whose checkpoint fills the disk: exit 1 saying the disk is full, no temporaries left', async (ctx) => {
     const disk = join(root, 'full2');
     const why = mountTmpfs(disk, '64k');
     if (why) {
