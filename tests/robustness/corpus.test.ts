@@ -36,7 +36,7 @@ beforeAll(async () => {
   const slow = [...results].flatMap(([c, r]) => ('out' in r ? [[c.name, r.out.ms] as const] : [])).sort((a, b) => b[1] - a[1]).slice(0, 5);
   console.log(`slowest: ${slow.map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`).join('; ')}`);
   console.log(`robustness corpus: ${RUN.length} of ${CORPUS.length} cases (${counts}); seed ${((t1 - t0) / 1000).toFixed(1)} s, cases ${((Date.now() - t1) / 1000).toFixed(1)} s with ${WIDTH} at a time`);
-}, 600_000);
+}, 1_800_000); // all cases, several at a time: minutes on 2 cores, more when the machine is shared
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

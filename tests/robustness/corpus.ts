@@ -48,9 +48,7 @@ const evalOf = (model: string, seed: Seed, extra: string[] = []): string[] => ['
 // ------------------------------------------------------------------------------------------------------ models
 
 const SIZE_FIELDS = ['hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'vocab_size', 'max_position_embeddings'];
-const BAD_SIZES: [string, string][] = [
-  ['0', '0'], ['-1', '-1'], ['1.5', '1.5'], ['string', '"8"'], ['null', 'null'], ['bool', 'true'], ['1e7', '1e7'], ['1e9', '1e9'], ['1e300', '1e300'],
-];
+const BAD_SIZES: [string, string][] = [['0', '0'], ['1.5', '1.5'], ['string', '"8"'], ['1e7', '1e7'], ['1e9', '1e9'], ['1e300', '1e300']];
 for (const f of SIZE_FIELDS) {
   for (const [label, raw] of BAD_SIZES) {
     if (f === 'max_position_embeddings' && label === '1e7') continue; // a real bound (10M-token contexts exist)
@@ -268,8 +266,8 @@ const BAD_ROWS: [string, string, (string | RegExp)[]][] = [
   ['labels shorter than input_ids', '{"input_ids": [1, 2, 3], "labels": [1, 2]}', ['labels']],
   ['labels beyond vocab', '{"input_ids": [1, 2, 3], "labels": [1, 99999, 3]}', ['labels']],
 ];
-for (const [label, row, names] of BAD_ROWS) {
-  for (const line of [1, 3]) {
+for (const [k, [label, row, names]] of BAD_ROWS.entries()) {
+  for (const line of k < 6 ? [1, 3] : [3]) {
     add('datasets', `line ${line}: ${label}`, (dir, s) => {
       const f = join(dir, 'd.jsonl');
       const rows = [good, good, good, good];
