@@ -1,5 +1,5 @@
 // Vitest projects: unit (pure TS, no GPU), gpu (Dawn + lavapipe; fails, never skips, without an adapter),
-// and renderer component/store tests (happy-dom). e2e tests run with `npm run e2e`, not here.
+// renderer component/store tests (happy-dom), and robustness (the malformed-input corpus and fault tests). e2e tests run with `npm run e2e`, not here.
 import { defineConfig } from 'vitest/config';
 import vue from '@vitejs/plugin-vue';
 import { wgslText } from './build/wgsl-plugin';
@@ -23,6 +23,19 @@ export default defineConfig({
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 300_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        // The robustness corpus and fault tests: the real CLI in child processes (tests/robustness/).
+        plugins: [wgslText()],
+        test: {
+          name: 'robustness',
+          include: ['tests/robustness/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
         },
       },
       {

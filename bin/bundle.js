@@ -72,7 +72,8 @@ export async function ensureBundle(entry, outfile, name) {
       const tmp = `${out}.${tag}.tmp`;
       try {
         const r = esbuild.buildSync({
-          entryPoints: [src], outfile: tmp, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
+          // absWorkingDir: the metafile's input paths are relative to the root, whatever folder `mesp` was started in.
+          entryPoints: [src], outfile: tmp, absWorkingDir: root, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
           loader: { '.wgsl': 'text' }, sourcemap: 'inline', logLevel: 'error', metafile: true,
         });
         const inputs = {};

@@ -165,7 +165,9 @@ export const StepEventSchema = z.object({
 export const ValEventSchema = z.object({ ...base, type: z.literal('val'), step: z.number(), valLoss: z.number(), tokens: z.number() });
 
 export const RunEventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('start'), runDir: z.string(), totalSteps: z.number(), startStep: z.number(), method: MethodSchema, adapter: z.string(), predictedPeakBytes: z.number().optional() }),
+  z.object({ ...base, type: z.literal('start'), runDir: z.string(), totalSteps: z.number(), startStep: z.number(), method: MethodSchema, adapter: z.string(), predictedPeakBytes: z.number().optional(),
+    /** On a resume: newer checkpoints that failed validation and were skipped, and why. */
+    skippedCheckpoints: z.array(z.object({ path: z.string(), reason: z.string() })).optional() }),
   StepEventSchema,
   ValEventSchema,
   z.object({ ...base, type: z.literal('checkpoint'), step: z.number(), path: z.string() }),

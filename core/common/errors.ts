@@ -108,3 +108,87 @@ export class GpuUnavailableError extends MespError {
     super('NO_GPU', message);
   }
 }
+
+// ------------------------------------------------------------------------------------------------- file system
+
+/** What Node's errno codes mean to a user, and what to do: one table for every command and the service. */
+const FS_CODES: Record<string, { what: string; todo: string; disk?: boolean }> = {
+  ENOENT: { what: 'does not exist', todo: 'check the path (a folder on the way may be missing too)' },
+  EISDIR: { what: 'is a folder where a file is needed', todo: 'give the file itself, or remove the folder in the way' },
+  ENOTDIR: { what: 'has a file where a folder is needed on its way', todo: 'check the path: one of its parents is a file' },
+  EACCES: { what: 'is not accessible: permission denied', todo: 'check its permissions, or choose a path you own' },
+  EPERM: { what: 'is not accessible: operation not permitted', todo: 'check its permissions, or choose a path you own' },
+  EROFS: { what: 'is on a read-only file system', todo: 'choose a folder on a writable disk' },
+  EEXIST: { what: 'already exists', todo: 'remove it or choose another name' },
+  ENAMETOOLONG: { what: 'has a name too long for the file system', todo: 'choose a shorter path' },
+  ELOOP: { what: 'goes through a loop of symbolic links', todo: 'fix the links on the path' },
+  ENOTEMPTY: { what: 'is a folder that is not empty', todo: 'empty it or choose another folder' },
+  EXDEV: { what: 'cannot be moved across file systems', todo: 'keep the output on the same disk as its folder' },
+  ENXIO: { what: 'is a special file (a FIFO or socket) with nothing behind it', todo: 'give a regular file' },
+  ENOSPC: { what: 'cannot be written: the disk is full', todo: 'free space on the disk, or choose a folder on another disk', disk: true },
+  EDQUOT: { what: 'cannot be written: the disk quota is exhausted', todo: 'free space, or choose a folder on another disk', disk: true },
+  EFBIG: { what: 'would be larger than the file system allows', todo: 'choose a folder on another file system', disk: true },
+  EIO: { what: 'could not be read or written: an input/output error of the disk', todo: 'check the disk', disk: true },
+  EMFILE: { what: 'cannot be opened: too many open files', todo: 'raise the open-file limit (ulimit -n) and try again', disk: true },
+  ENFILE: { what: 'cannot be opened: too many open files in the system', todo: 'close other programs and try again', disk: true },
+  EBUSY: { what: 'is busy (in use by another program)', todo: 'close what uses it and try again', disk: true },
+};
+
+/** The errno code of a Node file-system error ('ENOENT', ...), or null for anything else. */
+export function errnoCode(e: unknown): string | null {
+  if (e instanceof MespError || typeof e !== 'object' || e === null) return null;
+  const { code, syscall } = e as { code?: unknown; syscall?: unknown };
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return null;
+  return typeof syscall === 'string' || code in FS_CODES ? code : null;
+}
+
+/**
+ * A file-system failure worded for people: the path, what failed and what to do. Bad paths (missing, a folder for a
+ * file, read-only, permissions) are bad input (exit 5); a full or failing disk is an error of the machine (exit 1).
+ */
+export class FileSystemError extends MespError {
+  readonly path: string;
+  readonly errno: string;
+  /** The disk itself (full, quota, I/O): not the user's input. */
+  readonly disk: boolean;
+  constructor(errno: string, path: string, message: string, disk: boolean) {
+    super(disk ? 'DISK' : 'BAD_PATH', message);
+    this.path = path;
+    this.errno = errno;
+    this.disk = disk;
+  }
+}
+
+/**
+ * Word a Node file-system error (`e.code`, e.g. ENOENT) as a FileSystemError naming `path` and what was being done
+ * (`action`: "read the dataset", "write the checkpoint"); anything that is not a file-system error is returned as is.
+ */
+export function fileError(e: unknown, path?: string, action?: string): unknown {
+  if (e instanceof MespError) return e;
+  const code = errnoCode(e);
+  if (!code) return e;
+  const err = e as { path?: unknown; dest?: unknown; syscall?: unknown };
+  const where = path ?? (typeof err.path === 'string' ? err.path : '(a path)');
+  const doing = action ?? (typeof err.syscall === 'string' ? SYSCALL_ACTION[err.syscall] ?? err.syscall : 'use it');
+  const known = FS_CODES[code];
+  const text = known
+    ? `${where}: cannot ${doing}: it ${known.what} (${code}). ${known.todo[0].toUpperCase()}${known.todo.slice(1)}.`
+    : `${where}: cannot ${doing}: ${errorMessage(e)}.`;
+  return new FileSystemError(code, where, text, known ? known.disk === true : true);
+}
+
+const SYSCALL_ACTION: Record<string, string> = {
+  open: 'open it', read: 'read it', write: 'write it', mkdir: 'create this folder', rename: 'move it into place', scandir: 'list this folder',
+  stat: 'read it', lstat: 'read it', fstat: 'read it', unlink: 'remove it', rmdir: 'remove this folder', rm: 'remove it', copyfile: 'copy it',
+  fsync: 'write it', ftruncate: 'write it', utime: 'update it', access: 'use it', readlink: 'read the link', realpath: 'resolve it',
+  symlink: 'create the link', link: 'create the link', chmod: 'change its permissions', close: 'write it',
+};
+
+/** Run `fn`, rewording a file-system error of it as a FileSystemError naming `path` and `action`. */
+export function withFile<T>(path: string, action: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw fileError(e, path, action);
+  }
+}

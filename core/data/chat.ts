@@ -5,6 +5,7 @@
 // prompt-completion rows (a token is trained when it holds a character of the completion). Used by
 // core/data/dataset.ts. Pure TS: text in, objects out.
 import { DataError, FormatError } from '../common/errors';
+import { TemplateLimitError } from './template';
 import type { ChatMessage, TextTokenizer } from './tokenizer';
 
 /** Where a row came from, for errors. */
@@ -16,10 +17,12 @@ export interface RowPlace {
 // ---------------------------------------------------------------------------------------------------------------
 // Assistant spans of a rendered conversation
 
-function render(tokenizer: TextTokenizer, messages: readonly ChatMessage[], place: RowPlace, addGenerationPrompt = false): string {
+async function render(tokenizer: TextTokenizer, messages: readonly ChatMessage[], place: RowPlace, addGenerationPrompt = false): Promise<string> {
   try {
-    return tokenizer.applyChatTemplate(messages, { addGenerationPrompt });
+    return await tokenizer.renderChat(messages, { addGenerationPrompt });
   } catch (e) {
+    // A template over its limits is the template's problem: its file, and the row it was rendering.
+    if (e instanceof TemplateLimitError) throw new TemplateLimitError(e.file, e.kind, e.detail, `${place.file} line ${place.line}`);
     // No template at all is the model folder's problem: keep that FormatError. A template that raises is this row's.
     if (e instanceof FormatError && tokenizer.chatTemplate !== null) {
       throw new DataError(place.file, place.line, `the chat template rejected this conversation: ${e.message}`);
@@ -41,16 +44,16 @@ const MARK_RE = /\uE000([az])(\d+)\uE000/g;
  * Method 2 (prefixes), used when a template transforms the marked content: render messages[:k] with
  * add_generation_prompt and messages[:k+1]; both must be prefixes of the whole render, and the content must follow.
  */
-export function assistantSpans(
+export async function assistantSpans(
   tokenizer: TextTokenizer,
   messages: readonly ChatMessage[],
   place: RowPlace,
   method: 'auto' | 'markers' | 'prefixes' = 'auto',
-): { text: string; spans: Array<[number, number]> } {
-  const text = render(tokenizer, messages, place);
+): Promise<{ text: string; spans: Array<[number, number]> }> {
+  const text = await render(tokenizer, messages, place);
   const assistants = messages.map((m, k) => (m.role === 'assistant' ? k : -1)).filter((k) => k >= 0);
-  const byMarkers = method === 'prefixes' ? null : spansByMarkers(tokenizer, messages, assistants, text, place);
-  const spans = byMarkers ?? (method === 'markers' ? null : spansByPrefixes(tokenizer, messages, assistants, text, place));
+  const byMarkers = method === 'prefixes' ? null : await spansByMarkers(tokenizer, messages, assistants, text, place);
+  const spans = byMarkers ?? (method === 'markers' ? null : await spansByPrefixes(tokenizer, messages, assistants, text, place));
   if (spans === null) {
     throw new DataError(
       place.file,
@@ -69,16 +72,16 @@ export function assistantSpans(
   };
 }
 
-function spansByMarkers(
+async function spansByMarkers(
   tokenizer: TextTokenizer,
   messages: readonly ChatMessage[],
   assistants: number[],
   plain: string,
   place: RowPlace,
-): Array<[number, number]> | null {
+): Promise<Array<[number, number]> | null> {
   if (messages.some((m) => m.content.includes(MARK))) return null;
   const marked = messages.map((m, k) => (m.role === 'assistant' ? { role: m.role, content: `${MARK}a${k}${MARK}${m.content}${MARK}z${k}${MARK}` } : m));
-  const out = render(tokenizer, marked, place);
+  const out = await render(tokenizer, marked, place);
   let clean = '';
   let last = 0;
   const open = new Map<number, number>();
@@ -105,21 +108,21 @@ function spansByMarkers(
   return spans;
 }
 
-function spansByPrefixes(
+async function spansByPrefixes(
   tokenizer: TextTokenizer,
   messages: readonly ChatMessage[],
   assistants: number[],
   plain: string,
   place: RowPlace,
-): Array<[number, number]> | null {
+): Promise<Array<[number, number]> | null> {
   const spans: Array<[number, number]> = [];
   for (const k of assistants) {
     let before: string;
     let after: string;
     try {
-      before = render(tokenizer, messages.slice(0, k), place, true);
-      after = render(tokenizer, messages.slice(0, k + 1), place);
-    } catch {
+      [before, after] = await Promise.all([render(tokenizer, messages.slice(0, k), place, true), render(tokenizer, messages.slice(0, k + 1), place)]);
+    } catch (e) {
+      if (e instanceof TemplateLimitError) throw e; // a runaway template is an error, not a reason to try another way
       return null;
     }
     if (!plain.startsWith(before) || !plain.startsWith(after)) return null;

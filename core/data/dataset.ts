@@ -39,7 +39,10 @@ export interface ParseOptions {
   seqLen?: number;
   /** Stop after this many rows. */
   maxRows?: number;
-  /** Bound for ids and labels of {"input_ids"} rows (the model's vocab_size); defaults to the tokenizer's. */
+  /**
+   * The model's vocab_size: bounds the ids and labels of {"input_ids"} rows (default: the tokenizer's size) and every
+   * id the tokenizer produces for the other formats.
+   */
   vocabSize?: number;
 }
 
@@ -68,12 +71,15 @@ export interface TokenizedRow {
   labels: number[];
 }
 
+/** Rows parsed at a time: their chat templates render concurrently (in the host's template worker), in file order after. */
+const WINDOW = 64;
+
 /**
  * Parses a jsonl dataset. Empty and blank lines are skipped; every other line must be one JSON object in one of the
- * accepted formats. Throws DataError(file, line) for the first bad row, DataError(file, 0) for a file with no rows,
- * and ConfigError for bad options.
+ * accepted formats. Rejects with DataError(file, line) for the first bad row, DataError(file, 0) for a file with no
+ * rows, and ConfigError for bad options. Chat rows render through the tokenizer's TemplateRunner.
  */
-export function parseJsonl(text: string, file: string, tokenizer: TextTokenizer | null, opts: ParseOptions = {}): Example[] {
+export async function parseJsonl(text: string, file: string, tokenizer: TextTokenizer | null, opts: ParseOptions = {}): Promise<Example[]> {
   const seqLen = opts.seqLen;
   if (seqLen !== undefined && (!Number.isInteger(seqLen) || seqLen < 2)) {
     throw new ConfigError(`--seq-len must be an integer of at least 2, got ${seqLen}.`, { field: 'seqLen' });
@@ -87,52 +93,81 @@ export function parseJsonl(text: string, file: string, tokenizer: TextTokenizer 
   const examples: Example[] = [];
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // a UTF-8 BOM is not part of the first row
   const lines = body.split('\n');
+  const rows: { raw: string; line: number }[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (maxRows !== undefined && examples.length >= maxRows) break;
     const raw = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
-    if (raw.trim() === '') continue;
-    const place = { file, line: i + 1 };
-    const fail = (msg: string): never => {
-      throw new DataError(file, i + 1, msg);
-    };
-
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (e) {
-      fail(`not valid JSON (${errorMessage(e)}): ${excerpt(raw)}. Each line must be one JSON object.`);
+    if (raw.trim() !== '') rows.push({ raw, line: i + 1 });
+  }
+  for (let w = 0; w < rows.length; w += WINDOW) {
+    if (maxRows !== undefined && examples.length >= maxRows) break;
+    const window = rows.slice(w, w + WINDOW);
+    if (maxRows !== undefined) window.length = Math.min(window.length, maxRows - examples.length);
+    const done = await Promise.allSettled(window.map((r) => parseRow(r.raw, { file, line: r.line }, tokenizer, vocabSize, opts.vocabSize, seqLen)));
+    for (const d of done) {
+      if (d.status === 'rejected') throw d.reason;
+      examples.push(d.value);
     }
-    if (!isJsonObject(value)) fail(`each line must be one JSON object, found ${typeName(value)}: ${excerpt(raw)}.`);
-    const row = value as Row;
-
-    const format = detectFormat(row, fail);
-    if (format !== 'input-ids' && tokenizer === null) {
-      fail(
-        `${format} rows need the model's tokenizer (tokenizer.json in the model folder), and none is loaded. ` +
-          'Point --model at a folder with tokenizer.json, or give pre-tokenized {"input_ids": [...]} rows.',
-      );
-    }
-    let tokenized: TokenizedRow;
-    switch (format) {
-      case 'text':
-        tokenized = tokenizeText(tokenizer!, expectString(row, 'text', fail), place);
-        break;
-      case 'prompt-completion':
-        tokenized = tokenizePromptCompletion(tokenizer!, expectString(row, 'prompt', fail), expectString(row, 'completion', fail), place);
-        break;
-      case 'messages':
-        tokenized = tokenizeChat(tokenizer!, expectMessages(row.messages, fail), place);
-        break;
-      case 'input-ids':
-        tokenized = readIds(row, vocabSize, fail);
-        break;
-    }
-    examples.push(finish(tokenized, format, seqLen, place));
   }
   if (examples.length === 0) {
     throw new DataError(file, 0, 'has no rows: the file is empty or holds only blank lines. Write one JSON object per line. ' + ACCEPTED_FORMATS);
   }
   return examples;
+}
+
+/** One non-blank line → an example; rejects with DataError naming the line. */
+async function parseRow(raw: string, place: RowPlace, tokenizer: TextTokenizer | null, vocabSize: number | undefined, modelVocab: number | undefined, seqLen: number | undefined): Promise<Example> {
+  const fail = (msg: string): never => {
+    throw new DataError(place.file, place.line, msg);
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (e) {
+    fail(`not valid JSON (${errorMessage(e)}): ${excerpt(raw)}. Each line must be one JSON object.`);
+  }
+  if (!isJsonObject(value)) fail(`each line must be one JSON object, found ${typeName(value)}: ${excerpt(raw)}.`);
+  const row = value as Row;
+
+  const format = detectFormat(row, fail);
+  if (format !== 'input-ids' && tokenizer === null) {
+    fail(
+      `${format} rows need the model's tokenizer (tokenizer.json in the model folder), and none is loaded. ` +
+        'Point --model at a folder with tokenizer.json, or give pre-tokenized {"input_ids": [...]} rows.',
+    );
+  }
+  let tokenized: TokenizedRow;
+  switch (format) {
+    case 'text':
+      tokenized = tokenizeText(tokenizer!, expectString(row, 'text', fail), place);
+      break;
+    case 'prompt-completion':
+      tokenized = tokenizePromptCompletion(tokenizer!, expectString(row, 'prompt', fail), expectString(row, 'completion', fail), place);
+      break;
+    case 'messages':
+      tokenized = await tokenizeChat(tokenizer!, expectMessages(row.messages, fail), place);
+      break;
+    case 'input-ids':
+      tokenized = readIds(row, vocabSize, fail);
+      break;
+  }
+  if (format !== 'input-ids' && modelVocab !== undefined) checkTokenIds(tokenized.inputIds, modelVocab, tokenizer!, fail);
+  return finish(tokenized, format, seqLen, place);
+}
+
+/**
+ * The tokenizer's ids must be rows of the model's embedding: a tokenizer.json with more tokens than the model's
+ * vocab_size (the wrong tokenizer, or added tokens without resized embeddings) would index past it.
+ */
+function checkTokenIds(ids: readonly number[], vocab: number, tokenizer: TextTokenizer, fail: (msg: string) => never): void {
+  for (let k = 0; k < ids.length; k++) {
+    if (ids[k] >= vocab) {
+      const piece = tokenizer.idToToken(ids[k]);
+      fail(
+        `the tokenizer (${tokenizer.files.tokenizer}) turned this row into token id ${ids[k]}${piece !== null ? ` (${JSON.stringify(piece)})` : ''} at position ${k}, ` +
+          `outside the model's vocabulary (vocab_size ${vocab} in config.json: ids 0..${vocab - 1}). Use the tokenizer that came with the model.`,
+      );
+    }
+  }
 }
 
 function detectFormat(row: Row, fail: (msg: string) => never): DatasetFormat {
@@ -278,13 +313,13 @@ export function tokenizePromptCompletion(tokenizer: TextTokenizer, prompt: strin
  * chat.ts), then mapped to tokens of the whole rendered conversation; a token is trained when it holds a character
  * of a span.
  */
-export function tokenizeChat(
+export async function tokenizeChat(
   tokenizer: TextTokenizer,
   messages: readonly ChatMessage[],
   place: RowPlace,
   method: 'auto' | 'markers' | 'prefixes' = 'auto',
-): TokenizedRow {
-  const { text, spans } = assistantSpans(tokenizer, messages, place, method);
+): Promise<TokenizedRow> {
+  const { text, spans } = await assistantSpans(tokenizer, messages, place, method);
   const inputIds = tokenizer.encode(text, { addSpecialTokens: false });
   const labels = new Array<number>(inputIds.length).fill(IGNORE_INDEX);
   const index = indexTokens(tokenizer, text, inputIds, false);

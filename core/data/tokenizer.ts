@@ -5,10 +5,13 @@
 //   and the special-tokens map (bos_token, eos_token, pad_token, unk_token, additional_special_tokens), then is
 //   tokenized without adding special tokens (the template writes them);
 // - eos/pad/bos come from tokenizer_config.json; pad falls back to eos.
+// A chat template is a program from the model folder: renderChat runs it through the injected TemplateRunner
+// (core/data/template.ts; the Node host's runs it in a worker with a time, output and memory limit).
 // Pure TS: text in, objects out. core/node reads the files (DESIGN.md §1, §7).
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
 import { errorMessage, isJsonObject, FormatError } from '../common/errors';
+import { inProcessRunner, renderInProcess, TemplateError, TemplateLimitError, type TemplateContext, type TemplateRunner } from './template';
 
 /** One chat turn as in HF chat templates ({"role", "content"}). */
 export interface ChatMessage {
@@ -118,6 +121,7 @@ export class TextTokenizer {
 
   private readonly tok: Tokenizer;
   private readonly templateVars: Record<string, unknown>;
+  private readonly runner: TemplateRunner;
   private compiled: Template | null = null;
 
   private constructor(init: {
@@ -133,6 +137,7 @@ export class TextTokenizer {
     specialTokens: string[];
     addedTokens: AddedTokenInfo[];
     templateVars: Record<string, unknown>;
+    runner: TemplateRunner;
   }) {
     this.tok = init.tok;
     this.files = init.files;
@@ -146,6 +151,7 @@ export class TextTokenizer {
     this.specialTokens = init.specialTokens;
     this.addedTokens = init.addedTokens;
     this.templateVars = init.templateVars;
+    this.runner = init.runner;
   }
 
   /**
@@ -156,7 +162,7 @@ export class TextTokenizer {
     tokenizerJsonText: string,
     tokenizerConfigText: string | null,
     files: TokenizerFiles,
-    options: { chatTemplateText?: string | null } = {},
+    options: { chatTemplateText?: string | null; templateRunner?: TemplateRunner } = {},
   ): TextTokenizer {
     const json = parseJsonObject(tokenizerJsonText, files.tokenizer, 'a Hugging Face tokenizer.json');
     if (!isJsonObject(json.model)) {
@@ -242,6 +248,7 @@ export class TextTokenizer {
       specialTokens,
       addedTokens,
       templateVars,
+      runner: options.templateRunner ?? inProcessRunner,
     });
     if (chatTemplate !== null) tokenizer.template(); // a template that does not parse is reported now, not mid-run
     return tokenizer;
@@ -272,21 +279,42 @@ export class TextTokenizer {
   }
 
   /**
-   * Renders the chat template as HF's apply_chat_template(messages, tokenize=False, add_generation_prompt=...).
-   * Throws FormatError when there is no template or the template raises (e.g. "roles must alternate").
+   * Renders the chat template as HF's apply_chat_template(messages, tokenize=False, add_generation_prompt=...), through
+   * the injected TemplateRunner (a worker with limits in the Node host). Rejects with FormatError naming the template's
+   * file when there is no template or the template raises (e.g. "roles must alternate"), and with TemplateLimitError
+   * when it breaks the time, output or memory limit.
    */
-  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
-    const template = this.template();
+  async renderChat(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): Promise<string> {
+    this.template(); // no template, or one that does not parse: reported as before
     try {
-      return template.render({
-        ...this.templateVars,
-        ...(options.extra ?? {}),
-        messages: messages.map((m) => ({ role: m.role, content: m.content })),
-        add_generation_prompt: options.addGenerationPrompt ?? false,
-      });
+      return await this.runner.render(this.chatTemplate!, this.templateContext(messages, options));
     } catch (e) {
-      throw new FormatError(this.templateFile(), `the chat template failed: ${errorMessage(e)}`);
+      throw this.templateFailure(e);
     }
+  }
+
+  /** The same render in this thread (output limited, time not): for callers that cannot wait. */
+  applyChatTemplate(messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
+    this.template();
+    try {
+      return renderInProcess(this.chatTemplate!, this.templateContext(messages, options));
+    } catch (e) {
+      throw this.templateFailure(e);
+    }
+  }
+
+  private templateContext(messages: readonly ChatMessage[], options: ChatTemplateOptions): TemplateContext {
+    return {
+      ...this.templateVars,
+      ...(options.extra ?? {}),
+      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      add_generation_prompt: options.addGenerationPrompt ?? false,
+    };
+  }
+
+  private templateFailure(e: unknown): Error {
+    if (e instanceof TemplateError && e.kind !== 'raised') return new TemplateLimitError(this.templateFile(), e.kind, e.message);
+    return new FormatError(this.templateFile(), `the chat template failed: ${errorMessage(e)}`);
   }
 
   private templateFile(): string {

@@ -3,6 +3,7 @@
 // reader's last check that every lora_A has its lora_B and back. Each format keeps its own names in the messages.
 // Pure TS.
 import { FormatError } from '../common/errors';
+import { checkFinite } from '../common/finite';
 import type { Projection } from '../model/weights';
 import type { HostAdapter } from '../train/lora';
 
@@ -42,4 +43,9 @@ export function checkLoraPairs(
   for (const key of A.keys()) if (!B.has(key)) throw new FormatError(file, `${where(key)} has ${names.a} but no ${names.b}`);
   for (const key of B.keys()) if (!A.has(key)) throw new FormatError(file, `${where(key)} has ${names.b} but no ${names.a}`);
   if (!A.size) throw new FormatError(file, 'holds no LoRA tensors');
+  // A NaN or ±Infinity in an adapter would make every output NaN: named here, for every format's reader.
+  for (const [half, m] of [[names.a, A], [names.b, B]] as const) {
+    for (const [key, values] of m) checkFinite(values, file, `${where(key)} ${half}`, [values.length], 'The adapter is damaged or came from a run that diverged: use another copy.');
+  }
 }
+

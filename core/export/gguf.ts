@@ -116,8 +116,8 @@ export function readGgufLora(bytes: Uint8Array, file: string): HostAdapter & { b
   const at = kvStr(f, 'adapter.type');
   if (at !== 'lora') throw new FormatError(file, `adapter.type is ${JSON.stringify(at)}; only "lora" adapters are supported.`);
   const alphaKv = f.kv.get('adapter.lora.alpha');
-  if (!alphaKv || typeof alphaKv.value !== 'number' || !(alphaKv.value > 0)) {
-    throw new FormatError(file, `adapter.lora.alpha is missing or not a positive number (${String(alphaKv?.value)}); it is needed for the LoRA scale alpha / r.`);
+  if (!alphaKv || typeof alphaKv.value !== 'number' || !Number.isFinite(alphaKv.value) || !(alphaKv.value > 0)) {
+    throw new FormatError(file, `adapter.lora.alpha is missing or not a finite positive number (${String(alphaKv?.value)}); it is needed for the LoRA scale alpha / r.`);
   }
   const A = new Map<string, Float32Array>();
   const B = new Map<string, Float32Array>();

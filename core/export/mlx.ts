@@ -90,7 +90,7 @@ export function readMlx(configText: string, weights: Uint8Array, files: { config
   const rank = lp.rank;
   const scale = lp.scale;
   if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 1) throw new FormatError(files.config, `lora_parameters.rank must be a positive integer, got ${JSON.stringify(rank)}`);
-  if (typeof scale !== 'number' || !(scale > 0)) throw new FormatError(files.config, `lora_parameters.scale must be a positive number, got ${JSON.stringify(scale)}`);
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || !(scale > 0)) throw new FormatError(files.config, `lora_parameters.scale must be a finite positive number, got ${JSON.stringify(scale)}`);
   let alpha = scale * rank;
   if (typeof cfg.lora_alpha === 'number' && Math.abs(cfg.lora_alpha / rank - scale) <= 1e-9 * scale) alpha = cfg.lora_alpha;
   const st = parseSafetensors(weights, files.weights);

@@ -93,7 +93,7 @@ export function readPeft(configText: string, weights: Uint8Array, files: { confi
   const r = cfg.r;
   const alpha = cfg.lora_alpha;
   if (typeof r !== 'number' || !Number.isInteger(r) || r < 1) throw new FormatError(files.config, `"r" must be a positive integer, got ${JSON.stringify(r)}`);
-  if (typeof alpha !== 'number' || !(alpha > 0)) throw new FormatError(files.config, `"lora_alpha" must be a positive number, got ${JSON.stringify(alpha)}`);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || !(alpha > 0)) throw new FormatError(files.config, `"lora_alpha" must be a finite positive number, got ${JSON.stringify(alpha)}`);
   if (cfg.use_dora === true) throw new FormatError(files.config, 'DoRA adapters (use_dora: true) are not supported');
   if (cfg.use_rslora === true) throw new FormatError(files.config, 'rsLoRA adapters (use_rslora: true) are not supported');
   const st = parseSafetensors(weights, files.weights);

@@ -24,18 +24,33 @@ export interface Qwen2Config {
 const posInt = z.number().int().positive();
 const posFinite = z.number().positive().finite();
 
+/**
+ * Upper bounds on every size, far above any real checkpoint (Qwen2.5-72B: 80 layers, hidden 8192, MLP 29568, vocab
+ * 152064), so that a config.json with `num_hidden_layers: 1e9` is refused before anything is sized from it (a tensor
+ * list, a plan, a file to write).
+ */
+export const CONFIG_LIMITS = {
+  hidden_size: 65_536,
+  intermediate_size: 262_144,
+  num_hidden_layers: 1_024,
+  num_attention_heads: 1_024,
+  num_key_value_heads: 1_024,
+  vocab_size: 4_194_304,
+  max_position_embeddings: 16_777_216,
+} as const;
+
 /** The schema of the fields we read; other fields pass through. */
 export const qwen2ConfigSchema = z.looseObject({
   model_type: z.literal('qwen2'),
-  hidden_size: posInt,
-  intermediate_size: posInt,
-  num_hidden_layers: posInt,
-  num_attention_heads: posInt,
-  num_key_value_heads: posInt,
-  vocab_size: posInt,
+  hidden_size: posInt.max(CONFIG_LIMITS.hidden_size),
+  intermediate_size: posInt.max(CONFIG_LIMITS.intermediate_size),
+  num_hidden_layers: posInt.max(CONFIG_LIMITS.num_hidden_layers),
+  num_attention_heads: posInt.max(CONFIG_LIMITS.num_attention_heads),
+  num_key_value_heads: posInt.max(CONFIG_LIMITS.num_key_value_heads),
+  vocab_size: posInt.max(CONFIG_LIMITS.vocab_size),
   rms_norm_eps: posFinite,
   rope_theta: posFinite,
-  max_position_embeddings: posInt,
+  max_position_embeddings: posInt.max(CONFIG_LIMITS.max_position_embeddings),
   tie_word_embeddings: z.boolean().default(false),
   hidden_act: z.literal('silu').default('silu'),
   torch_dtype: z.string().nullish(),
@@ -49,15 +64,15 @@ type Field = keyof typeof qwen2ConfigSchema.shape;
 /** What each field accepts, for messages. */
 const ACCEPTED: Record<Field, string> = {
   model_type: '"qwen2" (Qwen2 and Qwen2.5 checkpoints; other architectures are not supported)',
-  hidden_size: 'a positive integer (the model width, e.g. 896 for Qwen2.5-0.5B)',
-  intermediate_size: 'a positive integer (the MLP width, e.g. 4864 for Qwen2.5-0.5B)',
-  num_hidden_layers: 'a positive integer (the number of decoder layers)',
-  num_attention_heads: 'a positive integer that divides hidden_size',
-  num_key_value_heads: 'a positive integer that divides num_attention_heads',
-  vocab_size: 'a positive integer (rows of the embedding)',
+  hidden_size: `a positive integer up to ${CONFIG_LIMITS.hidden_size} (the model width, e.g. 896 for Qwen2.5-0.5B)`,
+  intermediate_size: `a positive integer up to ${CONFIG_LIMITS.intermediate_size} (the MLP width, e.g. 4864 for Qwen2.5-0.5B)`,
+  num_hidden_layers: `a positive integer up to ${CONFIG_LIMITS.num_hidden_layers} (the number of decoder layers)`,
+  num_attention_heads: `a positive integer up to ${CONFIG_LIMITS.num_attention_heads} that divides hidden_size`,
+  num_key_value_heads: `a positive integer up to ${CONFIG_LIMITS.num_key_value_heads} that divides num_attention_heads`,
+  vocab_size: `a positive integer up to ${CONFIG_LIMITS.vocab_size} (rows of the embedding)`,
   rms_norm_eps: 'a positive number (e.g. 1e-6)',
   rope_theta: 'a positive number (e.g. 1000000.0)',
-  max_position_embeddings: 'a positive integer (e.g. 32768)',
+  max_position_embeddings: `a positive integer up to ${CONFIG_LIMITS.max_position_embeddings} (e.g. 32768)`,
   tie_word_embeddings: 'true or false (absent means false, as in HF)',
   hidden_act: '"silu" (the SwiGLU activation of Qwen2; absent means "silu")',
   torch_dtype: 'a string such as "bfloat16", or absent',

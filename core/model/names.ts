@@ -41,7 +41,11 @@ export function expectedTensors(cfg: Qwen2Config): ExpectedTensor[] {
   return out;
 }
 
-/** Parameters of the checkpoint (tied embeddings counted once). */
+/** Parameters of the checkpoint (tied embeddings counted once), by arithmetic: nothing is listed or allocated. */
 export function parameterCount(cfg: Qwen2Config): number {
-  return expectedTensors(cfg).reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+  const C = cfg.hidden;
+  const Q = cfg.heads * cfg.headDim;
+  const KV = cfg.kvHeads * cfg.headDim;
+  const perLayer = 2 * C + Q * C + Q + 2 * (KV * C + KV) + C * Q + 3 * cfg.intermediate * C;
+  return cfg.vocab * C * (cfg.tied ? 1 : 2) + cfg.layers * perLayer + C;
 }

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { ConfigError } from '../common/errors';
+import { fileError, ConfigError, FileSystemError } from '../common/errors';
 
 export interface StagedFile {
   relPath: string;
@@ -144,6 +144,9 @@ export class AtomicWriter {
       fsyncSync(fd);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException)?.code;
+      const fe = fileError(e, path, 'write this file');
+      // A full or failing disk is the machine's (exit 1), not the user's input: its own error, with the path.
+      if (fe instanceof FileSystemError && fe.disk) throw new FileSystemError(fe.errno, path, `${fe.message} Nothing was written.`, true);
       if (code) throw new ConfigError(`cannot write this file: ${reason(e)}. Nothing was written; free space or choose another output folder.`, { file: path, field: 'out' });
       throw e;
     } finally {
@@ -239,8 +242,13 @@ export function writeAllOrNothing<T>(outDir: string, opts: { overwrite: boolean;
 /** Write a file atomically: a sibling temp file, then rename over the target. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // a full disk leaves no truncated temporary behind
+    throw e;
+  }
 }
 
 /** Replace a folder atomically: fill a sibling temp folder, then swap it in. */

@@ -2,26 +2,22 @@
 // `mesp demo-model --out DIR`, the app's first launch and the tests; and a model folder of a real shape with random
 // bf16 weights (`mesp demo-model --shape qwen2.5-0.5b`), streamed tensor by tensor into safetensors shards under 2 GB
 // (one model.safetensors when it fits), all files or none.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../common/errors';
 import { writeSafetensorsStream } from '../common/safetensors';
 import { HF_INDEX_FILE, HF_SHARD_METADATA, hfIndexJson, planHfShards } from '../export/hf-merged';
 import { demoDatasetJsonl, demoModelFiles, demoShapeModel, writeTinyQwen2, type TinyQwen2Options } from '../model/demo';
 import { QWEN25_CONFIGS, QWEN25_IDS, type Qwen25Id } from '../model/shapes';
-import { writeAllOrNothing } from './atomic';
+import { writeAllOrNothing, writeFileAtomic } from './atomic';
 
 /** Write a map of file name → bytes into `outDir` (created if needed); returns the absolute paths written. */
 export function writeFolder(outDir: string, files: Map<string, Uint8Array>): string[] {
-  const dir = resolve(outDir);
-  mkdirSync(dir, { recursive: true });
-  const written: string[] = [];
-  for (const [name, bytes] of files) {
-    const path = join(dir, name);
-    writeFileSync(path, bytes);
-    written.push(path);
-  }
-  return written;
+  // All files or none (core/node/atomic.ts): a full disk leaves no truncated model.safetensors behind.
+  const { files: written } = writeAllOrNothing(resolve(outDir), { overwrite: true, what: 'the model', expected: [...files.keys()] }, (w) => {
+    for (const [name, bytes] of files) w.stage(name, bytes);
+  });
+  return written.map((f) => f.path);
 }
 
 /** Write the demo model folder (config.json, model.safetensors, tokenizer files) into `outDir`. */
@@ -38,7 +34,7 @@ export function writeTinyModel(outDir: string, opts: TinyQwen2Options): string[]
 export function writeDemoDataset(file: string, format: 'messages' | 'text' = 'messages'): string {
   const path = resolve(file);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, demoDatasetJsonl(format), 'utf8');
+  writeFileAtomic(path, demoDatasetJsonl(format));
   return path;
 }
 

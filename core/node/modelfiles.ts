@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ConfigError, FormatError } from '../common/errors';
+import { fileError, withFile, ConfigError, FormatError } from '../common/errors';
+import { checkFinite } from '../common/finite';
 import { DTYPE_SIZE, decodeF32Into, parseSafetensorsHeader, safetensorsHeaderLength, type SafetensorsDtype, type TensorInfo } from '../common/safetensors';
 import { parseQwen2Config, type Qwen2Config } from '../model/config';
 import { expectedTensors } from '../model/names';
@@ -69,12 +70,7 @@ function readExactly(fd: number, into: Uint8Array, position: number, file: strin
 }
 
 function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new FormatError(path, `cannot read ${what}: ${(e as Error).message}`);
-  }
+  const text = withFile(path, `read ${what}`, () => readFileSync(path, 'utf8'));
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -83,7 +79,7 @@ function readJson(path: string, what: string): unknown {
 }
 
 function readHeader(path: string): { infos: Map<string, TensorInfo>; headerBytes: Uint8Array; size: number } {
-  const fd = openSync(path, 'r');
+  const fd = withFile(path, 'open the safetensors file', () => openRegular(path));
   try {
     const size = fstatSync(fd).size;
     const first8 = new Uint8Array(Math.min(8, size));
@@ -93,9 +89,19 @@ function readHeader(path: string): { infos: Map<string, TensorInfo>; headerBytes
     readExactly(fd, prefix, 0, path);
     const h = parseSafetensorsHeader(prefix, path, size);
     return { infos: h.tensors, headerBytes: prefix, size };
+  } catch (e) {
+    throw fileError(e, path, 'read the safetensors header');
   } finally {
     closeSync(fd);
   }
+}
+
+/** Open a file for reading; a folder or a special file (FIFO, device) in its place is refused by name, never blocked on. */
+function openRegular(path: string): number {
+  const st = statSync(path);
+  if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: 'EISDIR', syscall: 'open', path });
+  if (!st.isFile()) throw Object.assign(new Error(`ENXIO: ${path}`), { code: 'ENXIO', syscall: 'open', path });
+  return openSync(path, 'r');
 }
 
 function shapeText(s: readonly number[]): string {
@@ -110,6 +116,37 @@ function isPlainName(f: string): boolean {
 export interface OpenOptions {
   /** Bytes read and converted at a time by read() (default 64 MiB). */
   chunkBytes?: number;
+}
+
+const LAYER_RE = /^model\.layers\.(\d+)\./;
+
+/** num_hidden_layers, vocab_size and hidden_size of config.json against what the safetensors headers hold. */
+function checkAgainstHeaders(config: Qwen2Config, configFile: string, weightsFile: string, located: Map<string, Located>): void {
+  const layers = new Set<number>();
+  for (const name of located.keys()) {
+    const m = LAYER_RE.exec(name);
+    if (m) layers.add(Number(m[1]));
+  }
+  if (config.layers > layers.size) {
+    const held = layers.size ? `${layers.size} (model.layers.${Math.min(...layers)} to model.layers.${Math.max(...layers)})` : 'none';
+    throw new FormatError(
+      configFile,
+      `field "num_hidden_layers" is ${config.layers}, but ${basename(weightsFile)} holds the tensors of ${held} decoder layers. ` +
+        'The checkpoint does not match its config.json: fix num_hidden_layers or download the checkpoint again.',
+    );
+  }
+  const embed = located.get('model.embed_tokens.weight');
+  if (embed && embed.info.shape.length === 2) {
+    const [rows, cols] = embed.info.shape;
+    if (rows !== config.vocab || cols !== config.hidden) {
+      const field = rows !== config.vocab ? 'vocab_size' : 'hidden_size';
+      throw new FormatError(
+        configFile,
+        `field "${field}" is ${field === 'vocab_size' ? config.vocab : config.hidden}, but tensor "model.embed_tokens.weight" in ${basename(embed.file)} ` +
+          `has shape [${rows}, ${cols}] (vocab_size × hidden_size). The checkpoint does not match its config.json.`,
+      );
+    }
+  }
 }
 
 /** Open a HF Qwen2 model folder: validate config, headers and every expected tensor; read tensors lazily. */
@@ -169,6 +206,9 @@ export function openModelFolder(dirIn: string, opts: OpenOptions = {}): ModelFol
     throw new FormatError(dir, `no weights: the folder has neither ${SINGLE_FILE} nor ${INDEX_FILE}. Only safetensors checkpoints are supported (convert .bin/.pth with transformers' save_pretrained).`);
   }
 
+  // The config's sizes against the headers before anything is sized from the config: a config.json saying 10⁹ layers
+  // over a checkpoint of 2 is this message, not a list of 10⁹ expected tensors.
+  checkAgainstHeaders(config, configFile, weightsFile, located);
   // Every tensor the config needs: present, with the right shape and a float dtype.
   for (const t of expectedTensors(config)) {
     const at = located.get(t.name);
@@ -197,9 +237,9 @@ export function openModelFolder(dirIn: string, opts: OpenOptions = {}): ModelFol
   const readRaw = (name: string): Uint8Array => {
     const { file, info } = find(name);
     const out = new Uint8Array(info.byteLength);
-    const fd = openSync(file, 'r');
+    const fd = withFile(file, `read tensor "${name}"`, () => openRegular(file));
     try {
-      readExactly(fd, out, info.offset, file);
+      withFile(file, `read tensor "${name}"`, () => readExactly(fd, out, info.offset, file));
     } finally {
       closeSync(fd);
     }
@@ -215,17 +255,19 @@ export function openModelFolder(dirIn: string, opts: OpenOptions = {}): ModelFol
     const out = new Float32Array(info.numel);
     const perChunk = Math.max(1, Math.floor(chunkBytes / size));
     const buf = new Uint8Array(Math.min(info.numel, perChunk) * size);
-    const fd = openSync(file, 'r');
+    const fd = withFile(file, `read tensor "${name}"`, () => openRegular(file));
     try {
       for (let at = 0; at < info.numel; at += perChunk) {
         const n = Math.min(perChunk, info.numel - at);
         const raw = buf.subarray(0, n * size);
-        readExactly(fd, raw, info.offset + at * size, file);
+        withFile(file, `read tensor "${name}"`, () => readExactly(fd, raw, info.offset + at * size, file));
         decodeF32Into(raw, info.dtype, out, at);
       }
     } finally {
       closeSync(fd);
     }
+    // A NaN or ±Infinity in a base weight would make every loss NaN: named here, in the pass that read it.
+    checkFinite(out, file, name, info.shape, 'The checkpoint is damaged: download it again.');
     return out;
   };
 

@@ -82,15 +82,15 @@ export function ggufFileReader(path: string, cfg: Qwen2Config, file = basename(p
 }
 
 /** The run's rows for the check: validation rows when the run held some out, else its first training rows. */
-function parityRows(config: RunConfig, folder: ModelFolder, n: number): { rows: Example[]; data: NonNullable<Parity['data']> } | string {
+async function parityRows(config: RunConfig, folder: ModelFolder, n: number): Promise<{ rows: Example[]; data: NonNullable<Parity['data']> } | string> {
   const req = config.request;
   for (const f of [req.dataPath, req.valPath].filter((x): x is string => !!x)) {
     if (!existsSync(f)) return `the run's data file ${f} is gone`;
   }
   const tokenizer = loadTokenizer(folder.dir);
   const opts = { seqLen: req.seqLen, vocabSize: folder.config.vocab };
-  const all = loadDataset(req.dataPath, tokenizer, opts);
-  const validation = req.valPath ? loadDataset(req.valPath, tokenizer, opts) : undefined;
+  const all = await loadDataset(req.dataPath, tokenizer, opts);
+  const validation = req.valPath ? await loadDataset(req.valPath, tokenizer, opts) : undefined;
   const split = splitValidation(all, { fraction: req.valFraction, seed: req.seed, validation });
   const useVal = split.validation.length > 0;
   const scored = (useVal ? split.validation : split.train).filter((r) => r.labels.slice(1).some((y) => y !== -100));
@@ -137,7 +137,7 @@ export async function measureParity(p: ParityInput): Promise<Parity> {
   if (!base && !merged) return skipped('the bundle has no GGUF model (export --format gguf-base or gguf-merged to check one in llama.cpp)');
   const rt = await openLlama();
   if ('unavailable' in rt) return skipped(rt.unavailable);
-  const picked = parityRows(p.config, p.folder, p.rows);
+  const picked = await parityRows(p.config, p.folder, p.rows);
   if (typeof picked === 'string') return skipped(picked);
   const cfg = p.folder.config;
   const batches = picked.rows.map((r) => makeBatch([r]));

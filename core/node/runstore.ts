@@ -6,8 +6,8 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import { basename, join, resolve } from 'node:path';
 import { RunConfigSchema, RunEventSchema, type RunConfig, type RunEvent } from '../api/train';
 import { ConfigError, FormatError } from '../common/errors';
-import { parseSafetensors, readTensorF32, writeSafetensors, type TensorToWrite } from '../common/safetensors';
-import { readPeft, writePeft } from '../export/peft';
+import { writeSafetensors, type TensorToWrite } from '../common/safetensors';
+import { writePeft } from '../export/peft';
 import type { HostAdapter } from '../train/lora';
 import type { TrainState } from '../train/trainer';
 import { writeFileAtomic, writeFolderAtomic } from './atomic';
@@ -133,26 +133,7 @@ export class RunStore {
     return all.length ? all[all.length - 1] : null;
   }
 
-  readCheckpoint(path: string): TrainState {
-    const cfgFile = join(path, 'adapter_config.json');
-    const wFile = join(path, 'adapter_model.safetensors');
-    const oFile = join(path, 'optimizer.safetensors');
-    const adapter: HostAdapter = readPeft(readFileSync(cfgFile, 'utf8'), new Uint8Array(readFileSync(wFile)), { config: cfgFile, weights: wFile });
-    const state = JSON.parse(readFileSync(join(path, 'state.json'), 'utf8')) as { step: number };
-    const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
-    if (existsSync(oFile)) {
-      const bytes = new Uint8Array(readFileSync(oFile));
-      const st = parseSafetensors(bytes, oFile);
-      for (const [name, info] of st.tensors) {
-        const key = name.replace(/\.exp_avg(_sq)?$/, '');
-        const e = moments.get(key) ?? { m: new Float32Array(0), v: new Float32Array(0) };
-        if (name.endsWith('.exp_avg_sq')) e.v = readTensorF32(bytes, info, oFile);
-        else e.m = readTensorF32(bytes, info, oFile);
-        moments.set(key, e);
-      }
-    }
-    return { step: state.step, adapter: { rank: adapter.rank, alpha: adapter.alpha, targets: adapter.targets, A: adapter.A, B: adapter.B }, moments };
-  }
+  // Reading a checkpoint back is core/node/checkpoint.ts's readValidCheckpoint: validated in full against the run first.
 
   /** The final adapter, PEFT, f32. */
   writeAdapter(a: HostAdapter, baseModel: string): string {

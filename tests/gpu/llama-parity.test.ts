@@ -58,7 +58,7 @@ beforeAll(async () => {
     const data = join(run.dir, 'data.jsonl');
     writeFileSync(data, demoDatasetJsonl('messages').split('\n').slice(0, 6).join('\n') + '\n');
     const ev = await runEval({ modelDir: model.dir, dataPath: data, adapterDir: join(run.dir, 'adapter'), seqLen: SEQ });
-    const examples = loadDataset(data, loadTokenizer(model.dir), { seqLen: SEQ, vocabSize: cfg.vocab });
+    const examples = await loadDataset(data, loadTokenizer(model.dir), { seqLen: SEQ, vocabSize: cfg.vocab });
     const rows = examples.map((e) => {
       const b = makeBatch([e]);
       return { ids: Array.from(b.inputIds), targets: Array.from(b.targets) };

@@ -35,9 +35,9 @@ function expectLabelsAreIds(ex: { inputIds: number[]; labels: number[] }): void 
 }
 
 /** Catches the DataError a call throws. */
-function dataError(fn: () => unknown): DataError {
+async function dataError(fn: () => unknown): Promise<DataError> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     expect(e).toBeInstanceOf(DataError);
     return e as DataError;
@@ -49,18 +49,18 @@ describe('formats on a tiny byte-level BPE', () => {
   const tok = tiny();
   const eos = tok.eosId!;
 
-  it('{"text"}: loss on every token, eos appended', () => {
-    const [ex] = parseJsonl(jsonl({ text: 'hello world' }), FILE, tok);
+  it('{"text"}: loss on every token, eos appended', async () => {
+    const [ex] = await parseJsonl(jsonl({ text: 'hello world' }), FILE, tok);
     expect(ex.inputIds).toEqual([...tok.encode('hello world'), eos]);
     expect(ex.labels).toEqual(ex.inputIds);
     expect(ex).toMatchObject({ line: 1, format: 'text', truncated: false });
     // eos is not doubled when the text already ends with it
-    const [ex2] = parseJsonl(jsonl({ text: 'hello<|im_end|>' }), FILE, tok);
+    const [ex2] = await parseJsonl(jsonl({ text: 'hello<|im_end|>' }), FILE, tok);
     expect(ex2.inputIds).toEqual([...tok.encode('hello'), eos]);
   });
 
-  it('{"prompt","completion"}: loss on the completion and eos only', () => {
-    const [ex] = parseJsonl(jsonl({ prompt: 'hello', completion: ' world' }), FILE, tok);
+  it('{"prompt","completion"}: loss on the completion and eos only', async () => {
+    const [ex] = await parseJsonl(jsonl({ prompt: 'hello', completion: ' world' }), FILE, tok);
     const p = tok.encode('hello');
     const c = tok.encode(' world');
     expect(ex.inputIds).toEqual([...p, ...c, eos]);
@@ -68,20 +68,20 @@ describe('formats on a tiny byte-level BPE', () => {
     expect(ex.format).toBe('prompt-completion');
   });
 
-  it('{"prompt","completion"}: a token merged across the boundary is trained (it holds completion text)', () => {
+  it('{"prompt","completion"}: a token merged across the boundary is trained (it holds completion text)', async () => {
     // "hel" + "lo world": BPE makes one token "hello" that straddles the boundary.
-    const [ex] = parseJsonl(jsonl({ prompt: 'hel', completion: 'lo world' }), FILE, tok);
+    const [ex] = await parseJsonl(jsonl({ prompt: 'hel', completion: 'lo world' }), FILE, tok);
     expect(ex.inputIds).toEqual([tok.tokenToId('hello'), tok.tokenToId('Ġworld'), eos]);
     expect(ex.labels).toEqual(ex.inputIds);
     // a clean boundary inside a word: "hello" + " world"
-    const [ex2] = parseJsonl(jsonl({ prompt: 'hello', completion: ' world' }), FILE, tok);
+    const [ex2] = await parseJsonl(jsonl({ prompt: 'hello', completion: ' world' }), FILE, tok);
     expect(ex2.labels).toEqual([IGNORE_INDEX, tok.tokenToId('Ġworld'), eos]);
     // an empty prompt trains everything
-    const [ex3] = parseJsonl(jsonl({ prompt: '', completion: 'hello world' }), FILE, tok);
+    const [ex3] = await parseJsonl(jsonl({ prompt: '', completion: 'hello world' }), FILE, tok);
     expect(ex3.labels).toEqual(ex3.inputIds);
   });
 
-  it('{"messages"}: loss on assistant contents and their <|im_end|> only', () => {
+  it('{"messages"}: loss on assistant contents and their <|im_end|> only', async () => {
     const messages = [
       { role: 'system', content: 'be brief' },
       { role: 'user', content: 'hello' },
@@ -89,44 +89,44 @@ describe('formats on a tiny byte-level BPE', () => {
       { role: 'user', content: 'again' },
       { role: 'assistant', content: 'world' },
     ];
-    const [ex] = parseJsonl(jsonl({ messages }), FILE, tok);
+    const [ex] = await parseJsonl(jsonl({ messages }), FILE, tok);
     expect(tok.decode(ex.inputIds)).toBe(tok.applyChatTemplate(messages));
     expectLabelsAreIds(ex);
     const runs = labeledRuns(ex).map(([a, b]) => tok.decode(ex.inputIds.slice(a, b)));
     expect(runs).toEqual(['hello world<|im_end|>', 'world<|im_end|>']);
   });
 
-  it('{"input_ids","labels"?}: labels default to input_ids; -100 kept', () => {
-    const rows = parseJsonl(jsonl({ input_ids: [1, 2, 3] }, { input_ids: [4, 5, 6], labels: [-100, -100, 6] }), FILE, null, { vocabSize: 10 });
+  it('{"input_ids","labels"?}: labels default to input_ids; -100 kept', async () => {
+    const rows = await parseJsonl(jsonl({ input_ids: [1, 2, 3] }, { input_ids: [4, 5, 6], labels: [-100, -100, 6] }), FILE, null, { vocabSize: 10 });
     expect(rows[0]).toMatchObject({ inputIds: [1, 2, 3], labels: [1, 2, 3], format: 'input-ids', line: 1 });
     expect(rows[1]).toMatchObject({ inputIds: [4, 5, 6], labels: [-100, -100, 6], line: 2 });
   });
 
-  it('skips blank lines, CRLF and a BOM; line numbers stay those of the file', () => {
+  it('skips blank lines, CRLF and a BOM; line numbers stay those of the file', async () => {
     const text = '\uFEFF' + ['', '{"text":"hello"}\r', '   ', '{"text":"world"}', ''].join('\n');
-    expect(parseJsonl(text, FILE, tok).map((e) => e.line)).toEqual([2, 4]);
+    expect((await parseJsonl(text, FILE, tok)).map((e) => e.line)).toEqual([2, 4]);
   });
 
-  it('maxRows stops early (later lines are not read)', () => {
-    const rows = parseJsonl(jsonl({ text: 'a' }, { text: 'b' }, 'not json'), FILE, tok, { maxRows: 2 });
+  it('maxRows stops early (later lines are not read)', async () => {
+    const rows = await parseJsonl(jsonl({ text: 'a' }, { text: 'b' }, 'not json'), FILE, tok, { maxRows: 2 });
     expect(rows).toHaveLength(2);
   });
 
-  it('seqLen truncates long rows but refuses a prompt that fills it', () => {
-    const [ex] = parseJsonl(jsonl({ text: 'abcdefgh' }), FILE, tok, { seqLen: 4 });
+  it('seqLen truncates long rows but refuses a prompt that fills it', async () => {
+    const [ex] = await parseJsonl(jsonl({ text: 'abcdefgh' }), FILE, tok, { seqLen: 4 });
     expect(ex.inputIds).toHaveLength(4);
     expect(ex.labels).toHaveLength(4);
     expect(ex.truncated).toBe(true);
     // prompt/completion whose completion starts inside the window survives
-    const [pc] = parseJsonl(jsonl({ prompt: 'abc', completion: 'defgh' }), FILE, tok, { seqLen: 4 });
+    const [pc] = await parseJsonl(jsonl({ prompt: 'abc', completion: 'defgh' }), FILE, tok, { seqLen: 4 });
     expect(pc.labels).toEqual([IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, tok.tokenToId('d')]);
-    const e1 = dataError(() => parseJsonl(jsonl({ text: 'x' }, { prompt: 'abcdef', completion: 'g' }), FILE, tok, { seqLen: 4 }));
+    const e1 = await dataError(() => parseJsonl(jsonl({ text: 'x' }, { prompt: 'abcdef', completion: 'g' }), FILE, tok, { seqLen: 4 }));
     expect(e1.line).toBe(2);
     expect(e1.message).toMatch(/^data\/train\.jsonl:2: prompt of 6 tokens is longer than --seq-len 4/);
-    const e2 = dataError(() => parseJsonl(jsonl({ prompt: 'abcd', completion: 'efg' }), FILE, tok, { seqLen: 4 }));
+    const e2 = await dataError(() => parseJsonl(jsonl({ prompt: 'abcd', completion: 'efg' }), FILE, tok, { seqLen: 4 }));
     expect(e2.message).toMatch(/prompt of 4 tokens is as long as --seq-len 4/);
     const long = 'hello '.repeat(20);
-    const e3 = dataError(() => parseJsonl(jsonl({ messages: [{ role: 'user', content: long }, { role: 'assistant', content: 'x' }] }), FILE, tok, { seqLen: 16 }));
+    const e3 = await dataError(() => parseJsonl(jsonl({ messages: [{ role: 'user', content: long }, { role: 'assistant', content: 'x' }] }), FILE, tok, { seqLen: 16 }));
     expect(e3.message).toMatch(/:1: prompt of \d+ tokens is longer than --seq-len 16/);
   });
 });
@@ -160,40 +160,40 @@ describe('errors name the file and the 1-based line', () => {
     ['single token', 'one', [{ input_ids: [1] }], /:1: no token of this row is trained/, null],
   ];
   for (const [name, , rows, re, tk, vocab] of cases) {
-    it(name, () => {
-      const e = dataError(() => parseJsonl(jsonl(...rows), FILE, tk, vocab ? { vocabSize: vocab } : {}));
+    it(name, async () => {
+      const e = await dataError(() => parseJsonl(jsonl(...rows), FILE, tk, vocab ? { vocabSize: vocab } : {}));
       expect(e.file, `name ${name}`).toBe(FILE);
       expect(e.message.startsWith(`${FILE}:${e.line}: `), `name ${name}`).toBe(true);
       expect(e.message, `name ${name}`).toMatch(re);
     });
   }
 
-  it('an empty dataset is a DataError at line 0', () => {
+  it('an empty dataset is a DataError at line 0', async () => {
     for (const text of ['', '\n\n  \n']) {
-      const e = dataError(() => parseJsonl(text, FILE, tok));
+      const e = await dataError(() => parseJsonl(text, FILE, tok));
       expect(e.line, `text ${text}`).toBe(0);
       expect(e.message, `text ${text}`).toMatch(/^data\/train\.jsonl:0: has no rows/);
     }
   });
 
-  it('bad options are reported', () => {
-    expect(() => parseJsonl('{"text":"a"}', FILE, tok, { seqLen: 1 })).toThrow(ConfigError);
-    expect(() => parseJsonl('{"text":"a"}', FILE, tok, { seqLen: 1 })).toThrow(/--seq-len must be an integer of at least 2/);
-    expect(() => parseJsonl('{"text":"a"}', FILE, tok, { maxRows: 0 })).toThrow(/--max-rows must be a positive integer/);
+  it('bad options are reported', async () => {
+    await expect(parseJsonl('{"text":"a"}', FILE, tok, { seqLen: 1 })).rejects.toThrow(ConfigError);
+    await expect(parseJsonl('{"text":"a"}', FILE, tok, { seqLen: 1 })).rejects.toThrow(/--seq-len must be an integer of at least 2/);
+    await expect(parseJsonl('{"text":"a"}', FILE, tok, { maxRows: 0 })).rejects.toThrow(/--max-rows must be a positive integer/);
   });
 
-  it('a chat template that raises is a DataError on that line; a missing template is a FormatError', () => {
+  it('a chat template that raises is a DataError on that line; a missing template is a FormatError', async () => {
     const raising = tiny({ chatTemplate: "{{ raise_exception('Conversation roles must alternate') }}" });
     const row = { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] };
-    const e = dataError(() => parseJsonl(jsonl(row), FILE, raising));
+    const e = await dataError(() => parseJsonl(jsonl(row), FILE, raising));
     expect(e.message).toMatch(/:1: the chat template rejected this conversation: .*roles must alternate/);
-    expect(() => parseJsonl(jsonl(row), FILE, tiny({ chatTemplate: null }))).toThrow(FormatError);
+    await expect(parseJsonl(jsonl(row), FILE, tiny({ chatTemplate: null }))).rejects.toThrow(FormatError);
   });
 
-  it('deep or huge garbage does not crash', () => {
+  it('deep or huge garbage does not crash', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    expect(dataError(() => parseJsonl(deep, FILE, tok)).line).toBe(1);
-    const e = dataError(() => parseJsonl('x'.repeat(1_000_000), FILE, tok));
+    expect((await dataError(() => parseJsonl(deep, FILE, tok))).line).toBe(1);
+    const e = await dataError(() => parseJsonl('x'.repeat(1_000_000), FILE, tok));
     expect(e.message.length).toBeLessThan(400);
   });
 });
@@ -229,16 +229,16 @@ describe('real Qwen tokenizer: masks are exactly the assistant contents + <|im_e
   /** The text each labeled run must decode to: every assistant content followed by <|im_end|>. */
   const expectedRuns = (msgs: ChatMessage[]) => msgs.filter((m) => m.role === 'assistant').map((m) => `${m.content}<|im_end|>`);
 
-  it('"Hello" is 9707 and a simple chat gives HF ids and labels', () => {
-    const [ex] = parseJsonl(jsonl({ messages: conversations[0] }), FILE, q25);
+  it('"Hello" is 9707 and a simple chat gives HF ids and labels', async () => {
+    const [ex] = await parseJsonl(jsonl({ messages: conversations[0] }), FILE, q25);
     // apply_chat_template(tokenize=True) for Qwen2.5-Instruct: ... <|im_start|>assistant\n Hello ! <|im_end|> \n
     expect(ex.inputIds.slice(-7)).toEqual([151644, 77091, 198, 9707, 0, 151645, 198]);
     expect(ex.labels.filter((l) => l !== IGNORE_INDEX)).toEqual([9707, 0, 151645]);
   });
 
   for (const [k, msgs] of conversations.entries()) {
-    it(`conversation ${k + 1} with Qwen2.5's template`, () => {
-      const [ex] = parseJsonl(jsonl({ messages: msgs }), FILE, q25);
+    it(`conversation ${k + 1} with Qwen2.5's template`, async () => {
+      const [ex] = await parseJsonl(jsonl({ messages: msgs }), FILE, q25);
       expect(ex.inputIds, `k ${k}`).toEqual(q25.encode(q25.applyChatTemplate(msgs), { addSpecialTokens: false }));
       expectLabelsAreIds(ex);
       const runs = labeledRuns(ex).map(([a, b]) => q25.decode(ex.inputIds.slice(a, b)));
@@ -251,20 +251,20 @@ describe('real Qwen tokenizer: masks are exactly the assistant contents + <|im_e
       }
     });
 
-    it(`conversation ${k + 1}: the marker and prefix methods agree`, () => {
-      const a = tokenizeChat(q25, msgs, { file: FILE, line: 1 }, 'markers');
-      const b = tokenizeChat(q25, msgs, { file: FILE, line: 1 }, 'prefixes');
+    it(`conversation ${k + 1}: the marker and prefix methods agree`, async () => {
+      const a = await tokenizeChat(q25, msgs, { file: FILE, line: 1 }, 'markers');
+      const b = await tokenizeChat(q25, msgs, { file: FILE, line: 1 }, 'prefixes');
       expect(b, `k ${k}`).toEqual(a);
     });
 
-    it(`conversation ${k + 1} with Qwen3's template (think block of the last turn is not trained)`, () => {
+    it(`conversation ${k + 1} with Qwen3's template (think block of the last turn is not trained)`, async () => {
       if (k === 1) {
         // Qwen3's template lstrip('\n')s the last reply; @huggingface/jinja 0.5 strips all whitespace there (Python
         // strips only newlines), so the reply " Six..." is rewritten and the mask cannot be located: a clear DataError.
-        expect(() => parseJsonl(jsonl({ messages: msgs }), FILE, q3), `k ${k}`).toThrow(/:1: cannot locate the assistant messages/);
+        await expect(parseJsonl(jsonl({ messages: msgs }), FILE, q3), `k ${k}`).rejects.toThrow(/:1: cannot locate the assistant messages/);
         return;
       }
-      const [ex] = parseJsonl(jsonl({ messages: msgs }), FILE, q3);
+      const [ex] = await parseJsonl(jsonl({ messages: msgs }), FILE, q3);
       expectLabelsAreIds(ex);
       const runs = labeledRuns(ex).map(([a, b]) => q3.decode(ex.inputIds.slice(a, b)));
       expect(runs.join(''), `k ${k}`).not.toContain('<think>');
@@ -276,8 +276,8 @@ describe('real Qwen tokenizer: masks are exactly the assistant contents + <|im_e
    * An independent oracle for the mask: the byte range of every token (a byte-level BPE token string has one
    * character per byte; an added token is its UTF-8 content), and a token is trained iff it overlaps an assistant span.
    */
-  function oracleLabels(tok: TextTokenizer, msgs: ChatMessage[]): number[] {
-    const { text, spans } = assistantSpans(tok, msgs, { file: FILE, line: 1 });
+  async function oracleLabels(tok: TextTokenizer, msgs: ChatMessage[]): Promise<number[]> {
+    const { text, spans } = await assistantSpans(tok, msgs, { file: FILE, line: 1 });
     const ids = tok.encode(text, { addSpecialTokens: false });
     const added = new Map(tok.addedTokens.map((a) => [a.id, a.content]));
     const bytes = (s: string) => new TextEncoder().encode(s).length;
@@ -291,7 +291,7 @@ describe('real Qwen tokenizer: masks are exactly the assistant contents + <|im_e
     });
   }
 
-  it('labels equal the byte-range oracle, on short and long conversations', () => {
+  it('labels equal the byte-range oracle, on short and long conversations', async () => {
     const para = 'The quick brown fox jumps over the lazy dog; naïve café, 数据 😀 `x = f(y)`.\n';
     const long: ChatMessage[] = [{ role: 'system', content: 'sys' }];
     for (let i = 0; i < 24; i++) {
@@ -299,34 +299,34 @@ describe('real Qwen tokenizer: masks are exactly the assistant contents + <|im_e
       long.push({ role: 'assistant', content: i % 5 === 0 ? `\n\n${para.repeat(3)}` : para.repeat(1 + (i % 3)) });
     }
     for (const msgs of [...conversations, long]) {
-      const [ex] = parseJsonl(jsonl({ messages: msgs }), FILE, q25);
-      expect(ex.labels, `conversation ${JSON.stringify(msgs).slice(0, 80)}`).toEqual(oracleLabels(q25, msgs));
+      const [ex] = await parseJsonl(jsonl({ messages: msgs }), FILE, q25);
+      expect(ex.labels, `conversation ${JSON.stringify(msgs).slice(0, 80)}`).toEqual(await oracleLabels(q25, msgs));
     }
     const t0 = performance.now();
-    parseJsonl(jsonl(...Array.from({ length: 10 }, () => ({ messages: long }))), FILE, q25);
+    await parseJsonl(jsonl(...Array.from({ length: 10 }, () => ({ messages: long }))), FILE, q25);
     expect(performance.now() - t0).toBeLessThan(2000); // linear in the conversation, not quadratic
   });
 
-  it('content holding the marker character falls back to prefixes and stays exact', () => {
+  it('content holding the marker character falls back to prefixes and stays exact', async () => {
     const msgs = [
       { role: 'user', content: 'x' },
       { role: 'assistant', content: 'odd \uE000 char' },
     ];
-    const [ex] = parseJsonl(jsonl({ messages: msgs }), FILE, q25);
+    const [ex] = await parseJsonl(jsonl({ messages: msgs }), FILE, q25);
     const runs = labeledRuns(ex).map(([a, b]) => q25.decode(ex.inputIds.slice(a, b)));
     expect(runs).toEqual(['odd \uE000 char<|im_end|>']);
   });
 
-  it('prompt/completion with the real vocabulary', () => {
-    const [ex] = parseJsonl(jsonl({ prompt: 'Say hi:', completion: ' Hello' }), FILE, q25);
+  it('prompt/completion with the real vocabulary', async () => {
+    const [ex] = await parseJsonl(jsonl({ prompt: 'Say hi:', completion: ' Hello' }), FILE, q25);
     const trained = ex.labels.filter((l) => l !== IGNORE_INDEX);
     expect(q25.decode(trained)).toBe(' Hello<|im_end|>');
   });
 
-  it('a dataset of many rows parses quickly', () => {
+  it('a dataset of many rows parses quickly', async () => {
     const rows = Array.from({ length: 200 }, (_, i) => ({ messages: [...conversations[1].slice(0, 3), { role: 'user', content: `q${i}` }, { role: 'assistant', content: `answer ${i}` }] }));
     const t0 = performance.now();
-    const out: Example[] = parseJsonl(jsonl(...rows), FILE, q25);
+    const out: Example[] = await parseJsonl(jsonl(...rows), FILE, q25);
     expect(out).toHaveLength(200);
     expect(performance.now() - t0).toBeLessThan(5000);
   });

@@ -2,7 +2,7 @@
 // the real Qwen2.5 shapes and the HF tensor names of a checkpoint.
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../core/common/errors';
-import { parseQwen2Config } from '../../core/model/config';
+import { CONFIG_LIMITS, parseQwen2Config } from '../../core/model/config';
 import { expectedTensors, parameterCount } from '../../core/model/names';
 import { QWEN25_CONFIGS, qwen25Config } from '../../core/model/shapes';
 
@@ -68,6 +68,24 @@ describe('parseQwen2Config', () => {
     expect(configError({ ...base(), head_dim: 128 }).field).toBe('head_dim');
     expect(parseQwen2Config({ ...base(), head_dim: 64 }, FILE).headDim).toBe(64);
     expect(configError([1, 2]).message).toMatch(/JSON object/);
+  });
+});
+
+describe('size bounds', () => {
+  test.each(Object.keys(CONFIG_LIMITS))('%s past its bound (1e9) is refused by name, before anything is sized from it', (field) => {
+    const e = configError({ ...base(), [field]: 1e9 });
+    expect(e.message).toContain(`field "${field}" is 1000000000`);
+    expect(e.message).toContain(`up to ${CONFIG_LIMITS[field as keyof typeof CONFIG_LIMITS]}`);
+  });
+
+  test('parameterCount by arithmetic equals the sum over the expected tensors, tied and untied', () => {
+    for (const id of ['qwen2.5-0.5b', 'qwen2.5-3b'] as const) {
+      for (const tied of [true, false]) {
+        const c = { ...qwen25Config(id), tied };
+        const listed = expectedTensors(c).reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+        expect(parameterCount(c), `${id} tied ${tied}`).toBe(listed);
+      }
+    }
   });
 });
 

@@ -38,6 +38,7 @@ const RESUME_KEYS = ['resume', 'json', 'capBytes'];
 function printEvent(e: RunEvent, tty: boolean, bar: { current: ProgressBar | null }): void {
   switch (e.type) {
     case 'start':
+      for (const k of e.skippedCheckpoints ?? []) console.error(`mesp train: skipping checkpoint ${k.path}: ${k.reason}`);
       console.log(`run ${e.runDir}: ${e.method}, ${e.totalSteps} steps${e.startStep ? `, resuming after step ${e.startStep}` : ''} on ${e.adapter}` +
         (e.predictedPeakBytes ? `; planned peak ${mb(e.predictedPeakBytes)}` : ''));
       bar.current = new ProgressBar('train', e.totalSteps);

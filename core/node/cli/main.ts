@@ -1,9 +1,10 @@
 // The `mesp` command line: the same service the app uses, for scripts and servers. Exit codes: 0 ok, 1 unexpected
 // error, 2 usage, 3 memory budget exceeded (OutOfBudgetError), 4 no WebGPU adapter, 5 bad input file or setting,
-// 130 stopped by Ctrl-C or SIGTERM (`mesp train`, after a checkpoint). Every command's flags and --help come from its
+// 130 stopped by Ctrl-C or SIGTERM (`mesp train`, after a checkpoint). A file-system error is exit 5 with its path and
+// what to do (core/common/errors.ts fileError), or 1 when the disk itself failed (full, I/O). Every command's flags and --help come from its
 // zod schemas (core/node/cli/flags.ts); main prints an error once, as `mesp <command>: <message>`.
 import { APP_VERSION } from '../../api/names';
-import { errorMessage, ConfigError, DataError, FormatError, GpuUnavailableError, MespError, OutOfBudgetError, ShapeError } from '../../common/errors';
+import { errorMessage, fileError, ConfigError, DataError, FileSystemError, FormatError, GpuUnavailableError, MespError, OutOfBudgetError, ShapeError } from '../../common/errors';
 import { DEMO, DEMO_MODEL, EVAL, PROFILES, cmdDemo, cmdDemoModel, cmdEval, cmdProfiles } from './cmd-basic';
 import { TRAIN, cmdTrain } from './cmd-train';
 import { EXPORT, IMPORT, cmdExport, cmdImportAdapter } from './cmd-export';
@@ -67,6 +68,7 @@ export function exitCodeOf(e: unknown): number {
   if (e instanceof OutOfBudgetError) return EXIT.outOfBudget;
   if (e instanceof GpuUnavailableError) return EXIT.noGpu;
   if (e instanceof FormatError || e instanceof ConfigError || e instanceof DataError || e instanceof ShapeError) return EXIT.badInput;
+  if (e instanceof FileSystemError) return e.disk ? EXIT.error : EXIT.badInput;
   if (e instanceof MespError) return EXIT.error;
   return EXIT.error;
 }
@@ -94,7 +96,8 @@ export async function main(argv: string[]): Promise<number> {
   setDefaultPullListener(cliPullReporter()); // a --model OWNER/NAME pulled on first use shows its progress
   try {
     return await cmd.run(rest);
-  } catch (e) {
+  } catch (thrown) {
+    const e = fileError(thrown); // a raw file-system error (ENOENT, EISDIR, ENOSPC, ...) worded with its path
     const code = exitCodeOf(e);
     const msg = errorMessage(e).replace(new RegExp(`^(mesp ${name}: )+`), '');
     console.error(`mesp ${name}: ${msg}${code === EXIT.usage ? ` (see \`mesp ${name} --help\`)` : ''}`);

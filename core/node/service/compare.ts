@@ -114,7 +114,7 @@ export async function mezoCosine(input: TrainRequest, samples: number, env: JobE
   const cfg = await resolveInputs(TrainRequestSchema.parse(input), env);
   const profile = loadProfile(cfg.profile);
   const folder = openModelFolder(cfg.modelDir);
-  const p = prepare(cfg, folder);
+  const p = await prepare(cfg, folder);
   const ctx = await openContext(profile, { ...env, capBytes: env.capBytes ?? cfg.capBytes });
   try {
     const model = loadModel(ctx, folder, cfg.quant);

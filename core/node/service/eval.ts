@@ -20,7 +20,7 @@ export async function runEval(input: EvalRequest, env: JobEnv = {}, onProgress?:
   const profile = loadProfile(req.profile);
   const folder = openModelFolder(req.modelDir);
   const tokenizer = loadTokenizer(folder.dir);
-  const rows = loadDataset(req.dataPath, tokenizer, { seqLen: req.seqLen, maxRows: req.maxRows, vocabSize: folder.config.vocab });
+  const rows = await loadDataset(req.dataPath, tokenizer, { seqLen: req.seqLen, maxRows: req.maxRows, vocabSize: folder.config.vocab });
   const ctx = await openContext(profile, env);
   try {
     const model = loadModel(ctx, folder, req.quant);

@@ -72,7 +72,7 @@ export async function runGrads(input: GradsRequest, env: JobEnv = {}): Promise<G
   const req = await resolveInputs(input, env);
   const profile = loadProfile(req.profile);
   const folder = openModelFolder(req.modelDir);
-  const rows = loadDataset(req.dataPath, loadTokenizer(folder.dir), { seqLen: req.seqLen, vocabSize: folder.config.vocab });
+  const rows = await loadDataset(req.dataPath, loadTokenizer(folder.dir), { seqLen: req.seqLen, vocabSize: folder.config.vocab });
   if (!Number.isInteger(req.row) || req.row < 0 || req.row >= rows.length) {
     throw new ConfigError(`--row ${req.row} is outside ${req.dataPath}, which has ${rows.length} rows (0-based)`, { field: 'row' });
   }

@@ -116,10 +116,10 @@ export function appHandlers(host: HostState): Pick<Handlers, AppMethods> {
       host.data.pushRecent('models', info.dir);
       return info;
     },
-    'dataset.inspect': (p) => {
+    'dataset.inspect': async (p) => {
       const data = host.paths.require(p.dataPath, 'dataPath');
       const model = host.paths.require(p.modelDir, 'modelDir');
-      const info = inspectDataset(data, model, p.seqLen, p.previewIndex);
+      const info = await inspectDataset(data, model, p.seqLen, p.previewIndex);
       host.data.pushRecent('datasets', data);
       return info;
     },

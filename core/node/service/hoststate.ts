@@ -16,7 +16,7 @@ import {
   type ServiceEvent,
 } from '../../api/contract';
 import type { TrainRequest } from '../../api/train';
-import { errorMessage, ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
+import { errorMessage, fileError, ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
 import { parseProfile, type DeviceProfile } from '../../profiles/schema';
 import { isBuiltinProfileId, listBuiltinProfiles } from '../../profiles/builtin';
 import { RunStore } from '../runstore';
@@ -75,7 +75,8 @@ export const LOCAL_CALLER: CallContext = { client: 'local' };
 export type Handlers = { [M in ContractMethod]: (p: ParsedParamsOf<M>, ctx: CallContext) => Promise<ResultOf<M>> | ResultOf<M> };
 
 /** An error as the contract carries it: code, message (what, where, what to do), field, budget report. */
-export function toServiceError(e: unknown): ServiceError {
+export function toServiceError(thrown: unknown): ServiceError {
+  const e = fileError(thrown); // a raw file-system error worded with its path, as the CLI words it
   if (e instanceof OutOfBudgetError) {
     return { code: e.code, message: e.message, budget: { request: e.request, liveByCategory: e.liveByCategory, capBytes: e.capBytes, overshootBytes: e.overshootBytes } };
   }

@@ -63,10 +63,10 @@ export function inspectModel(dir: string): ModelInfo {
 
 const PREVIEW_TOKENS = 256;
 
-export function inspectDataset(dataPath: string, modelDir: string, seqLen: number, previewIndex: number): DatasetInfo {
+export async function inspectDataset(dataPath: string, modelDir: string, seqLen: number, previewIndex: number): Promise<DatasetInfo> {
   const folder = openModelFolder(modelDir);
   const tok = loadTokenizer(folder.dir);
-  const rows = loadDataset(dataPath, tok, { seqLen, vocabSize: folder.config.vocab });
+  const rows = await loadDataset(dataPath, tok, { seqLen, vocabSize: folder.config.vocab });
   const formats: Record<string, number> = {};
   let tokens = 0;
   let trained = 0;
@@ -131,7 +131,7 @@ export async function planFit(p: FitInput): Promise<FitResult> {
   let batch = p.batch;
   if (p.dataPath && folder) {
     // As the run does: the longest row (at most seqLen), and no more rows a batch than the data has.
-    const rows = loadDataset(p.dataPath, loadTokenizer(folder.dir), { seqLen: p.seqLen, vocabSize: folder.config.vocab });
+    const rows = await loadDataset(p.dataPath, loadTokenizer(folder.dir), { seqLen: p.seqLen, vocabSize: folder.config.vocab });
     seqLen = rows.reduce((m, r) => Math.max(m, r.inputIds.length), 1);
     batch = Math.max(1, Math.min(batch, rows.length));
   }

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseSettings } from '../../api/fields';
 import { TrainRequestSchema, pickSpec, type RunConfig, type RunEvent, type TrainConfig, type TrainRequest } from '../../api/train';
-import { errorMessage, ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
+import { errorMessage, ConfigError, FormatError, MespError, OutOfBudgetError } from '../../common/errors';
 import { batchAtStep, batchesPerEpoch, makeBatches, splitValidation } from '../../data/batching';
 import type { Example } from '../../data/dataset';
 import type { GpuContext } from '../../gpu/context';
@@ -17,6 +17,7 @@ import { planTrainStep } from '../../train/plan';
 import { LOOP_SPEC_KEYS, restoreMoments, trainLoop, type LoopResult, type TrainData, type TrainState } from '../../train/trainer';
 import { publishableBaseName } from '../../export/peft';
 import { loadDataset, loadTokenizer } from '../loaders';
+import { cleanLeftovers, newestValidCheckpoint } from '../checkpoint';
 import { RunStore } from '../runstore';
 import { loadAdapterFolder } from './adapters';
 import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
@@ -58,10 +59,10 @@ function checkInitAdapter(dir: string, given: Partial<TrainRequest>, init: HostA
 }
 
 /** Tokenize, split and size a run (shared with the Compare view's gradient-cosine check). */
-export function prepare(cfg: TrainConfig, folder: ReturnType<typeof openModelFolder>): Prepared {
+export async function prepare(cfg: TrainConfig, folder: ReturnType<typeof openModelFolder>): Promise<Prepared> {
   const tokenizer = loadTokenizer(folder.dir);
-  const rows = loadDataset(cfg.dataPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab });
-  const validation = cfg.valPath ? loadDataset(cfg.valPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab }) : undefined;
+  const rows = await loadDataset(cfg.dataPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab });
+  const validation = cfg.valPath ? await loadDataset(cfg.valPath, tokenizer, { seqLen: cfg.seqLen, vocabSize: folder.config.vocab }) : undefined;
   const split = splitValidation(rows, { fraction: cfg.valFraction, seed: cfg.seed, validation });
   if (!split.train.length) throw new ConfigError(`${cfg.dataPath}: no rows left to train on after the validation split`, { file: cfg.dataPath, field: 'valFraction' });
   const perEpoch = batchesPerEpoch(split.train.length, cfg.batch);
@@ -70,6 +71,25 @@ export function prepare(cfg: TrainConfig, folder: ReturnType<typeof openModelFol
     ? loadAdapterFolder(cfg.initAdapter, folder.config)
     : initHostAdapter(folder.config, { rank: cfg.rank, alpha: cfg.alpha, targets: cfg.targets, seed: cfg.seed });
   return { cfg: cfg.initAdapter ? { ...cfg, rank: init.rank, alpha: init.alpha, targets: [...init.targets] } : cfg, init, train: split.train, val: split.validation, totalSteps, padId: tokenizer?.padId ?? 0 };
+}
+
+/**
+ * Before a resume loads anything: what killed writes left is cleaned up, the model folder is the one the run trained
+ * (its fingerprint: config.json and the safetensors headers), and the newest checkpoint that validates in full is the
+ * one resumed (core/node/checkpoint.ts; newer damaged ones are skipped and reported in the start event).
+ */
+function checkResume(store: RunStore, config: RunConfig, folder: ReturnType<typeof openModelFolder>): ReturnType<typeof newestValidCheckpoint> {
+  cleanLeftovers(store.dir);
+  cleanLeftovers(store.checkpointsDir);
+  const fp = folder.fingerprint();
+  if (fp !== config.model.fingerprint) {
+    throw new FormatError(
+      join(folder.dir, 'config.json'),
+      `is not the base model run ${store.dir} was trained on (fingerprint ${fp.slice(0, 12)}…, the run recorded ${config.model.fingerprint.slice(0, 12)}…): ` +
+        'its config.json or weights changed since. Restore the original model folder, or start a new run.',
+    );
+  }
+  return newestValidCheckpoint(store.checkpoints(), { run: config, model: folder.config });
 }
 
 /** A new run's folder must be new, empty, or not exist: a run never writes into a folder of other files. */
@@ -112,7 +132,9 @@ export async function runTrain(
   let cfg: TrainConfig = config ? config.request : await resolveInputs(parseSettings(TrainRequestSchema, input), env);
   const profile = loadProfile(cfg.profile);
   const folder = openModelFolder(cfg.modelDir);
-  const p = prepare(cfg, folder);
+  // A resume checks what it resumes before loading anything: the base model is the run's, and the checkpoint is whole.
+  const resumed = config ? checkResume(store, config, folder) : null;
+  const p = await prepare(cfg, folder);
   if (!resuming && cfg.initAdapter) checkInitAdapter(cfg.initAdapter, input, p.init);
   cfg = p.cfg;
   const samples = prepareSamples(cfg, folder);
@@ -122,8 +144,12 @@ export async function runTrain(
   /** Nothing ran: leave no half-made run (a folder that was there empty is emptied again). */
   const discard = (): void => {
     if (resuming) return;
-    if (!existed) rmSync(dir, { recursive: true, force: true });
-    else for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    try {
+      if (!existed) rmSync(dir, { recursive: true, force: true });
+      else for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    } catch {
+      // nothing to remove where the folder could not be made (a file on its path): the first error is the one to tell
+    }
   };
   if (!config) {
     config = {
@@ -136,10 +162,14 @@ export async function runTrain(
       loraParameters: loraParamCount(folder.config, cfg.rank, cfg.targets),
       capBytes, profileId: profile.id,
     };
-    store.create(config);
+    try {
+      store.create(config);
+    } catch (e) {
+      discard(); // a folder that could not take its config.json (a full disk) is not left to block --out
+      throw e;
+    }
   }
-  const latest = resuming ? store.latestCheckpoint() : null;
-  const state: TrainState | null = latest ? store.readCheckpoint(latest.path) : null;
+  const state: TrainState | null = resumed?.state ?? null;
   const startStep = state?.step ?? 0;
   if (resuming) store.dropEventsAfter(startStep);
   const emit = (e: RunEvent): void => {
@@ -169,7 +199,7 @@ export async function runTrain(
       val: p.val.length ? makeBatches(p.val, cfg.batch, { padId: p.padId }) : [],
     };
     started = true;
-    emit({ t: Date.now(), type: 'start', runDir: store.dir, totalSteps: p.totalSteps, startStep, method: cfg.method, adapter: c.adapter.description, predictedPeakBytes: plan.peakBytes });
+    emit({ t: Date.now(), type: 'start', runDir: store.dir, totalSteps: p.totalSteps, startStep, method: cfg.method, adapter: c.adapter.description, predictedPeakBytes: plan.peakBytes, ...(resumed?.skipped.length ? { skippedCheckpoints: resumed.skipped } : {}) });
     const sampleAt = async (k: number): Promise<void> => {
       if (!samples || !samplesDue(samples, k, p.totalSteps)) return;
       for (const r of await answerSamples(c, model, lora, samples)) emit({ t: Date.now(), type: 'sample', step: k, ...r });
