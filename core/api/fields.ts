@@ -46,7 +46,9 @@ export type FieldKind =
   /** An array of choices (LoRA targets, methods): a comma list on a command line, toggles in a form. */
   | { kind: 'list'; options: string[] }
   /** An array of strings: a repeated flag. */
-  | { kind: 'strings' };
+  | { kind: 'strings' }
+  /** An array of numbers (token ids): a comma list on a command line. */
+  | { kind: 'numbers' };
 
 export interface FieldInfo {
   key: string;
@@ -92,6 +94,7 @@ function kindOf(s: z.ZodType, key: string): FieldKind {
       const el = unwrap(d.element!).schema;
       if (defOf(el).type === 'enum') return { kind: 'list', options: [...(el as unknown as { options: string[] }).options] };
       if (defOf(el).type === 'string') return { kind: 'strings' };
+      if (defOf(el).type === 'number') return { kind: 'numbers' };
       break;
     }
   }
@@ -184,8 +187,12 @@ export function issueText(issue: z.core.$ZodIssue, name: string, given?: string,
     case 'unrecognized_keys':
       return `${(i.keys as string[]).map(nameOf).join(', ')} ${(i.keys as string[]).length > 1 ? 'are' : 'is'} not a setting here`;
     case 'custom': {
-      const other = (i.params as { conflictsWith?: string } | undefined)?.conflictsWith;
+      const params = i.params as { conflictsWith?: string; oneOf?: string[] } | undefined;
+      const other = params?.conflictsWith;
       if (other) return `give ${name} or ${nameOf(other)}, not both`;
+      // A request that needs one of some fields and got none: "give --prompt, --prompt-ids or --messages".
+      const names = params?.oneOf?.map(nameOf);
+      if (names?.length) return `give ${names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0]}`;
       return `${name}: ${issue.message}`;
     }
     default:

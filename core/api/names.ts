@@ -44,6 +44,7 @@ export const CATEGORY_INFO = {
   optimizer: { label: 'Optimizer', color: '#eab308', about: 'optimizer state (AdamW moments)' },
   activations: { label: 'Activations', color: '#14b8a6', about: 'tensors saved or checkpointed for the backward' },
   workspace: { label: 'Workspace', color: '#ec4899', about: 'temporaries, uniforms and staging' },
+  kvcache: { label: 'KV cache', color: '#0ea5e9', about: "generation's keys and values, one tensor per layer (core/infer)" },
 } as const;
 export type CategoryName = keyof typeof CATEGORY_INFO;
 export const CATEGORIES = namesOf<CategoryName>(CATEGORY_INFO);

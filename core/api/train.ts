@@ -14,7 +14,7 @@ export { MethodSchema, ProjectionSchema, type MethodName } from './names';
 
 const int = (min: number, max: number): z.ZodNumber => z.number().int().min(min).max(max);
 
-/** Every setting of a run. Groups: the method, the run's length and data, LoRA, the optimizer, checkpoints, memory. */
+/** Every setting of a run. Groups: the method, the run's length and data, LoRA, the optimizer, checkpoints, sample replies, memory. */
 export const TrainSpecSchema = z.object({
   method: described(MethodSchema.default('mesp'), {
     label: 'Method', arg: 'M', group: 'method', help: `the backward: ${METHODS.join(' | ')} (core/train/methods.ts)`,
@@ -63,6 +63,13 @@ export const TrainSpecSchema = z.object({
     label: 'Chunked head', group: 'ablation', help: 'MeSP runs the LM head and loss in chunks of tokens; off, the (T, V) logits exist whole (the paper\'s ablation)',
   }),
   headChunk: described(int(1, 32768).default(16), { label: 'Head chunk', arg: 'N', unit: 'tokens', group: 'ablation', help: 'tokens per chunk of the chunked head' }),
+  samplePrompts: described(z.string().min(1).optional(), {
+    label: 'Sample prompts', arg: 'FILE', group: 'samples',
+    help: 'jsonl of prompts ("text", {"prompt"} or {"messages"}) answered greedily with the live adapter before the first step, at the validation steps and after the last',
+  }),
+  sampleEvery: described(int(1, 10_000_000).optional(), {
+    label: 'Sample every', arg: 'N', unit: 'steps', group: 'samples', help: 'answer the sample prompts every N steps instead of at the validation steps',
+  }),
   capBytes: described(z.number().int().positive().optional(), {
     label: 'Cap override', arg: 'BYTES', unit: 'bytes', group: 'memory', help: "a smaller memory cap than the profile's budget",
   }),
@@ -169,6 +176,8 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   StepEventSchema,
   ValEventSchema,
   z.object({ ...base, type: z.literal('checkpoint'), step: z.number(), path: z.string() }),
+  /** A greedy reply to one of the run's sample prompts after `step` steps (0: before training). */
+  z.object({ ...base, type: z.literal('sample'), step: z.number(), prompt: z.string(), reply: z.string() }),
   /** One step's ledger timeline (the step after the first), for the memory-over-time chart. */
   z.object({
     ...base, type: z.literal('timeline'), step: z.number(),

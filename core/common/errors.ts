@@ -52,7 +52,9 @@ export class OutOfBudgetError extends MespError {
       `Out of memory budget: allocating ${request.category}:${request.name} (${formatBytes(request.bytes)}) would take ` +
         `live GPU memory to ${formatBytes(liveBytes + request.bytes)}, over the cap of ${formatBytes(capBytes)} ` +
         `by ${formatBytes(overshoot)} (${overshoot} byte${overshoot === 1 ? '' : 's'}). Live now: ${parts || 'nothing'}. ` +
-        `Choose a device profile with a larger budget, or lower --seq-len, --batch or --rank, or use --quant int4 or --method mesp.`,
+        (request.category === 'kvcache'
+          ? `The KV cache holds the prompt plus --max-new-tokens positions: lower --max-new-tokens or shorten the prompt, or choose a device profile with a larger budget or --quant int4.`
+          : `Choose a device profile with a larger budget, or lower --seq-len, --batch or --rank, or use --quant int4 or --method mesp.`),
     );
     this.request = request;
     this.liveByCategory = { ...liveByCategory };

@@ -2,12 +2,13 @@
 // (core/kernels/weight.ts): the forward y = x·Wᵀ (+ bias) and the frozen path of the backward dx = g·W (the g·W0 term
 // of DESIGN.md §5). Quantized weights are dequantized inside the kernels (qlinear.wgsl, qlinear_t.wgsl, both after
 // qlinear_common.wgsl, which holds the one dequantization), exactly as core/common/quant.ts dequantizeRows does; no
-// dequantized copy is ever made. Single-tile f32 weights use the f32 matmul (core/kernels/matmul.ts). CPU reference:
-// core/reference/linear.ts.
+// dequantized copy is ever made. Single-tile f32 weights use the f32 matmul (core/kernels/matmul.ts); one token
+// (T = 1, decoding) uses the matrix-vector kernel (core/kernels/gemv.ts). CPU reference: core/reference/linear.ts.
 import { ShapeError } from '../common/errors';
 import { bindingElems, bindingTensor, type Binding, type GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
 import { Tensor } from '../gpu/tensor';
+import { gemvFits, gemvTile } from './gemv';
 import { matmul } from './matmul';
 import type { WeightFormat, WeightMatrix, WeightTile } from './weight';
 import commonCode from './qlinear_common.wgsl';
@@ -178,6 +179,11 @@ export function linearForward(
   need('linearForward', 'x', x, T * C);
   need('linearForward', 'y', y, T * N);
   if (opts.bias && opts.bias.numel < N) throw new ShapeError(`linearForward: bias ${opts.bias} shorter than out = ${N}`);
+  if (T === 1 && gemvFits(W)) {
+    // One token (decoding): the matrix-vector kernel, tile by tile (core/kernels/gemv.ts).
+    for (const tile of W.tiles) gemvTile(ctx, y, x, W, tile, { ycol: tile.row0 }, opts);
+    return;
+  }
   if (W.format === 'f32' && W.tiles.length === 1) {
     // y = alpha·x·Wᵀ (+ bias) (+ y): the f32 GEMM with B = W stored [out, in].
     matmul(ctx, y, x, W.tiles[0].data, { M: T, N, K: C }, { transB: true, ...opts });

@@ -53,6 +53,11 @@ export interface Fwd {
   /** RoPE cos|sin table (T, HS). */
   rope: Tensor;
   dims: BlockDims;
+  /**
+   * Inference with a KV cache (core/infer/decoder.ts): replaces the causal attention over this batch. Gets q, k, v of
+   * layer l after RoPE and writes att; the cache decides which keys and values are attended.
+   */
+  attend?: (l: number, att: Tensor, q: Tensor, k: Tensor, v: Tensor) => void;
 }
 
 export function blockDims(model: ModelWeights, B: number, T: number): BlockDims {
@@ -127,7 +132,8 @@ export function blockForward(
   const att = mk('att', [d.N, qDim]); // (N, NH*HS)
   const lse = keep.has('lse') ? mk('lse', [d.N, d.NH]) : null; // (N, NH)
   const probs = keep.has('probs') ? mk('probs', [d.B, d.NH, d.T, d.T]) : null; // (B, NH, T, T)
-  attentionForward(ctx, att, lse, probs, q, k, v, { B: d.B, T: d.T, NH: d.NH, NKV: d.NKV, HS: d.HS });
+  if (f.attend) f.attend(l, att, q, k, v);
+  else attentionForward(ctx, att, lse, probs, q, k, v, { B: d.B, T: d.T, NH: d.NH, NKV: d.NKV, HS: d.HS });
   done('qr', 'kr', 'v');
   const o = ctx.alloc('workspace', `l${l}.o`, [d.N, d.C]); // (N, C)
   projForward(f, l, 'o', o, att, null, keep, saved);

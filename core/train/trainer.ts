@@ -42,6 +42,8 @@ export interface TrainHooks {
   control?(): Promise<'run' | 'stop'> | 'run' | 'stop';
   /** Called before each step (0-based index of the step about to run). */
   onStepStart?(step: number): void;
+  /** Awaited after each step, its validation and checkpoint (steps done so far): e.g. sample replies. */
+  afterStep?(step: number): Promise<void>;
 }
 
 export interface TrainData {
@@ -155,6 +157,7 @@ export async function trainLoop(
     });
     if (spec.valEvery > 0 && step % spec.valEvery === 0 && step < spec.steps) await runVal();
     if (spec.checkpointEvery > 0 && step % spec.checkpointEvery === 0 && step < spec.steps) await checkpoint();
+    await hooks.afterStep?.(step);
   }
   if (reason === 'done') await runVal();
   await checkpoint();

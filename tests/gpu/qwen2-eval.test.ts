@@ -56,7 +56,7 @@ describe('mesp eval vs the float64 reference', () => {
       const w = ref64(m.cfg, m.weights, row.ids, row.targets, 1, row.ids.length).loss;
       expect(Math.abs(r.rows[i].loss - w) / w, `row ${row} i ${i}`).toBeLessThan(1e-4);
     });
-    expect(Object.keys(r.peakBytes).sort()).toEqual(['activations', 'adapter', 'grads', 'optimizer', 'total', 'weights', 'workspace']);
+    expect(Object.keys(r.peakBytes).sort()).toEqual(['activations', 'adapter', 'grads', 'kvcache', 'optimizer', 'total', 'weights', 'workspace']);
   });
 
   it('f32, untied head, vocab 4096', async () => {

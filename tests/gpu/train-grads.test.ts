@@ -3,39 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../core/gpu/context';
 import type { TokenBatch } from '../../core/model/forward';
-import { loadModelWeights, PROJECTIONS, type ModelWeights } from '../../core/model/weights';
+import { loadModelWeights, type ModelWeights } from '../../core/model/weights';
 import { openModelFolder } from '../../core/node/modelfiles';
 import { exactGradients, maxRelDiff } from '../../core/train/grads';
 import { uploadAdapter, type HostAdapter } from '../../core/train/lora';
 import type { LoraAdapter } from '../../core/model/adapter';
 import { gpu } from '../helpers/gpu';
-import { refGrads, toRef64 } from '../helpers/lora';
+import { randomAdapter, refGrads, toRef64 } from '../helpers/lora';
 import { ref64 } from '../helpers/ref64';
 import { makeTinyModel, tokenRows, type TinyModel } from '../helpers/tiny';
-
-function randomAdapter(m: TinyModel, rank: number, alpha: number, seed: number): HostAdapter {
-  let s = seed >>> 0;
-  const r = (): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return (s / 4294967296 - 0.5) * 0.3;
-  };
-  const c = m.cfg;
-  const hs = c.hidden / c.heads;
-  const shape: Record<string, [number, number]> = {
-    q: [c.heads * hs, c.hidden], k: [c.kvHeads * hs, c.hidden], v: [c.kvHeads * hs, c.hidden], o: [c.hidden, c.heads * hs],
-    gate: [c.intermediate, c.hidden], up: [c.intermediate, c.hidden], down: [c.hidden, c.intermediate],
-  };
-  const A = new Map<string, Float32Array>();
-  const B = new Map<string, Float32Array>();
-  for (let l = 0; l < c.layers; l++) {
-    for (const p of PROJECTIONS) {
-      const [out, inF] = shape[p];
-      A.set(`${l}.${p}`, Float32Array.from({ length: rank * inF }, r));
-      B.set(`${l}.${p}`, Float32Array.from({ length: out * rank }, r));
-    }
-  }
-  return { rank, alpha, targets: [...PROJECTIONS], A, B };
-}
 
 const MODELS = [
   { name: 'tied head, vocab 1024', opts: { seed: 21 } },

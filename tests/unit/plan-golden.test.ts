@@ -25,24 +25,24 @@ const ADAPTER = cfg.layers * LORA.targets.reduce((s, p) => s + projLora(p), 0);
 const GOLDEN: Record<MethodName, { peak: number; atPeak: ByCategory; peakByCategory: ByCategory }> = {
   full: {
     peak: 1026071408,
-    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 742968320, workspace: 2801008 },
-    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: ADAPTER, optimizer: 0, activations: 742968320, workspace: 15992848 },
+    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 742968320, workspace: 2801008, kvcache: 0 },
+    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: ADAPTER, optimizer: 0, activations: 742968320, workspace: 15992848, kvcache: 0 },
   },
   mebp: {
     peak: 462543728,
-    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 179440640, workspace: 2801008 },
-    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: ADAPTER, optimizer: 0, activations: 179440640, workspace: 15992848 },
+    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 179440640, workspace: 2801008, kvcache: 0 },
+    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: ADAPTER, optimizer: 0, activations: 179440640, workspace: 15992848, kvcache: 0 },
   },
   mesp: {
     peak: 328162832,
-    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 41829376, workspace: 6031376 },
+    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 41829376, workspace: 6031376, kvcache: 0 },
     // Immediate updates: one projection's dA and dB live at a time, the largest being q's.
-    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: projLora('q'), optimizer: 0, activations: 41829376, workspace: 15992848 },
+    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: projLora('q'), optimizer: 0, activations: 41829376, workspace: 15992848, kvcache: 0 },
   },
   mezo: {
     peak: 300955152,
-    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 0, workspace: 20653072 },
-    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 0, workspace: 20653072 },
+    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 0, workspace: 20653072, kvcache: 0 },
+    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 0, workspace: 20653072, kvcache: 0 },
   },
 };
 

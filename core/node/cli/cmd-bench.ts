@@ -1,10 +1,12 @@
 // `mesp bench`: prints each method's planned peak before running, then a Markdown table of measured memory, time and
-// FLOP/s beside the paper's numbers; --json FILE writes the result.
+// FLOP/s beside the paper's numbers; --json FILE writes the result. `mesp bench --generate` is generation's
+// (cmd-bench-generate.ts).
 import { BenchRequestSchema } from '../../api/bench';
 import { CATEGORIES } from '../../api/names';
 import type { Method } from '../../train/methods';
 import { writeFileAtomic } from '../atomic';
 import { PAPER_MB, runBench, type BenchResult } from '../service/bench';
+import { BENCH_GENERATE, cmdBenchGenerate } from './cmd-bench-generate';
 import { command } from './flags';
 import { mb, table } from './format';
 
@@ -48,7 +50,11 @@ export function benchSummary(r: BenchResult): string[] {
   return lines;
 }
 
+/** `mesp bench --help`: the training table's flags, then --generate's. */
+export const BENCH_HELP = `${BENCH.help}\n\n${BENCH_GENERATE.help}`;
+
 export async function cmdBench(argv: string[]): Promise<number> {
+  if (argv.includes('--generate')) return cmdBenchGenerate(argv);
   const { values } = BENCH.parse(argv);
   const { json, ...req } = values;
   console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, SGD, ${req.steps} step(s)`);

@@ -10,7 +10,7 @@ import { formatBytes } from '../../common/errors';
 import { PullCancelled } from '../hub/http';
 import { RunStore } from '../runstore';
 import { launchRun, RunControl } from '../service/lifecycle';
-import { command, only, validate } from './flags';
+import { command, givenValues, only, validate } from './flags';
 import { mb } from './format';
 import { ProgressBar, formatSeconds, stderrIsTty } from './progress';
 
@@ -52,6 +52,10 @@ function printEvent(e: RunEvent, tty: boolean, bar: { current: ProgressBar | nul
       if (tty) process.stderr.write('\n');
       console.log(`step ${e.step}: validation loss ${e.valLoss.toFixed(4)} (${e.tokens} tokens)`);
       break;
+    case 'sample':
+      if (tty) process.stderr.write('\n');
+      console.log(`step ${e.step} sample: ${JSON.stringify(e.prompt)} → ${JSON.stringify(e.reply)}`);
+      break;
     case 'checkpoint':
       if (!tty) console.log(`checkpoint ${e.path}`);
       break;
@@ -84,8 +88,7 @@ export async function cmdTrain(argv: string[]): Promise<number> {
     input = { resume: opts.resume };
   } else {
     validate(TrainRequestSchema, read, TRAIN.table);
-    // The values as given: the service applies the defaults, and knows what was asked (--rank against --init-adapter).
-    input = Object.fromEntries(read.given.filter((k) => !(k in TrainOptionsSchema.shape)).map((k) => [k, read.values[k]])) as TrainRequest;
+    input = givenValues(read, TrainOptionsSchema) as TrainRequest; // the service applies the defaults
   }
   const tty = !opts.json && stderrIsTty();
   const bar = { current: null as ProgressBar | null };

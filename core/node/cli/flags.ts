@@ -93,6 +93,12 @@ function valueOf(f: FieldInfo, text: string): unknown {
         }
       }
       return text.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'numbers': {
+      const parts = text.split(',').map((s) => s.trim());
+      const bad = parts.findIndex((s) => !NUMBER.test(s));
+      if (bad >= 0) throw new UsageError(`${name} must be numbers separated by commas (1,2,3), got ${parts[bad] === '' ? 'nothing' : `"${parts[bad]}"`} at position ${bad + 1}`);
+      return parts.map(Number);
+    }
     default:
       return f.meta.fromText ? f.meta.fromText(text) : text;
   }
@@ -182,7 +188,16 @@ export function validate<S extends z.ZodType>(schema: S, read: ReadFlags, t: Fla
     const g = t.fields.find((x) => x.key === k);
     return g ? `--${g.flag}` : k;
   };
-  throw new UsageError(issueText(issue, f ? `--${f.flag}` : key || 'the flags', f ? read.text[key] : undefined, nameOf));
+  const item = typeof issue.path[1] === 'number' ? ` at position ${issue.path[1] + 1}` : ''; // a list's element
+  throw new UsageError(issueText(issue, f ? `--${f.flag}` : key || 'the flags', f ? read.text[key] : undefined, nameOf) + item);
+}
+
+/**
+ * The values typed, less the keys of a command's own options (`--json`, `--resume`, ...): a request in which the
+ * service applies the defaults and still knows what was asked (a run's own settings, --rank against --init-adapter).
+ */
+export function givenValues(read: ReadFlags, own: z.ZodObject): Record<string, unknown> {
+  return Object.fromEntries(read.given.filter((k) => !(k in own.shape)).map((k) => [k, read.values[k]]));
 }
 
 /** Only these keys of what was read (the rest must not have been given). */
@@ -194,8 +209,8 @@ export function only(read: ReadFlags, keys: readonly string[], t: FlagTable, why
 
 /** --help's sections, in this order (a group not named here comes after them, under its own name). */
 const GROUP_TITLES: Record<string, string> = {
-  inputs: 'inputs', method: 'method', run: 'run', lora: 'LoRA', optimizer: 'optimizer', memory: 'memory', ablation: 'MeSP ablations',
-  output: 'output', hub: 'Hugging Face Hub', options: 'options',
+  inputs: 'inputs', prompt: 'prompt', method: 'method', run: 'run', lora: 'LoRA', optimizer: 'optimizer', sampling: 'sampling', samples: 'sample replies',
+  memory: 'memory', ablation: 'MeSP ablations', output: 'output', hub: 'Hugging Face Hub', options: 'options',
 };
 const groupRank = (g: string): number => {
   const i = Object.keys(GROUP_TITLES).indexOf(g);
@@ -213,7 +228,8 @@ export function flagLine(f: FieldInfo): string {
     if (f.meta.unit === 'bytes') notes.push('or with kB, MB, GB (10³, 10⁶, 10⁹): 3.2MB');
   }
   if (f.type.kind === 'strings') notes.push('repeat for more');
-  if (f.type.kind !== 'boolean' && f.defaultValue !== undefined && f.defaultValue !== null) notes.push(`default ${showValue(f.defaultValue)}`);
+  const none = f.defaultValue === undefined || f.defaultValue === null || (Array.isArray(f.defaultValue) && f.defaultValue.length === 0);
+  if (f.type.kind !== 'boolean' && !none) notes.push(`default ${showValue(f.defaultValue)}`);
   const help = notes.length ? `${f.meta.help} (${notes.join('; ')})` : f.meta.help;
   return `  ${head.padEnd(24)} ${help}`;
 }

@@ -7,8 +7,9 @@ import { errorMessage, ConfigError, DataError, FormatError, GpuUnavailableError,
 import { DEMO, DEMO_MODEL, EVAL, PROFILES, cmdDemo, cmdDemoModel, cmdEval, cmdProfiles } from './cmd-basic';
 import { TRAIN, cmdTrain } from './cmd-train';
 import { EXPORT, IMPORT, cmdExport, cmdImportAdapter } from './cmd-export';
-import { BENCH, cmdBench } from './cmd-bench';
+import { BENCH_HELP, cmdBench } from './cmd-bench';
 import { GRADS, cmdGrads } from './cmd-grads';
+import { CHAT, GENERATE, cmdChat, cmdGenerate } from './cmd-generate';
 import { MODELS, PULL, cliPullReporter, cmdModels, cmdPull } from './cmd-hub';
 import { setDefaultPullListener } from '../hub/resolve';
 import { LLAMA_BENCH, cmdLlamaBench } from './cmd-llama';
@@ -28,7 +29,9 @@ const COMMANDS: Record<string, Command> = {
   eval: { summary: 'per-row loss, mean, perplexity and peak memory by category of a dataset', help: EVAL.help, run: cmdEval },
   train: { summary: 'train a LoRA adapter with full, mebp, mesp or mezo under a profile\'s cap', help: TRAIN.help, run: cmdTrain },
   grads: { summary: 'one row\'s LoRA gradients; --compare the methods and MeZO\'s cosine', help: GRADS.help, run: cmdGrads },
-  bench: { summary: 'the paper\'s memory table on real Qwen2.5 shapes: memory, time, FLOP/s', help: BENCH.help, run: cmdBench },
+  generate: { summary: 'generate a reply with the KV cache, an adapter applied unmerged; tokens/s and peak memory', help: GENERATE.help, run: cmdGenerate },
+  chat: { summary: 'chat in the terminal through the chat template, with an adapter or a run', help: CHAT.help, run: cmdChat },
+  bench: { summary: 'the paper\'s memory table on real Qwen2.5 shapes: memory, time, FLOP/s', help: BENCH_HELP, run: cmdBench },
   profiles: { summary: 'the device profiles: RAM, app budget (the cap), WebGPU limits, GPU compute', help: PROFILES.help, run: cmdProfiles },
   'demo-model': { summary: 'write the embedded demo model (and dataset), or a real Qwen2.5 shape, to a folder', help: DEMO_MODEL.help, run: cmdDemoModel },
   export: { summary: 'a deployment bundle: PEFT, GGUF LoRA/base/merged (llama.cpp, Ollama), MLX, merged ONNX, merged safetensors', help: EXPORT.help, run: cmdExport },

@@ -84,11 +84,14 @@ export function toServiceError(e: unknown): ServiceError {
   return { code: 'ERROR', message: errorMessage(e) };
 }
 
+/** The files a run reads, each resolved under the path policy. */
+type RunPathKey = 'modelDir' | 'dataPath' | 'valPath' | 'initAdapter' | 'samplePrompts';
+
 /**
  * The training request of a run: the params' settings as they are, with the inputs the host resolved (paths under its
  * policy, the profile's file) and the run folder it chose.
  */
-export function trainRequest(p: RunParams & { name?: string }, at: Pick<TrainRequest, 'modelDir' | 'dataPath' | 'valPath' | 'initAdapter' | 'profile' | 'outDir'>): TrainRequest {
+export function trainRequest(p: RunParams & { name?: string }, at: Pick<TrainRequest, RunPathKey | 'profile' | 'outDir'>): TrainRequest {
   const { name: _name, ...settings } = p;
   return { ...settings, ...at };
 }
@@ -179,13 +182,14 @@ export class HostState {
    * The params' input paths, resolved under the path policy, and the profile's file (what the engine loads). A hub id
    * (model OWNER/NAME[@REV], data hf://datasets/…) stays an id: the job resolves it into the hub cache, an allowed root.
    */
-  inputs(p: { modelDir: string; dataPath: string; valPath?: string; initAdapter?: string; profile: string }): Pick<TrainRequest, 'modelDir' | 'dataPath' | 'valPath' | 'initAdapter' | 'profile'> {
+  inputs(p: Pick<TrainRequest, RunPathKey> & { profile: string }): Pick<TrainRequest, RunPathKey | 'profile'> {
     const data = (v: string, field: string): string => (isHubRef(v, 'dataset') ? v : this.paths.require(v, field));
     return {
       modelDir: isHubRef(p.modelDir, 'model') ? p.modelDir : this.paths.require(p.modelDir, 'modelDir'),
       dataPath: data(p.dataPath, 'dataPath'),
       ...(p.valPath ? { valPath: data(p.valPath, 'valPath') } : {}),
       ...(p.initAdapter ? { initAdapter: this.paths.require(p.initAdapter, 'initAdapter') } : {}),
+      ...(p.samplePrompts ? { samplePrompts: this.paths.require(p.samplePrompts, 'samplePrompts') } : {}),
       profile: this.profileRef(p.profile).ref,
     };
   }

@@ -1,5 +1,5 @@
 // `mesp train` and the app's Train view: a training run from a request to a run folder (core/node/runstore.ts),
-// streaming events (step, val, checkpoint, timeline, done, error) to the caller and to events.jsonl. Resuming reads the
+// streaming events (step, val, checkpoint, sample, timeline, done, error) to the caller and to events.jsonl. Resuming reads the
 // run's config.json and newest checkpoint and continues on the same batches, so the curve is the uninterrupted one.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,6 +22,7 @@ import { loadDataset, loadTokenizer } from '../loaders';
 import { RunStore } from '../runstore';
 import { loadAdapterFolder } from './adapters';
 import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
+import { answerSamples, prepareSamples, samplesDue } from './train-samples';
 
 /** Awaited between steps (core/node/service/lifecycle.ts RunControl.gate): 'stop' ends the run cleanly. */
 export type RunGate = () => Promise<'run' | 'stop'> | 'run' | 'stop';
@@ -116,6 +117,7 @@ export async function runTrain(
   const p = prepare(cfg, folder);
   if (!resuming && cfg.initAdapter) checkInitAdapter(cfg.initAdapter, input, p.init);
   cfg = p.cfg;
+  const samples = prepareSamples(cfg, folder);
   const baseName = publishableBaseName(folder.name);
   const capBytes = env.capBytes ?? cfg.capBytes ?? capBytesOf(profile);
   const capIssue = capOverrideIssue(capBytes, profile);
@@ -180,6 +182,11 @@ export async function runTrain(
       t: Date.now(), type: 'start', runDir: store.dir, totalSteps: p.totalSteps, startStep, method: cfg.method, adapter: c.adapter.description,
       predictedPeakBytes: plan.peakBytes, capBytes,
     });
+    const sampleAt = async (k: number): Promise<void> => {
+      if (!samples || !samplesDue(samples, k, p.totalSteps)) return;
+      for (const r of await answerSamples(c, model, lora, samples)) emit({ t: Date.now(), type: 'sample', step: k, ...r });
+    };
+    if (startStep === 0) await sampleAt(0);
     const timelineStep = Math.min(startStep + 1, p.totalSteps - 1);
     const result = await trainLoop(c, model, lora, opt, data, spec, startStep, {
       onStepStart: (k) => {
@@ -209,6 +216,7 @@ export async function runTrain(
         store.writeAdapter(s.adapter, baseName); // adapter/ always holds the newest checkpoint's adapter
       },
       control: gate,
+      afterStep: sampleAt,
     });
     emit({ t: Date.now(), type: 'done', step: result.stepsDone, reason: result.reason, adapterDir: store.adapterDir });
     return { ...result, runDir: store.dir, adapterDir: store.adapterDir };

@@ -18,6 +18,7 @@ export const FORM_GROUPS: { id: string; title: string; advanced: boolean }[] = [
   { id: 'run', title: 'Run', advanced: false },
   { id: 'lora', title: 'LoRA', advanced: false },
   { id: 'optimizer', title: 'Optimizer', advanced: false },
+  { id: 'samples', title: 'Sample replies', advanced: true },
   { id: 'memory', title: 'Memory', advanced: false },
   { id: 'ablation', title: 'MeSP ablations', advanced: true },
 ];
