@@ -229,7 +229,14 @@ export function throughputChart(t: RunTrace): Chart {
 // ------------------------------------------------------------------------------------------------ fit and compare
 
 /** Horizontal stacked bars: each method's bytes by category at its peak, against the budget line. */
-function peakBars(rows: { method: MethodName; atPeak: Record<CategoryName, number> | null; note?: string }[], capBytes: number | null, title: string): Chart {
+/** A method the cap refused: the allocation it asked for, and how far over the cap that took it (the bar shows cap + overshoot). */
+export interface Refusal {
+  tensor: string;
+  overshootBytes: number;
+  capBytes: number;
+}
+
+function peakBars(rows: { method: MethodName; atPeak: Record<CategoryName, number> | null; note?: string; refused?: Refusal | null }[], capBytes: number | null, title: string): Chart {
   const methods = rows.map((r) => METHOD_LABEL[r.method]);
   const totals = rows.map((r) => (r.atPeak ? CATEGORIES.reduce((s, c) => s + r.atPeak![c], 0) : 0));
   const dataMax = Math.max(0, ...totals);
@@ -243,12 +250,34 @@ function peakBars(rows: { method: MethodName; atPeak: Record<CategoryName, numbe
     data: rows.map((r) => (r.atPeak ? toMB(r.atPeak[c]) : 0)),
     ...(k === CATEGORIES.length - 1
       ? {
-          label: { show: true, position: 'right' as const, formatter: (p: { dataIndex: number }) => `${mb(totals[p.dataIndex], 2)}${rows[p.dataIndex].note ? ` · ${rows[p.dataIndex].note}` : ''}`, color: '#0f172a', fontWeight: 600 as const },
+          label: { show: true, position: 'right' as const, formatter: (p: { dataIndex: number }) => (rows[p.dataIndex].atPeak ? `${mb(totals[p.dataIndex], 2)}${rows[p.dataIndex].note ? ` · ${rows[p.dataIndex].note}` : ''}` : rows[p.dataIndex].refused ? '' : rows[p.dataIndex].note ?? ''), color: '#0f172a', fontWeight: 600 as const },
           markLine: capBytes !== null ? { silent: true, symbol: 'none', lineStyle: { color: CAP_COLOR, type: 'dashed' as const, width: 2 }, label: { formatter: `budget ${mb(capBytes)}`, color: CAP_COLOR, fontWeight: 600 as const, position: 'start' as const }, data: [{ xAxis: toMB(capBytes) }] } : undefined,
         }
       : {}),
   }));
-  const axis = capAxis(dataMax, capBytes);
+  // A refused method is drawn as refused: a hatched-red bar to what it asked for (cap + overshoot), labelled with the tensor.
+  const refusedNeed = rows.map((r) => (r.refused ? r.refused.capBytes + r.refused.overshootBytes : 0));
+  const anyRefused = refusedNeed.some((x) => x > 0);
+  const refusedSeries = anyRefused
+    ? [{
+        name: 'refused by the cap',
+        type: 'bar' as const,
+        stack: 'refused',
+        barMaxWidth: 26,
+        barGap: '-100%',
+        itemStyle: { color: 'rgba(220, 38, 38, 0.18)', borderColor: CAP_COLOR, borderType: 'dashed' as const, borderWidth: 1.5 },
+        data: refusedNeed.map((b) => (b > 0 ? toMB(b) : null)),
+        label: {
+          show: true, position: 'insideLeft' as const, color: '#991b1b', fontWeight: 600 as const,
+          formatter: (p: { dataIndex: number }) => {
+            const r = rows[p.dataIndex].refused;
+            return r ? `refused: ${r.tensor}, ${mb(r.overshootBytes, 2)} over` : '';
+          },
+        },
+      }]
+    : [];
+  const dataMaxAll = Math.max(dataMax, ...refusedNeed);
+  const axis = capAxis(dataMaxAll, capBytes);
   return {
     option: {
       textStyle: TEXT,
@@ -259,9 +288,9 @@ function peakBars(rows: { method: MethodName; atPeak: Record<CategoryName, numbe
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: mbTooltip },
       xAxis: { type: 'value', name: 'MB', min: 0, ...axis, axisLabel: MB_AXIS_LABEL, splitLine: SPLIT },
       yAxis: { type: 'category', data: methods, inverse: true, axisLabel: { color: '#0f172a', fontWeight: 600 } },
-      series,
+      series: [...series, ...refusedSeries],
     },
-    probe: { points: rows.filter((r) => r.atPeak).length, max: dataMax, cap: capBytes, series: methods },
+    probe: { points: rows.filter((r) => r.atPeak || r.refused).length, max: dataMax, cap: capBytes, series: methods },
   };
 }
 
@@ -273,9 +302,19 @@ export function fitChart(fit: FitResult): Chart {
   );
 }
 
+/** The cap's refusal of a compared method, or null. */
+export function refusalOf(m: Comparison['methods'][number]): Refusal | null {
+  const b = m.error?.budget;
+  return b ? { tensor: `${b.request.category} ${b.request.name}`, overshootBytes: b.overshootBytes, capBytes: b.capBytes } : null;
+}
+
 export function comparePeakChart(c: Comparison): Chart {
   return peakBars(
-    c.methods.map((m) => ({ method: m.method, atPeak: m.atPeak, note: m.status === 'failed' ? (m.error?.budget ? 'over budget' : 'failed') : undefined })),
+    c.methods.map((m) => {
+      const refused = refusalOf(m);
+      // a refused method's bar is its refusal (not the split of a step that never completed)
+      return { method: m.method, atPeak: refused ? null : m.atPeak, refused, note: m.status === 'failed' && !refused ? 'failed' : undefined };
+    }),
     c.capBytes,
     '',
   );

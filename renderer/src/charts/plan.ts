@@ -119,3 +119,27 @@ export function peakRows(fit: FitResult): { method: MethodName; peak: number; sh
     share: m.error ? '—' : `${((100 * m.peakBytes) / fit.capBytes).toFixed(0)} %`, headroom: headroomText(m, fit.capBytes),
   }));
 }
+
+/** Several runs' loss curves on one chart (the Runs view's overlay): each run's loss against step, named by its id. */
+export function overlayLossChart(runs: { id: string; label: string; steps: { step: number; loss: number }[] }[]): Chart {
+  const palette = ['#4f46e5', '#ef4444', '#10b981', '#f97316', '#0ea5e9', '#a855f7', '#64748b', '#eab308'];
+  const series = runs.map((r, i) => ({
+    name: r.label, type: 'line' as const, showSymbol: r.steps.length < 30, symbolSize: 4,
+    lineStyle: { width: 2, color: palette[i % palette.length] }, itemStyle: { color: palette[i % palette.length] },
+    data: r.steps.map((s) => [s.step, s.loss]),
+  }));
+  const all = runs.flatMap((r) => r.steps.map((s) => s.loss)).filter(Number.isFinite);
+  return {
+    option: {
+      textStyle: { fontFamily: 'Inter, system-ui, sans-serif' },
+      animation: false,
+      grid: { left: 64, right: 24, top: 52, bottom: 44 },
+      legend: { type: 'scroll', top: 4, left: 56, right: 8, textStyle: { color: '#334155' } },
+      tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? v.toFixed(4) : String(v)) },
+      xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, min: 0, minInterval: 1, axisLabel: { color: '#475569', fontSize: 11 } },
+      yAxis: { type: 'value', name: 'loss', scale: true, axisLabel: { color: '#475569', fontSize: 11 }, splitLine: { lineStyle: { color: '#eef0f5' } } },
+      series,
+    },
+    probe: { points: series.reduce((n, s) => n + s.data.length, 0), max: all.length ? Math.max(...all) : 0, cap: null, series: series.map((s) => s.name) },
+  };
+}
