@@ -53,11 +53,12 @@ export function useTrain() {
   const status = computed(() => (runId.value ? runs.statuses[runId.value] ?? null : null));
   const live = computed(() => isLive(status.value ?? undefined));
   /** The service is not answering: a live run's state is unknown until it is back. */
-  const disconnected = computed(() => app.connection !== 'ready');
+  const disconnected = computed(() => app.connection === 'down');
   /** What the badge says: a live run with no service is "disconnected", not RUNNING. */
   const shownStatus = computed(() => (status.value && live.value && disconnected.value ? 'disconnected' : status.value));
   /** A run that ended without finishing, resumable from its last checkpoint here. */
-  const resumable = computed(() => !disconnected.value && (status.value === 'interrupted' || status.value === 'failed' || status.value === 'stopped'));
+  /** (A stopped run has its own "continue" below the progress bar, a refused one the budget report's resume.) */
+  const resumable = computed(() => !disconnected.value && (status.value === 'interrupted' || (status.value === 'failed' && !trace.value?.error?.budget)));
   const canStart = computed(() => !!sel.common.value && !live.value && !starting.value && !disconnected.value);
   // While a run is live its charts take the screen; when it ends the settings open again for the next one.
   watch(live, (now) => (settingsOpen.value = !now));
