@@ -136,7 +136,7 @@ describe('the phone story, keyboard and layout', () => {
     expect(await text('[data-testid=train-start]')).toMatch(/Start anyway/);
     await page.fill('[data-testid=set-cap-bytes]', '');
     await page.waitForSelector('[data-testid=train-plan-warning]', { state: 'detached', timeout: 30_000 });
-    await page.fill('[data-testid=set-steps]', '400');
+    await page.fill('[data-testid=set-steps]', '60');
     await page.click('[data-testid=train-start]');
     await page.waitForSelector('[data-testid=train-stop]');
     await waitPoints(page, 'loss', 3);

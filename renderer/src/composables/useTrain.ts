@@ -132,11 +132,13 @@ export function useTrain() {
     return `step ${done} of ${t.totalSteps || '?'}${eta}`;
   });
 
-  const charts = computed(() => {
-    const t = trace.value;
-    if (!t) return null;
-    return { loss: lossChart(t, smoothing.value), memory: memoryTimelineChart(t), peaks: stepPeakChart(t), throughput: throughputChart(t) };
-  });
+  // One computed a chart: a step event redraws the step charts, not the recorded step's timeline (hundreds of points
+  // in seven stacked areas), which changes once a run.
+  const lossC = computed(() => (trace.value ? lossChart(trace.value, smoothing.value) : null));
+  const memoryC = computed(() => (trace.value ? memoryTimelineChart(trace.value) : null));
+  const peaksC = computed(() => (trace.value ? stepPeakChart(trace.value) : null));
+  const throughputC = computed(() => (trace.value ? throughputChart(trace.value) : null));
+  const charts = computed(() => (lossC.value && memoryC.value && peaksC.value && throughputC.value ? { loss: lossC.value, memory: memoryC.value, peaks: peaksC.value, throughput: throughputC.value } : null));
 
   const headroom = computed(() => {
     const t = trace.value;
