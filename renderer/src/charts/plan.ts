@@ -82,6 +82,10 @@ export function planTimelineChart(fit: FitResult): Chart {
     };
   });
   const dataMax = rows.reduce((mx, m) => Math.max(mx, m.peakBytes), 0);
+  // The frozen weights are the same for every method and sit under every line: the axis starts a little below the
+  // lowest point (on a round 100 MB) so the methods' differences show; the bars beside it start at 0.
+  const lowMB = Math.min(...rows.flatMap((m) => m.timeline.map((p) => totalOf(p.live) / 1e6)));
+  const yMin = Number.isFinite(lowMB) ? Math.max(0, Math.floor((lowMB * 0.9) / 100) * 100) : 0;
   const capMB = fit.capBytes / 1e6;
   if (series.length) {
     (series[0] as Record<string, unknown>).markLine = {
@@ -106,7 +110,7 @@ export function planTimelineChart(fit: FitResult): Chart {
       },
     },
     xAxis: { type: 'value', name: 'share of one training step (ledger events, %)', nameLocation: 'middle', nameGap: 26, min: 0, max: 100, axisLabel: { color: '#475569', fontSize: 11 } },
-    yAxis: { type: 'value', name: 'MB', min: 0, max: Math.max(capMB, dataMax / 1e6) * 1.1, axisLabel: { color: '#475569', fontSize: 11, hideOverlap: true }, splitLine: { lineStyle: { color: '#eef0f5' } } },
+    yAxis: { type: 'value', name: yMin > 0 ? `MB (from ${yMin.toLocaleString('en-US')})` : 'MB', min: yMin, max: Math.max(capMB, dataMax / 1e6) * 1.1, axisLabel: { color: '#475569', fontSize: 11, hideOverlap: true }, splitLine: { lineStyle: { color: '#eef0f5' } } },
     series,
   };
   return { option, probe: { points: series.reduce((n, s) => n + s.data.length, 0), max: dataMax, cap: fit.capBytes, series: series.map((s) => s.name) } };
