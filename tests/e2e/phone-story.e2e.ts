@@ -322,6 +322,7 @@ describe('the phone story, keyboard and layout', () => {
         await nav(view);
         await page.waitForSelector(`.nav-item.active[data-testid=nav-${view}]`);
         await page.waitForSelector('.view h1');
+        if (view === 'devices') await page.waitForSelector('[data-testid=fit-verdict]', { timeout: 30_000 }); // the plan is drawn
         await checkLayout(`${view} ${size(v)}`);
         await shot(page, `${view}-${size(v)}.png`);
         if (v.width === 1280) for (const p of await axeProblems()) problems.push(`${view}: ${p}`);
