@@ -110,7 +110,7 @@ export function planTimelineChart(fit: FitResult): Chart {
       },
     },
     xAxis: { type: 'value', name: 'share of one training step (ledger events, %)', nameLocation: 'middle', nameGap: 26, min: 0, max: 100, axisLabel: { color: '#475569', fontSize: 11 } },
-    yAxis: { type: 'value', name: yMin > 0 ? `MB (from ${yMin.toLocaleString('en-US')})` : 'MB', min: yMin, max: Math.max(capMB, dataMax / 1e6) * 1.1, axisLabel: { color: '#475569', fontSize: 11, hideOverlap: true }, splitLine: { lineStyle: { color: '#eef0f5' } } },
+    yAxis: { type: 'value', name: yMin > 0 ? `MB (from ${yMin.toLocaleString('en-US')})` : 'MB', min: yMin, max: Math.ceil((Math.max(capMB, dataMax / 1e6) * 1.08) / 100) * 100, axisLabel: { color: '#475569', fontSize: 11, hideOverlap: true }, splitLine: { lineStyle: { color: '#eef0f5' } } },
     series,
   };
   return { option, probe: { points: series.reduce((n, s) => n + s.data.length, 0), max: dataMax, cap: fit.capBytes, series: series.map((s) => s.name) } };
