@@ -10,9 +10,10 @@ import { DeviceProfileSchema } from '../profiles/schema';
 import { ExportPreviewSchema, ExportResultSchema } from './export';
 import { CompareControlResultSchema, CompareRefSchema, CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
 import { ExportPreviewParamsSchema, ExportRunParamsSchema, ExportTryParamsSchema, ExportTryResultSchema, LlamaStatusSchema } from './contract/export';
+import { ExportDownloadParamsSchema, ExportDownloadSchema } from './contract/download';
 import { ServiceEventSchema, type ServiceEvent } from './contract/service-events';
 import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema, UploadResultSchema } from './contract/files';
-import { DatasetInfoSchema, ModelInfoSchema } from './contract/inspect';
+import { DatasetInfoSchema, DatasetRowsParamsSchema, DatasetRowsSchema, ModelInfoSchema } from './contract/inspect';
 import { FitParamsSchema, FitResultSchema } from './contract/plan';
 import {
   CatalogueParamsSchema, CatalogueSchema, HubCachedSchema, HubCancelResultSchema, HubDeleteParamsSchema, HubDeleteResultSchema,
@@ -36,6 +37,7 @@ export * from './contract/plan';
 export * from './contract/runs';
 export * from './contract/compare';
 export * from './contract/export';
+export * from './contract/download';
 export * from './contract/hub';
 export * from './contract/service-events';
 
@@ -60,6 +62,7 @@ export const CONTRACT = {
     params: z.object({ dataPath: path, modelDir: path, seqLen: z.number().int().min(2).default(128), previewIndex: z.number().int().min(0).default(0) }),
     result: DatasetInfoSchema,
   },
+  'dataset.rows': { params: DatasetRowsParamsSchema, result: DatasetRowsSchema },
   'plan.fit': { params: FitParamsSchema, result: FitResultSchema },
   'runs.start': { params: RunStartSchema, result: z.object({ runId: z.string(), runDir: z.string() }) },
   'runs.pause': { params: RunRefSchema, result: RunControlResultSchema },
@@ -77,6 +80,7 @@ export const CONTRACT = {
   'export.run': { params: ExportRunParamsSchema, result: ExportResultSchema },
   'export.llama': { params: empty, result: LlamaStatusSchema },
   'export.try': { params: ExportTryParamsSchema, result: ExportTryResultSchema },
+  'export.download': { params: ExportDownloadParamsSchema, result: ExportDownloadSchema },
   'hub.catalogue': { params: CatalogueParamsSchema, result: CatalogueSchema },
   'hub.cached': { params: empty, result: HubCachedSchema },
   'hub.pull': { params: HubPullParamsSchema, result: HubPullResultSchema },

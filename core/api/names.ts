@@ -50,6 +50,11 @@ export type CategoryName = keyof typeof CATEGORY_INFO;
 export const CATEGORIES = namesOf<CategoryName>(CATEGORY_INFO);
 export type ByCategory = Record<CategoryName, number>;
 
+/** All bytes of a by-category record (what is live in total). */
+export function totalOf(b: ByCategory): number {
+  return CATEGORIES.reduce((s, c) => s + b[c], 0);
+}
+
 /** Zero bytes in every category. */
 export function zeroByCategory(): ByCategory {
   return Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as ByCategory;

@@ -8,7 +8,7 @@
 // trainer's event types are these schemas' inferred types. Pure TS (DESIGN.md §1, §2).
 import { z } from 'zod';
 import { described } from './fields';
-import { DEFAULT_PROFILE_ID, METHODS, MethodSchema, OPTIMIZERS, PeakBytesSchema, ProjectionSchema, PROJECTIONS, QUANTS, QuantSchema, SCHEDULES, parseTargets } from './names';
+import { ByCategorySchema, DEFAULT_PROFILE_ID, METHODS, MethodSchema, OPTIMIZERS, PeakBytesSchema, ProjectionSchema, PROJECTIONS, QUANTS, QuantSchema, SCHEDULES, parseTargets } from './names';
 
 export { MethodSchema, ProjectionSchema, type MethodName } from './names';
 
@@ -161,13 +161,20 @@ export const StepEventSchema = z.object({
   step: z.number(), steps: z.number(), loss: z.number(), lr: z.number(), tokens: z.number(),
   tokensPerSecond: z.number(), stepSeconds: z.number(), peakBytes: PeakBytesSchema, workingSetBytes: z.number(),
   elapsedSeconds: z.number(), etaSeconds: z.number(),
+  /** Live bytes by category at the moment this step's total peaked (they add up to peakBytes.total); absent in runs written before. */
+  atPeak: ByCategorySchema.optional(),
 });
 export const ValEventSchema = z.object({ ...base, type: z.literal('val'), step: z.number(), valLoss: z.number(), tokens: z.number() });
 
 export const RunEventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('start'), runDir: z.string(), totalSteps: z.number(), startStep: z.number(), method: MethodSchema, adapter: z.string(), predictedPeakBytes: z.number().optional(),
+  z.object({
+    ...base, type: z.literal('start'), runDir: z.string(), totalSteps: z.number(), startStep: z.number(), method: MethodSchema, adapter: z.string(),
+    predictedPeakBytes: z.number().optional(),
+    /** The cap this attempt runs under (config.json's capBytes; a resume with a new cap records it there too). */
+    capBytes: z.number().optional(),
     /** On a resume: newer checkpoints that failed validation and were skipped, and why. */
-    skippedCheckpoints: z.array(z.object({ path: z.string(), reason: z.string() })).optional() }),
+    skippedCheckpoints: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
+  }),
   StepEventSchema,
   ValEventSchema,
   z.object({ ...base, type: z.literal('checkpoint'), step: z.number(), path: z.string() }),

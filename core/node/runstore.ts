@@ -46,6 +46,12 @@ export class RunStore {
     writeFileAtomic(this.configPath, JSON.stringify(config, null, 2) + '\n');
   }
 
+  /** Replace config.json of an existing run (a resume under a new cap records it), atomically. */
+  rewriteConfig(config: RunConfig): void {
+    if (!this.exists()) throw new ConfigError(`${this.dir} is not a run folder (no config.json)`, { file: this.configPath, field: 'run' });
+    writeFileAtomic(this.configPath, JSON.stringify(config, null, 2) + '\n');
+  }
+
   readConfig(): RunConfig {
     if (!this.exists()) throw new ConfigError(`${this.dir} is not a run folder (no config.json)`, { file: this.configPath, field: 'run' });
     let json: unknown;

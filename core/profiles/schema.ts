@@ -60,7 +60,7 @@ export const DeviceProfileSchema = z
     sources: z.array(z.string().min(1)).min(1, 'list at least one source (a URL or a citation) for the numbers'),
     notes: z.string().optional(),
   })
-  .refine((p) => p.appBudgetMB * 1e6 < p.ramGB * 2 ** 30, {
+  .refine((p) => p.appBudgetMB * 1e6 < ramBytesOf(p), {
     message: 'must be below the RAM (ramGB): an app never gets all of it',
     path: ['appBudgetMB'],
   });
@@ -99,6 +99,23 @@ export function parseProfile(json: unknown, file: string): DeviceProfile {
     `invalid device profile: ${issues.join('; ')}. Fix the field${issues.length > 1 ? 's' : ''}, or start from a built-in profile (profiles/phone-8gb.json).`,
     { file, field },
   );
+}
+
+/** A phone's RAM in bytes: marketed GB are binary (ramGB × 2³⁰ bytes). */
+export function ramBytesOf(profile: { ramGB: number }): number {
+  return profile.ramGB * 2 ** 30;
+}
+
+/**
+ * Why a cap override cannot run under a profile, or null: a cap above the phone's RAM would emulate memory the phone
+ * does not have. (Below the RAM a larger cap than the app budget is allowed: a resume after a refusal may ask for one.)
+ */
+export function capOverrideIssue(capBytes: number | null | undefined, profile: Pick<DeviceProfile, 'ramGB' | 'name'>): string | null {
+  if (capBytes === null || capBytes === undefined) return null;
+  const ram = ramBytesOf(profile);
+  if (capBytes <= ram) return null;
+  return `the cap of ${Math.round(capBytes / 1e6)} MB is above the RAM of ${profile.name} (${profile.ramGB} GB = ${Math.floor(ram / 1e6)} MB): ` +
+    `no app gets more memory than the phone has. Give at most ${Math.floor(ram / 1e6)} MB, or choose a profile with more RAM.`;
 }
 
 /** The ledger's hard cap for a profile: appBudgetMB × 1e6 bytes. */

@@ -3,7 +3,7 @@
 // `mesp bench` show, and it cannot drift from what the real run allocates because it is the same code.
 import { TRAIN_DEFAULTS, type TrainSpec } from '../api/train';
 import { GpuContext, PHONE_LIMITS, type DeviceLimits } from '../gpu/context';
-import type { ByCategory } from '../gpu/ledger';
+import type { ByCategory, TimelineEvent } from '../gpu/ledger';
 import type { Qwen2Config } from '../model/config';
 import { forwardNll, type TokenBatch } from '../model/forward';
 import { loadModelWeights, type Quant } from '../model/weights';
@@ -22,6 +22,12 @@ export interface PlanResult {
   peakByCategory: ByCategory;
   /** Highest working set (all but weights). */
   peakWorkingSet: number;
+}
+
+/** A training step's plan: the peak, plus the second step's ledger timeline (every allocation, free and mark). */
+export interface TrainPlanResult extends PlanResult {
+  /** The second step's events in allocation order (a dry run has no clock: their `seq` is the time axis). */
+  timeline: TimelineEvent[];
 }
 
 export interface PlanInput {
@@ -55,11 +61,12 @@ export async function planForward(p: PlanInput & { lora?: { rank: number; alpha:
 
 /**
  * Peak of training steps of a method: two steps are run (the first creates optimizer state lazily in some engines;
- * ours allocates it up front, and the second step proves the ledger is back at its baseline).
+ * ours allocates it up front, and the second step proves the ledger is back at its baseline). The second step's
+ * ledger timeline is recorded: where in the step memory rises and falls, and which allocation made the peak.
  */
 export async function planTrainStep(
   p: PlanInput & { method: Method; rank: number; alpha: number; targets: readonly Projection[]; optimizer?: Partial<OptimizerConfig> } & Partial<Pick<TrainSpec, 'storeH' | 'chunkedHead' | 'headChunk'>>,
-): Promise<PlanResult> {
+): Promise<TrainPlanResult> {
   const ctx = GpuContext.dry({ limits: p.limits ?? PHONE_LIMITS });
   const model = loadModelWeights(ctx, p.cfg, p.quant, null);
   const lora = uploadAdapter(ctx, p.cfg, { rank: p.rank, alpha: p.alpha, targets: p.targets });
@@ -69,8 +76,14 @@ export async function planTrainStep(
     headChunk: p.headChunk ?? TRAIN_DEFAULTS.headChunk, mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
   };
   const batch = dummyBatch(p.batch, p.seqLen);
-  for (let step = 0; step < 2; step++) await trainStep(ctx, model, lora, opt, spec, step, batch);
-  return result(ctx);
+  await trainStep(ctx, model, lora, opt, spec, 0, batch);
+  ctx.ledger.timeline = [];
+  ctx.ledger.recording = true;
+  await trainStep(ctx, model, lora, opt, spec, 1, batch);
+  ctx.ledger.recording = false;
+  const timeline = ctx.ledger.timeline;
+  ctx.ledger.timeline = [];
+  return { ...result(ctx), timeline };
 }
 
 

@@ -152,7 +152,7 @@ export async function trainLoop(
     hooks.onEvent({
       type: 'step', step, steps: spec.steps, loss, lr: opt.lr, tokens,
       tokensPerSecond: (batch.B * batch.T) / stepSeconds, stepSeconds,
-      peakBytes: { ...snap.peakByCategory, total: snap.peakTotal }, workingSetBytes: workingSet(snap.atPeak),
+      peakBytes: { ...snap.peakByCategory, total: snap.peakTotal }, workingSetBytes: workingSet(snap.atPeak), atPeak: { ...snap.atPeak },
       elapsedSeconds: elapsed, etaSeconds: (elapsed / done) * (spec.steps - step),
     });
     if (spec.valEvery > 0 && step % spec.valEvery === 0 && step < spec.steps) await runVal();

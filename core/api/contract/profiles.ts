@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { DeviceProfileSchema } from '../../profiles/schema';
 
+export { capOverrideIssue, ramBytesOf } from '../../profiles/schema';
+
 export const ProfileEntrySchema = z.object({
   profile: DeviceProfileSchema,
   source: z.enum(['builtin', 'user']),

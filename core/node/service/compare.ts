@@ -6,8 +6,10 @@
 // the cosine of ĝ = ((L₊ − L₋)/2ε)·z with ∇L, for several directions z (core/train/grads.ts).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATEGORIES, ComparisonSchema, type Comparison, type CompareMethod, type CompareSummary, type CosineResult, type TimelinePoint } from '../../api/contract';
+import { ComparisonSchema, type Comparison, type CompareMethod, type CompareSummary, type CosineResult, type TimelinePoint } from '../../api/contract';
+import { totalOf } from '../../api/names';
 import { TrainRequestSchema, type RunEvent, type TrainRequest } from '../../api/train';
+import { peakIndex, thinKeepingPeaks } from '../../common/series';
 import { batchAtStep } from '../../data/batching';
 import { exactGradients, gradientCosine, gradientSize, mezoGradient } from '../../train/grads';
 import { uploadAdapter } from '../../train/lora';
@@ -26,13 +28,13 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-const sumLive = (l: TimelinePoint['live']): number => CATEGORIES.reduce((s, c) => s + l[c], 0);
-
 /** What one method's run measured, from its events. */
 export function methodResult(method: CompareMethod['method'], runDir: string, events: RunEvent[], status: CompareMethod['status']): CompareMethod {
   let predicted: number | null = null;
   let peak: number | null = null;
   let ws: number | null = null;
+  /** The split by category of the step whose total peaked highest (its categories add up to `peak`). */
+  let peakSplit: CompareMethod['atPeak'] = null;
   let lastPeak: CompareMethod['atPeak'] = null;
   let timeline: TimelinePoint[] = [];
   let error: CompareMethod['error'] = null;
@@ -42,7 +44,10 @@ export function methodResult(method: CompareMethod['method'], runDir: string, ev
   for (const e of events) {
     if (e.type === 'start') predicted = e.predictedPeakBytes ?? predicted;
     else if (e.type === 'step') {
-      peak = Math.max(peak ?? 0, e.peakBytes.total);
+      if (peak === null || e.peakBytes.total > peak) {
+        peak = e.peakBytes.total;
+        if (e.atPeak) peakSplit = { ...e.atPeak };
+      }
       ws = Math.max(ws ?? 0, e.workingSetBytes);
       const { total: _t, ...byCat } = e.peakBytes;
       lastPeak = byCat;
@@ -50,18 +55,15 @@ export function methodResult(method: CompareMethod['method'], runDir: string, ev
       stepSeconds.push(e.stepSeconds);
       tps.push(e.tokensPerSecond);
     } else if (e.type === 'timeline' && e.points.length) {
-      const every = Math.max(1, Math.ceil(e.points.length / MAX_TIMELINE));
       const t0 = e.points[0].ms;
-      timeline = e.points.filter((_, i) => i % every === 0 || i === e.points.length - 1).map((p) => ({ ms: p.ms - t0, live: { ...p.live } }));
+      timeline = thinKeepingPeaks(e.points, MAX_TIMELINE, (p) => totalOf(p.live)).map((p) => ({ ms: p.ms - t0, live: { ...p.live } }));
     } else if (e.type === 'error') error = errorOf(e);
   }
-  // The category split at the peak of the recorded step (its points add up to the live total).
-  let atPeak = lastPeak;
-  if (timeline.length) {
-    let best = timeline[0];
-    for (const p of timeline) if (sumLive(p.live) > sumLive(best.live)) best = p;
-    atPeak = best.live;
-  }
+  // The category split at the measured peak, so the bar's total is the table's peak. Runs written before steps carried
+  // their split: the recorded step's highest point, else the last step's per-category peaks.
+  let atPeak = peakSplit;
+  if (!atPeak && timeline.length) atPeak = timeline[peakIndex(timeline, (p) => totalOf(p.live))].live;
+  atPeak ??= lastPeak;
   const skipFirst = <T>(xs: T[]): T[] => (xs.length > 1 ? xs.slice(1) : xs);
   return {
     method, status, runDir, predictedPeakBytes: predicted, peakBytes: peak, atPeak, workingSetBytes: ws, timeline, loss,

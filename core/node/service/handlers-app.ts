@@ -9,11 +9,11 @@ import { ConfigError, MespError } from '../../common/errors';
 import { capBytesOf, parseProfile } from '../../profiles/schema';
 import { isBuiltinProfileId, listBuiltinProfiles } from '../../profiles/builtin';
 import { PROFILE_FILE, type Handlers, type HostState } from './hoststate';
-import { inspectDataset, inspectModel, planFit } from './inspect';
+import { datasetRows, inspectDataset, inspectModel, planFit } from './inspect';
 import { nodeKind } from './paths';
 
 type AppMethods = 'app.info' | 'files.choose' | 'files.check' | 'files.browse' | 'files.upload' | 'profiles.list' | 'profiles.validate' |
-  'profiles.save' | 'profiles.delete' | 'model.inspect' | 'dataset.inspect' | 'plan.fit';
+  'profiles.save' | 'profiles.delete' | 'model.inspect' | 'dataset.inspect' | 'dataset.rows' | 'plan.fit';
 
 /** The user's saved profile copies; an invalid hand-edited file is left out. */
 function userProfiles(host: HostState): ProfileEntry[] {
@@ -123,6 +123,7 @@ export function appHandlers(host: HostState): Pick<Handlers, AppMethods> {
       host.data.pushRecent('datasets', data);
       return info;
     },
+    'dataset.rows': (p) => datasetRows(host.paths.require(p.dataPath, 'dataPath'), host.paths.require(p.modelDir, 'modelDir'), p.seqLen, p.offset, p.limit),
     'plan.fit': (p) => {
       const { ref } = host.profileRef(p.profile);
       return planFit({

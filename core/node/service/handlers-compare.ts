@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Comparison, ServiceEvent } from '../../api/contract';
 import type { MethodName, RunEvent, TrainRequest } from '../../api/train';
 import { ConfigError } from '../../common/errors';
-import { capBytesOf } from '../../profiles/schema';
+import { capBytesOf, capOverrideIssue } from '../../profiles/schema';
 import { ComparisonStore, listComparisons, methodResult, mezoCosine, openComparison } from './compare';
 import { toServiceError, trainRequest, type Handlers, type HostState, type LiveCompare } from './hoststate';
 import { modelRefName, resolveInputs } from '../hub/resolve';
@@ -28,6 +28,8 @@ export function compareHandlers(host: HostState): Pick<Handlers, CompareMethods>
     'compare.start': (p) => {
       const inputs = host.inputs(p);
       const { profile } = host.profileRef(p.profile);
+      const capIssue = capOverrideIssue(p.capBytes, profile);
+      if (capIssue) throw new ConfigError(capIssue, { field: 'capBytes' });
       const id = newRunId('compare', p.name, (x) => existsSync(join(host.data.comparisonsDir, x)));
       const dir = join(host.data.comparisonsDir, id);
       host.claim('compare', id);

@@ -6,7 +6,8 @@
 // Runs survive the app: everything a run does is in its folder as it happens, so a run whose process died shows as
 // "interrupted" and resumes from its last checkpoint (runTrain({ resume })).
 // This file is the dispatcher; the handlers live by domain (handlers-app.ts: app, files, profiles, inspection, plan;
-// handlers-runs.ts: runs and export; handlers-compare.ts; handlers-hub.ts: the hub catalogue, pulls and the cache; handlers-export.ts: Try in llama.cpp)
+// handlers-runs.ts: runs and export; handlers-compare.ts; handlers-hub.ts: the hub catalogue, pulls and the cache;
+// handlers-export.ts: Try in llama.cpp; handlers-downloads.ts: an export's files for a page to save)
 // over the state they share (hoststate.ts).
 import { resolve } from 'node:path';
 import {
@@ -23,6 +24,7 @@ import type { AppData } from './appdata';
 import { appHandlers } from './handlers-app';
 import { compareHandlers } from './handlers-compare';
 import { exportHandlers } from './handlers-export';
+import { downloadHandlers } from './handlers-downloads';
 import { hubHandlers } from './handlers-hub';
 import { runHandlers } from './handlers-runs';
 import { HostState, LOCAL_CALLER, toServiceError, type CallContext, type Handlers, type HostOptions } from './hoststate';
@@ -42,7 +44,10 @@ export class ServiceHost {
     this.data = this.state.data;
     this.paths = this.state.paths;
     this.mode = this.state.mode;
-    this.handlers = { ...appHandlers(this.state), ...runHandlers(this.state), ...compareHandlers(this.state), ...hubHandlers(this.state), ...exportHandlers(this.state) };
+    this.handlers = {
+      ...appHandlers(this.state), ...runHandlers(this.state), ...compareHandlers(this.state), ...hubHandlers(this.state),
+      ...exportHandlers(this.state), ...downloadHandlers(this.state),
+    };
   }
 
   onEvent(listener: (e: ServiceEvent) => void): () => void {

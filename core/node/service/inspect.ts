@@ -1,17 +1,20 @@
 // The app's "Model and data" and "will it fit?" answers: a model folder's shape and sizes, a dataset's rows, tokens
 // and a tokenized, masked preview, and each method's predicted peak memory by category from the engine's own plan
 // (core/train/plan.ts: a dry run of the real schedule, so the prediction is what the run will allocate).
-import type { DatasetInfo, FitMethod, FitResult, ModelInfo } from '../../api/contract';
-import type { FIT_SPEC_KEYS } from '../../api/contract/plan';
-import { zeroByCategory, type MethodName } from '../../api/names';
+import { statSync } from 'node:fs';
+import type { DatasetInfo, DatasetRows, FitMethod, FitResult, ModelInfo } from '../../api/contract';
+import { tensorPlace, type FIT_SPEC_KEYS, type PeakPlace, type PlanPoint } from '../../api/contract/plan';
+import { totalOf, zeroByCategory, type MethodName } from '../../api/names';
 import type { TrainSpec } from '../../api/train';
-import { errorMessage } from '../../common/errors';
+import { ConfigError, errorMessage } from '../../common/errors';
+import { peakIndex, thinKeepingPeaks } from '../../common/series';
+import type { TimelineEvent } from '../../gpu/ledger';
 import { IGNORE_INDEX } from '../../data/dataset';
 import { GpuContext } from '../../gpu/context';
 import { loadModelWeights, type Quant } from '../../model/weights';
 import { parameterCount } from '../../model/names';
 import { qwen25Config, type Qwen25Id } from '../../model/shapes';
-import { capBytesOf } from '../../profiles/schema';
+import { capBytesOf, capOverrideIssue } from '../../profiles/schema';
 import { planTrainStep } from '../../train/plan';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { openModelFolder } from '../modelfiles';
@@ -110,6 +113,62 @@ export async function inspectDataset(dataPath: string, modelDir: string, seqLen:
   };
 }
 
+/** The last dataset read whole (untruncated) for dataset.rows: paging through it reads the file once. */
+let rowsCache: { key: string; rows: Awaited<ReturnType<typeof loadDataset>>; decode: (ids: number[]) => string } | null = null;
+
+async function wholeRows(dataPath: string, modelDir: string): Promise<NonNullable<typeof rowsCache>> {
+  const st = statSync(dataPath);
+  const key = `${dataPath}\0${st.size}\0${st.mtimeMs}\0${modelDir}`;
+  if (rowsCache?.key === key) return rowsCache;
+  const folder = openModelFolder(modelDir);
+  const tok = loadTokenizer(folder.dir);
+  const rows = await loadDataset(dataPath, tok, { vocabSize: folder.config.vocab });
+  const decode = (ids: number[]): string => {
+    if (!tok) return ids.map((id) => `#${id}`).join(' ');
+    try {
+      return tok.decode(ids);
+    } catch {
+      return ids.map((id) => tok.idToToken(id) ?? `#${id}`).join('');
+    }
+  };
+  rowsCache = { key, rows, decode };
+  return rowsCache;
+}
+
+/** A bin width of 1, 2 or 5 × 10ⁿ giving at most `bins` bins up to `max`. */
+function niceWidth(max: number, bins: number): number {
+  const raw = Math.max(1, max / bins);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+const ROW_TEXT_TOKENS = 48;
+
+/** One page of the dataset's rows (whole, before the cut at seqLen), how many seqLen cuts, and a histogram of row lengths. */
+export async function datasetRows(dataPath: string, modelDir: string, seqLen: number, offset: number, limit: number): Promise<DatasetRows> {
+  const { rows, decode } = await wholeRows(dataPath, modelDir);
+  const lengths = rows.map((r) => r.inputIds.length);
+  const longest = lengths.reduce((m, n) => Math.max(m, n), 0);
+  const top = Math.max(longest, seqLen);
+  const width = niceWidth(top, 24);
+  // Bin edges on multiples of the width, with seqLen as an edge too, so every bin is either kept whole or cut.
+  const edges = new Set<number>([0, seqLen]);
+  for (let e = width; e < top; e += width) edges.add(e);
+  edges.add(Math.ceil(top / width) * width);
+  const sorted = [...edges].filter((e) => e <= Math.ceil(top / width) * width).sort((a, b) => a - b);
+  const histogram = sorted.slice(1).map((to, i) => ({ from: sorted[i], to, rows: 0 }));
+  for (const n of lengths) {
+    const bin = histogram.find((b) => n > b.from && n <= b.to);
+    if (bin) bin.rows++;
+  }
+  const page = rows.slice(offset, offset + limit).map((r, k) => ({
+    index: offset + k, line: r.line, format: r.format, tokens: r.inputIds.length, trainedTokens: r.labels.filter((l) => l !== IGNORE_INDEX).length,
+    cut: r.inputIds.length > seqLen, text: decode(r.inputIds.slice(0, ROW_TEXT_TOKENS)).slice(0, 240),
+  }));
+  return { path: dataPath, total: rows.length, offset, seqLen, rows: page, cutRows: lengths.filter((n) => n > seqLen).length, longest, histogram };
+}
+
 /** plan.fit's params (core/api/contract/plan.ts: the spec's FIT_SPEC_KEYS), with the paths resolved and the profile's file. */
 export type FitInput = Pick<TrainSpec, (typeof FIT_SPEC_KEYS)[number]> & {
   /** A model folder, or `shape` (a real Qwen2.5 shape, planned without weights). */
@@ -119,7 +178,26 @@ export type FitInput = Pick<TrainSpec, (typeof FIT_SPEC_KEYS)[number]> & {
   /** A built-in id or a profile file path. */
   profile: string;
   methods: MethodName[];
+  /** Send each method's step timeline too. */
+  timeline?: boolean;
 };
+
+/** Points a planned step's timeline is thinned to (its peak kept). */
+const PLAN_TIMELINE_POINTS = 600;
+
+/** Where the planned step peaks: the allocation that took the live total to its highest (the first, if it recurs). */
+function peakPlace(events: readonly TimelineEvent[]): PeakPlace | null {
+  const i = peakIndex(events, (e) => totalOf(e.live));
+  if (i < 0) return null;
+  const e = events[i];
+  return { category: e.category ?? 'mark', name: e.name, ...tensorPlace(e.name) };
+}
+
+/** The step's events as chart points: x counts the events since the step began (a dry run has no clock). */
+function planPoints(events: readonly TimelineEvent[]): PlanPoint[] {
+  const indexed = events.map((e, x) => ({ x, live: e.live }));
+  return thinKeepingPeaks(indexed, PLAN_TIMELINE_POINTS, (p) => totalOf(p.live)).map((p) => ({ x: p.x, live: { ...p.live } }));
+}
 
 /** Each method's predicted peak of a training step, by category, against the profile's cap. */
 export async function planFit(p: FitInput): Promise<FitResult> {
@@ -127,6 +205,8 @@ export async function planFit(p: FitInput): Promise<FitResult> {
   const folder = p.modelDir ? openModelFolder(p.modelDir) : null;
   const cfg = folder ? folder.config : qwen25Config(p.shape ?? 'qwen2.5-0.5b');
   const capBytes = p.capBytes ?? capBytesOf(profile);
+  const capIssue = capOverrideIssue(capBytes, profile);
+  if (capIssue) throw new ConfigError(capIssue, { field: 'capBytes' });
   let seqLen = p.seqLen;
   let batch = p.batch;
   if (p.dataPath && folder) {
@@ -145,10 +225,11 @@ export async function planFit(p: FitInput): Promise<FitResult> {
       methods.push({
         method, peakBytes: r.peakBytes, atPeak: { ...r.atPeak }, peakByCategory: { ...r.peakByCategory },
         workingSetBytes: r.peakWorkingSet, fits: r.peakBytes <= capBytes, error: null,
+        peakAt: peakPlace(r.timeline), timeline: p.timeline ? planPoints(r.timeline) : [], events: r.timeline.length,
       });
     } catch (e) {
       const zero = zeroByCategory();
-      methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e) });
+      methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e), peakAt: null, timeline: [], events: 0 });
     }
   }
   return { model: folder ? folder.name : p.shape ?? 'qwen2.5-0.5b', capBytes, profileId: profile.id, seqLen, methods };

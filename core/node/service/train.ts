@@ -4,13 +4,15 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseSettings } from '../../api/fields';
+import { totalOf } from '../../api/names';
 import { TrainRequestSchema, pickSpec, type RunConfig, type RunEvent, type TrainConfig, type TrainRequest } from '../../api/train';
 import { errorMessage, ConfigError, FormatError, MespError, OutOfBudgetError } from '../../common/errors';
+import { thinKeepingPeaks } from '../../common/series';
 import { batchAtStep, batchesPerEpoch, makeBatches, splitValidation } from '../../data/batching';
 import type { Example } from '../../data/dataset';
 import type { GpuContext } from '../../gpu/context';
 import { parameterCount } from '../../model/names';
-import { capBytesOf } from '../../profiles/schema';
+import { capBytesOf, capOverrideIssue } from '../../profiles/schema';
 import { initHostAdapter, loraParamCount, uploadAdapter, type HostAdapter } from '../../train/lora';
 import { Optimizer, optimizerOf } from '../../train/optimizer';
 import { planTrainStep } from '../../train/plan';
@@ -140,6 +142,13 @@ export async function runTrain(
   const samples = prepareSamples(cfg, folder);
   const baseName = publishableBaseName(folder.name);
   const capBytes = env.capBytes ?? cfg.capBytes ?? capBytesOf(profile);
+  const capIssue = capOverrideIssue(capBytes, profile);
+  if (capIssue) throw new ConfigError(capIssue, { field: 'capBytes' });
+  if (config && config.capBytes !== capBytes) {
+    // A resume under another cap: config.json (and so the Runs list) says the cap this run now runs under.
+    config = { ...config, capBytes };
+    store.rewriteConfig(config);
+  }
   let started = false;
   /** Nothing ran: leave no half-made run (a folder that was there empty is emptied again). */
   const discard = (): void => {
@@ -199,7 +208,10 @@ export async function runTrain(
       val: p.val.length ? makeBatches(p.val, cfg.batch, { padId: p.padId }) : [],
     };
     started = true;
-    emit({ t: Date.now(), type: 'start', runDir: store.dir, totalSteps: p.totalSteps, startStep, method: cfg.method, adapter: c.adapter.description, predictedPeakBytes: plan.peakBytes, ...(resumed?.skipped.length ? { skippedCheckpoints: resumed.skipped } : {}) });
+    emit({
+      t: Date.now(), type: 'start', runDir: store.dir, totalSteps: p.totalSteps, startStep, method: cfg.method, adapter: c.adapter.description,
+      predictedPeakBytes: plan.peakBytes, capBytes, ...(resumed?.skipped.length ? { skippedCheckpoints: resumed.skipped } : {}),
+    });
     const sampleAt = async (k: number): Promise<void> => {
       if (!samples || !samplesDue(samples, k, p.totalSteps)) return;
       for (const r of await answerSamples(c, model, lora, samples)) emit({ t: Date.now(), type: 'sample', step: k, ...r });
@@ -221,8 +233,8 @@ export async function runTrain(
           if (c.ledger.recording) {
             c.ledger.recording = false;
             const tl = c.ledger.timeline;
-            const every = Math.max(1, Math.ceil(tl.length / MAX_TIMELINE_POINTS));
-            const points = tl.filter((_, i) => i % every === 0 || i === tl.length - 1).map((x) => ({ ms: x.ms, seq: x.seq, name: x.name, kind: x.kind, live: x.live }));
+            // Thinned keeping the step's peak, so the chart's highest point is the step's measured peak.
+            const points = thinKeepingPeaks(tl, MAX_TIMELINE_POINTS, (x) => totalOf(x.live)).map((x) => ({ ms: x.ms, seq: x.seq, name: x.name, kind: x.kind, live: x.live }));
             c.ledger.timeline = [];
             emit({ t: Date.now(), type: 'timeline', step: e.step, points });
           }

@@ -27,7 +27,8 @@ export interface Chart {
 
 const MB = 1e6;
 const toMB = (b: number): number => b / MB;
-const GRID = { left: 64, right: 24, top: 40, bottom: 44, containLabel: false } as const;
+// The legend scrolls on one line above the plot and the grid starts below it, so a legend never covers the axis names.
+const GRID = { left: 64, right: 24, top: 52, bottom: 44, containLabel: false } as const;
 const AXIS_LABEL = { color: '#64748b', fontSize: 11 } as const;
 const SPLIT = { lineStyle: { color: '#eef0f5' } } as const;
 const TEXT = { fontFamily: 'Inter, system-ui, sans-serif' } as const;
@@ -66,7 +67,7 @@ function capLine(capBytes: number | null, label = 'cap'): object | undefined {
 
 const mbTooltip = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(2)} MB` : String(v));
 const fixed4 = (v: unknown): string => (typeof v === 'number' ? v.toFixed(4) : String(v));
-const LEGEND_TOP_RIGHT = { top: 4, right: 8, itemWidth: 14, textStyle: { color: '#334155' } } as const;
+const LEGEND_TOP_RIGHT = { type: 'scroll', top: 4, left: 56, right: 8, itemWidth: 14, textStyle: { color: '#334155' } } as const;
 
 /** A loss chart (a run's loss and validation loss, a comparison's methods): loss against the given x axis. */
 function lossOption(xAxis: EChartsOption['xAxis'], series: EChartsOption['series']): EChartsOption {
@@ -109,20 +110,43 @@ function stepAxisMax(t: RunTrace): number | undefined {
   return t.totalSteps <= 100 || t.totalSteps <= 4 * last ? Math.max(1, t.totalSteps) : undefined;
 }
 
-export function lossChart(t: RunTrace): Chart {
+/** An exponential moving average of a series (TensorBoard's smoothing): s₀ = x₀, sₖ = w·sₖ₋₁ + (1 − w)·xₖ; w = 0 is the series itself. */
+export function ema(xs: readonly number[], w: number): number[] {
+  const out: number[] = [];
+  let s = Number.NaN;
+  for (const x of xs) {
+    s = Number.isFinite(s) && Number.isFinite(x) ? w * s + (1 - w) * x : x;
+    out.push(s);
+  }
+  return out;
+}
+
+/**
+ * A run's loss (raw, faint when smoothed), its EMA at `smoothing`, the validation loss, and the learning rate on a
+ * second axis (its schedule: warm-up and decay).
+ */
+export function lossChart(t: RunTrace, smoothing = 0.6): Chart {
   const loss = t.steps.map((s) => [s.step, s.loss]);
+  const smooth = ema(t.steps.map((s) => s.loss), smoothing).map((v, i) => [t.steps[i].step, v]);
   const val = t.val.map((v) => [v.step, v.valLoss]);
+  const lr = t.steps.map((s) => [s.step, s.lr]);
   const all = [...t.steps.map((s) => s.loss), ...t.val.map((v) => v.valLoss)].filter(Number.isFinite);
-  return {
-    option: lossOption(
-      { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 0, max: stepAxisMax(t), axisLabel: AXIS_LABEL, splitLine: SPLIT },
-      [
-        { name: 'loss', type: 'line', data: loss, showSymbol: loss.length < 40, symbolSize: 5, lineStyle: { width: 2, color: '#4f46e5' }, itemStyle: { color: '#4f46e5' } },
-        { name: 'validation loss', type: 'line', data: val, showSymbol: true, symbolSize: 7, lineStyle: { width: 2, type: 'dashed', color: '#f97316' }, itemStyle: { color: '#f97316' } },
-      ],
-    ),
-    probe: { points: loss.length, max: all.length ? Math.max(...all) : 0, cap: null, series: ['loss', 'validation loss'] },
-  };
+  const option = lossOption(
+    { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, minInterval: 1, min: 0, max: stepAxisMax(t), axisLabel: AXIS_LABEL, splitLine: SPLIT },
+    [
+      { name: 'loss', type: 'line', data: loss, showSymbol: loss.length < 40, symbolSize: 5, lineStyle: { width: smoothing > 0 ? 1 : 2, color: '#4f46e5', opacity: smoothing > 0 ? 0.35 : 1 }, itemStyle: { color: '#4f46e5', opacity: smoothing > 0 ? 0.35 : 1 } },
+      ...(smoothing > 0 ? [{ name: `loss (EMA ${smoothing})`, type: 'line' as const, data: smooth, showSymbol: false, lineStyle: { width: 2.5, color: '#4338ca' }, itemStyle: { color: '#4338ca' } }] : []),
+      { name: 'validation loss', type: 'line', data: val, showSymbol: true, symbolSize: 7, lineStyle: { width: 2, type: 'dashed', color: '#f97316' }, itemStyle: { color: '#f97316' } },
+      { name: 'learning rate', type: 'line', yAxisIndex: 1, data: lr, showSymbol: false, lineStyle: { width: 1.5, type: 'dotted', color: '#0d9488' }, itemStyle: { color: '#0d9488' } },
+    ],
+  );
+  option.yAxis = [
+    option.yAxis as object,
+    { type: 'value', name: 'lr', min: 0, position: 'right', axisLabel: { ...AXIS_LABEL, formatter: (v: number) => v.toExponential(0) }, splitLine: { show: false } },
+  ] as EChartsOption['yAxis'];
+  option.grid = { ...GRID, right: 56 };
+  const series = (option.series as { name: string }[]).map((x) => x.name);
+  return { option, probe: { points: loss.length, max: all.length ? Math.max(...all) : 0, cap: null, series } };
 }
 
 /** Live bytes by category over one recorded step, stacked, with the cap and the plan's predicted peak. */
@@ -142,8 +166,8 @@ export function memoryTimelineChart(t: RunTrace): Chart {
     option: {
       textStyle: TEXT,
       animation: false,
-      grid: { ...GRID, top: 48 },
-      legend: { top: 4, left: 8, itemWidth: 12, itemHeight: 10, textStyle: { color: '#334155', fontSize: 11 } },
+      grid: { ...GRID, top: 56 },
+      legend: { type: 'scroll', top: 4, left: 8, right: 8, itemWidth: 12, itemHeight: 10, textStyle: { color: '#334155', fontSize: 11 } },
       tooltip: {
         trigger: 'axis',
         valueFormatter: mbTooltip,
@@ -205,7 +229,14 @@ export function throughputChart(t: RunTrace): Chart {
 // ------------------------------------------------------------------------------------------------ fit and compare
 
 /** Horizontal stacked bars: each method's bytes by category at its peak, against the budget line. */
-function peakBars(rows: { method: MethodName; atPeak: Record<CategoryName, number> | null; note?: string }[], capBytes: number | null, title: string): Chart {
+/** A method the cap refused: the allocation it asked for, and how far over the cap that took it (the bar shows cap + overshoot). */
+export interface Refusal {
+  tensor: string;
+  overshootBytes: number;
+  capBytes: number;
+}
+
+function peakBars(rows: { method: MethodName; atPeak: Record<CategoryName, number> | null; note?: string; refused?: Refusal | null }[], capBytes: number | null, title: string): Chart {
   const methods = rows.map((r) => METHOD_LABEL[r.method]);
   const totals = rows.map((r) => (r.atPeak ? CATEGORIES.reduce((s, c) => s + r.atPeak![c], 0) : 0));
   const dataMax = Math.max(0, ...totals);
@@ -219,12 +250,34 @@ function peakBars(rows: { method: MethodName; atPeak: Record<CategoryName, numbe
     data: rows.map((r) => (r.atPeak ? toMB(r.atPeak[c]) : 0)),
     ...(k === CATEGORIES.length - 1
       ? {
-          label: { show: true, position: 'right' as const, formatter: (p: { dataIndex: number }) => `${mb(totals[p.dataIndex], 2)}${rows[p.dataIndex].note ? ` · ${rows[p.dataIndex].note}` : ''}`, color: '#0f172a', fontWeight: 600 as const },
+          label: { show: true, position: 'right' as const, formatter: (p: { dataIndex: number }) => (rows[p.dataIndex].atPeak ? `${mb(totals[p.dataIndex], 2)}${rows[p.dataIndex].note ? ` · ${rows[p.dataIndex].note}` : ''}` : rows[p.dataIndex].refused ? '' : rows[p.dataIndex].note ?? ''), color: '#0f172a', fontWeight: 600 as const },
           markLine: capBytes !== null ? { silent: true, symbol: 'none', lineStyle: { color: CAP_COLOR, type: 'dashed' as const, width: 2 }, label: { formatter: `budget ${mb(capBytes)}`, color: CAP_COLOR, fontWeight: 600 as const, position: 'start' as const }, data: [{ xAxis: toMB(capBytes) }] } : undefined,
         }
       : {}),
   }));
-  const axis = capAxis(dataMax, capBytes);
+  // A refused method is drawn as refused: a hatched-red bar to what it asked for (cap + overshoot), labelled with the tensor.
+  const refusedNeed = rows.map((r) => (r.refused ? r.refused.capBytes + r.refused.overshootBytes : 0));
+  const anyRefused = refusedNeed.some((x) => x > 0);
+  const refusedSeries = anyRefused
+    ? [{
+        name: 'refused by the cap',
+        type: 'bar' as const,
+        stack: 'refused',
+        barMaxWidth: 26,
+        barGap: '-100%',
+        itemStyle: { color: 'rgba(220, 38, 38, 0.18)', borderColor: CAP_COLOR, borderType: 'dashed' as const, borderWidth: 1.5 },
+        data: refusedNeed.map((b) => (b > 0 ? toMB(b) : null)),
+        label: {
+          show: true, position: 'insideLeft' as const, color: '#991b1b', fontWeight: 600 as const,
+          formatter: (p: { dataIndex: number }) => {
+            const r = rows[p.dataIndex].refused;
+            return r ? `refused: ${r.tensor}, ${mb(r.overshootBytes, 2)} over` : '';
+          },
+        },
+      }]
+    : [];
+  const dataMaxAll = Math.max(dataMax, ...refusedNeed);
+  const axis = capAxis(dataMaxAll, capBytes);
   return {
     option: {
       textStyle: TEXT,
@@ -235,9 +288,9 @@ function peakBars(rows: { method: MethodName; atPeak: Record<CategoryName, numbe
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: mbTooltip },
       xAxis: { type: 'value', name: 'MB', min: 0, ...axis, axisLabel: MB_AXIS_LABEL, splitLine: SPLIT },
       yAxis: { type: 'category', data: methods, inverse: true, axisLabel: { color: '#0f172a', fontWeight: 600 } },
-      series,
+      series: [...series, ...refusedSeries],
     },
-    probe: { points: rows.filter((r) => r.atPeak).length, max: dataMax, cap: capBytes, series: methods },
+    probe: { points: rows.filter((r) => r.atPeak || r.refused).length, max: dataMax, cap: capBytes, series: methods },
   };
 }
 
@@ -249,9 +302,19 @@ export function fitChart(fit: FitResult): Chart {
   );
 }
 
+/** The cap's refusal of a compared method, or null. */
+export function refusalOf(m: Comparison['methods'][number]): Refusal | null {
+  const b = m.error?.budget;
+  return b ? { tensor: `${b.request.category} ${b.request.name}`, overshootBytes: b.overshootBytes, capBytes: b.capBytes } : null;
+}
+
 export function comparePeakChart(c: Comparison): Chart {
   return peakBars(
-    c.methods.map((m) => ({ method: m.method, atPeak: m.atPeak, note: m.status === 'failed' ? (m.error?.budget ? 'over budget' : 'failed') : undefined })),
+    c.methods.map((m) => {
+      const refused = refusalOf(m);
+      // a refused method's bar is its refusal (not the split of a step that never completed)
+      return { method: m.method, atPeak: refused ? null : m.atPeak, refused, note: m.status === 'failed' && !refused ? 'failed' : undefined };
+    }),
     c.capBytes,
     '',
   );
@@ -333,9 +396,9 @@ export function cosineChart(cos: CosineResult): Chart {
       series: [{
         type: 'bar', barMaxWidth: 18, data: cos.samples, itemStyle: { color: METHOD_COLOR.mezo },
         markLine: {
-          silent: true, symbol: 'none',
+          silent: true, symbol: 'none', precision: 6,
           data: [
-            { yAxis: cos.randomBaseline, lineStyle: { color: '#64748b', type: 'dotted' }, label: { formatter: 'random direction', color: '#475569', position: 'insideEndTop' } },
+            { yAxis: cos.randomBaseline, lineStyle: { color: '#64748b', type: 'dotted' }, label: { formatter: `random direction ${cos.randomBaseline.toFixed(4)}`, color: '#475569', position: 'insideEndTop' } },
           ],
         },
       }],

@@ -5,7 +5,9 @@
 import { computed, ref } from 'vue';
 import type { MethodName } from '../../../core/api/train';
 import { errorText } from '../api';
-import { compareLossChart, comparePeakChart, compareTimelineChart, cosineChart, stepTimeChart } from '../charts/options';
+import { compareLossChart, comparePeakChart, compareTimelineChart, cosineChart, refusalOf, stepTimeChart } from '../charts/options';
+import { fixed, mb, seconds } from '../lib/format';
+import { METHOD_LABEL } from '../lib/theme';
 import { liveTotal } from '../lib/trace';
 import { METHODS } from '../lib/theme';
 import { useCompareStore } from '../stores/compare';
@@ -87,11 +89,44 @@ export function useCompare() {
       finalLoss: m.loss.length ? m.loss[m.loss.length - 1].loss : null,
       error: m.error,
       fits: m.peakBytes !== null && c.value !== null ? m.peakBytes <= c.value.capBytes : null,
+      refused: refusalOf(m),
     })),
   );
 
+  /** Who wins: least memory, fastest, lowest loss (among the methods that ran), and how good each gradient is. */
+  const verdict = computed(() => {
+    const cmp = c.value;
+    if (!cmp) return [];
+    const ran = rows.value.filter((r) => !r.refused && r.peak !== null);
+    const names = (xs: typeof ran): string => xs.map((r) => METHOD_LABEL[r.method]).join(' = ');
+    const best = (value: (r: (typeof ran)[number]) => number | null, same: (a: number, b: number) => boolean): typeof ran => {
+      const xs = ran.filter((r) => value(r) !== null);
+      if (!xs.length) return [];
+      const top = Math.min(...xs.map((r) => value(r)!));
+      return xs.filter((r) => same(value(r)!, top));
+    };
+    const mem = best((r) => r.peak, (a, b) => a === b);
+    const fast = best((r) => r.stepSeconds, (a, b) => a === b);
+    // Full backprop, MeBP-style and MeSP compute the same gradients: their losses agree to rounding, a tie.
+    const low = best((r) => r.finalLoss, (a, b) => Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)));
+    const exact = cmp.methods.filter((m) => m.method !== 'mezo').map((m) => METHOD_LABEL[m.method]);
+    const mezo = cmp.methods.some((m) => m.method === 'mezo');
+    const cos = cmp.cosine && !cmp.cosine.error ? cmp.cosine : null;
+    const refused = rows.value.filter((r) => r.refused).map((r) => METHOD_LABEL[r.method]);
+    return [
+      { id: 'memory', label: 'least memory', value: mem.length ? `${names(mem)} · ${mb(mem[0].peak, 2)}` : '—' },
+      { id: 'fastest', label: 'fastest', value: fast.length ? `${names(fast)} · ${seconds(fast[0].stepSeconds)} a step` : '—' },
+      { id: 'loss', label: 'lowest loss', value: low.length ? `${names(low)} · ${fixed(low[0].finalLoss, 4)}` : '—' },
+      {
+        id: 'gradient', label: 'gradient quality',
+        value: `${exact.length ? `exact: ${exact.join(', ')}` : ''}${exact.length && mezo ? '; ' : ''}${mezo ? (cos ? `MeZO estimate, cosine ${fixed(cos.mean, 4)} with the exact gradient (random ≈ ${fixed(cos.randomBaseline, 4)})` : 'MeZO: an estimate (cosine measured after the runs)') : ''}`,
+      },
+      ...(refused.length ? [{ id: 'refused', label: 'refused by the cap', value: refused.join(', ') }] : []),
+    ];
+  });
+
   return {
     sel, compare, settings: compare.settings, status: computed(() => compare.status), running, canStart, blocker, error, toggle, start, pause, resume, stop, open,
-    comparison: c, charts, rows, timelineWeights,
+    comparison: c, charts, rows, verdict, timelineWeights,
   };
 }

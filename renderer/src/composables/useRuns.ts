@@ -5,6 +5,8 @@ import { computed, onMounted, ref } from 'vue';
 import type { RunSummary } from '../../../core/api/contract';
 import { errorText } from '../api';
 import { lossChart, memoryTimelineChart, stepPeakChart, throughputChart } from '../charts/options';
+import { overlayLossChart } from '../charts/plan';
+import { METHOD_LABEL } from '../lib/theme';
 import { useAppStore } from '../stores/app';
 import { useCompareStore } from '../stores/compare';
 import { useRunsStore } from '../stores/runs';
@@ -71,6 +73,29 @@ export function useRuns() {
     }
   }
 
+  /** Runs whose loss curves are overlaid on one chart (their events read from disk once). */
+  const overlay = ref<string[]>([]);
+  async function toggleOverlay(id: string): Promise<void> {
+    if (overlay.value.includes(id)) {
+      overlay.value = overlay.value.filter((x) => x !== id);
+      return;
+    }
+    try {
+      error.value = null;
+      if (!runs.traces[id]?.steps.length) await runs.open(id);
+      overlay.value = [...overlay.value, id];
+    } catch (e) {
+      error.value = errorText(e);
+    }
+  }
+  const overlayChart = computed(() => {
+    if (!overlay.value.length) return null;
+    return overlayLossChart(overlay.value.map((id) => {
+      const s = runs.list.find((x) => x.id === id);
+      return { id, label: s ? `${id} (${METHOD_LABEL[s.method]})` : id, steps: runs.traces[id]?.steps ?? [] };
+    }));
+  });
+
   async function openComparison(id: string): Promise<void> {
     try {
       await compare.open(id);
@@ -85,5 +110,5 @@ export function useRuns() {
     app.go('train');
   }
 
-  return { runs, compare, selectedId, summary, trace, charts, whereStopped, error, resumeCapMB, refresh, select, resume, openComparison, follow };
+  return { runs, compare, selectedId, summary, trace, charts, whereStopped, error, resumeCapMB, refresh, select, resume, openComparison, follow, overlay, toggleOverlay, overlayChart };
 }

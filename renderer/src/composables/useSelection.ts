@@ -4,6 +4,7 @@
 // form's errors are the CLI's, in the form's words; there are no range checks of its own here.
 import { computed } from 'vue';
 import type { RunParams } from '../../../core/api/contract';
+import { capOverrideIssue } from '../../../core/api/contract/profiles';
 import { issueText, labelOf } from '../../../core/api/fields';
 import { TrainSpecSchema, checkSpec, type TrainSpec, type TrainSpecKey } from '../../../core/api/train';
 import { useDatasetsStore } from '../stores/datasets';
@@ -40,9 +41,16 @@ export function useSelection() {
   const runs = useRunsStore();
 
   const checkedSpec = computed(() => specOf(runs.settings));
-  const spec = computed(() => checkedSpec.value.spec);
-  const issues = computed(() => checkedSpec.value.issues);
-  const capBytes = computed<number | null>(() => spec.value?.capBytes ?? profiles.capBytes);
+  /** A cap override above the profile's RAM is refused (the service refuses it too): no phone gives an app more. */
+  const capIssue = computed<SettingIssue | null>(() => {
+    const s = checkedSpec.value.spec;
+    const p = profiles.selected?.profile;
+    const m = s && p ? capOverrideIssue(s.capBytes, p) : null;
+    return m ? { field: 'capBytes', message: m } : null;
+  });
+  const spec = computed(() => (capIssue.value ? null : checkedSpec.value.spec));
+  const issues = computed(() => (capIssue.value ? [capIssue.value] : checkedSpec.value.issues));
+  const capBytes = computed<number | null>(() => checkedSpec.value.spec?.capBytes ?? profiles.capBytes);
   const missing = computed<string | null>(() => {
     if (!profiles.selected) return 'Choose a device profile in Devices.';
     if (!models.info) return 'Choose a model folder in Model & data.';

@@ -65,6 +65,7 @@ export function applyEvent(t: RunTrace, e: RunEvent): RunTrace {
       t.startStep = e.startStep;
       t.adapter = e.adapter;
       t.predictedPeak = e.predictedPeakBytes ?? t.predictedPeak;
+      t.capBytes = e.capBytes ?? t.capBytes; // the cap this attempt runs under (a resume may change it)
       t.steps = t.steps.filter((s) => s.step <= e.startStep);
       t.val = t.val.filter((v) => v.step <= e.startStep);
       t.done = null;

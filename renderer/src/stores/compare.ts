@@ -51,9 +51,12 @@ export const useCompareStore = defineStore('compare', () => {
       if (r.type === 'start') m.predictedPeakBytes = r.predictedPeakBytes ?? m.predictedPeakBytes;
       else if (r.type === 'step') {
         m.loss.push({ step: r.step, loss: r.loss, seconds: r.elapsedSeconds });
-        m.peakBytes = Math.max(m.peakBytes ?? 0, r.peakBytes.total);
-        const { total: _t, ...byCat } = r.peakBytes;
-        if (!m.timeline.length) m.atPeak = byCat;
+        // the split at the highest step peak so far (its categories add up to the peak the table shows)
+        if (m.peakBytes === null || r.peakBytes.total > m.peakBytes) {
+          m.peakBytes = r.peakBytes.total;
+          const { total: _t, ...byCat } = r.peakBytes;
+          m.atPeak = r.atPeak ? { ...r.atPeak } : byCat;
+        }
       } else if (r.type === 'timeline' && r.points.length) {
         const t0 = r.points[0].ms;
         m.timeline = r.points.map((p) => ({ ms: p.ms - t0, live: { ...p.live } }));
