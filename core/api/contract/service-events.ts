@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { RunEventSchema } from '../train';
 import { CompareEventSchema } from './compare';
+import { GenerateEventSchema } from './generate';
 import { PullEventSchema } from './hub';
 import { RunStatusSchema } from './runs';
 
@@ -12,6 +13,8 @@ export const ServiceEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compare'), compareId: z.string(), event: CompareEventSchema }),
   /** A model or dataset pull from the hub (hub.pull): plan, progress, retries, each verified file, the end. */
   z.object({ type: z.literal('hub.pull'), pullId: z.string(), event: PullEventSchema }),
+  /** A generation for the Chat view (generate.start): each answer's tokens as they are chosen, its result, the end. */
+  z.object({ type: z.literal('generate'), generationId: z.string(), event: GenerateEventSchema }),
   /** The service's own state, as main or the WebSocket client sees it (a restarted service lost its live runs). */
   z.object({ type: z.literal('service'), state: z.enum(['ready', 'down', 'restarted']), message: z.string() }),
 ]);
