@@ -3,10 +3,12 @@
 // the adapter's, same seed and sampling settings) that arrive token by token (the token count of each answer is
 // watched as it changes); each answer is exactly what `mesp generate --json` prints for the same settings, without
 // and with the adapter; a non-zero adapter changes the answer, a zero one (B = 0, a fresh LoRA) does not; the KV cache
-// is shown against the profile's cap; a sampling setting out of its range is refused in the schema's words.
+// is shown against the profile's cap; a sampling setting out of its range is refused in the schema's words; the
+// controls take visible keyboard focus and axe finds no WCAG 2 A/AA violation in the view.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePeft } from '../../core/export/peft';
@@ -155,6 +157,24 @@ describe('Chat view', () => {
       return { testid: el.dataset.testid, outline: getComputedStyle(el).outlineStyle };
     });
     expect(focused).toEqual({ testid: 'chat-generate', outline: 'solid' });
+    // Every control of the view has a name and a role a screen reader and the keyboard can use (axe, WCAG 2 A/AA).
+    // (AxeBuilder needs a page of its own context: the same view, opened afresh.)
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    try {
+      const fresh = await context.newPage();
+      await fresh.goto(web.url);
+      await fresh.waitForSelector('[data-testid=connection].ready');
+      await fresh.click('[data-testid=nav-chat]');
+      await fresh.check('[data-testid=chat-adapter-folder]');
+      await fresh.fill('[data-testid=chat-adapter-dir]', nonZero);
+      await fresh.fill('[data-testid=chat-prompt]', PROMPT);
+      await fresh.waitForSelector('[data-testid=answer-adapter]');
+      const axe = await new AxeBuilder({ page: fresh }).include('main').withTags(['wcag2a', 'wcag2aa']).analyze();
+      expect(axe.passes.length).toBeGreaterThan(0);
+      expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    } finally {
+      await context.close();
+    }
     expect(errors).toEqual([]);
   });
 });
