@@ -8,12 +8,15 @@
 // prefill when it would not fit: that answer's end event carries the budget report. Between generations the loaded
 // session is kept for the next prompt with the same model, adapter and cap, and closed (its GPU memory freed) as soon
 // as any other job takes the slot, on another model, or on shutdown. With a run, the run's quantization is used.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Answer, GenerateEvent } from '../../api/contract';
 import { isHubRef } from '../hub/resolve';
 import { GenerateSession, runDefaults } from './generate';
 import { toServiceError, type Handlers, type HostState, type LiveGeneration } from './hoststate';
 
 type GenerateMethods = 'generate.start' | 'generate.cancel';
+const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 
 export interface GenerateHandlers extends Pick<Handlers, GenerateMethods> {
   /** Close the kept session (shutdown). */
@@ -32,7 +35,10 @@ export function generateHandlers(host: HostState): GenerateHandlers {
   });
 
   async function sessionFor(input: Parameters<typeof GenerateSession.open>[0]): Promise<GenerateSession> {
-    const key = JSON.stringify([input.modelDir, input.adapterDir, input.runDir, input.quant, input.profile, input.capBytes]);
+    // The adapter's weights file's time: a folder written again since (a run trained further) is loaded again.
+    const adapterFile = input.adapterDir ?? (input.runDir ? join(input.runDir, 'adapter') : null);
+    const written = adapterFile && existsSync(join(adapterFile, ADAPTER_WEIGHTS)) ? statSync(join(adapterFile, ADAPTER_WEIGHTS)).mtimeMs : null;
+    const key = JSON.stringify([input.modelDir, input.adapterDir, input.runDir, written, input.quant, input.profile, input.capBytes]);
     if (kept?.key === key) return kept.session;
     closeKept();
     const session = await GenerateSession.open(input, host.env);
