@@ -3,7 +3,7 @@
 // MessagePort to the service (a utilityProcess); in browser mode the WebSocket server does the same; the client
 // (core/api/client.ts) validates what comes back. One table, CONTRACT, maps a method name to its params and result;
 // the schemas live by domain in core/api/contract/ (shared, files, profiles, inspect, plan, runs, compare, export,
-// hub, service-events) and are all re-exported here, so this module stays the one import.
+// hub, generate, service-events) and are all re-exported here, so this module stays the one import.
 // Pure TS (no Node, no GPU): the renderer, the preload, main, the service and the tests all import it.
 import { z } from 'zod';
 import { DeviceProfileSchema } from '../profiles/schema';
@@ -11,6 +11,7 @@ import { ExportPreviewSchema, ExportResultSchema } from './export';
 import { CompareControlResultSchema, CompareRefSchema, CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
 import { ExportPreviewParamsSchema, ExportRunParamsSchema, ExportTryParamsSchema, ExportTryResultSchema, LlamaStatusSchema } from './contract/export';
 import { ExportDownloadParamsSchema, ExportDownloadSchema } from './contract/download';
+import { GenerateCancelResultSchema, GenerateRefSchema, GenerateStartResultSchema, GenerateStartSchema } from './contract/generate';
 import { ServiceEventSchema, type ServiceEvent } from './contract/service-events';
 import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema, UploadResultSchema } from './contract/files';
 import { DatasetInfoSchema, DatasetRowsParamsSchema, DatasetRowsSchema, ModelInfoSchema } from './contract/inspect';
@@ -39,6 +40,7 @@ export * from './contract/compare';
 export * from './contract/export';
 export * from './contract/download';
 export * from './contract/hub';
+export * from './contract/generate';
 export * from './contract/service-events';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -86,6 +88,8 @@ export const CONTRACT = {
   'hub.pull': { params: HubPullParamsSchema, result: HubPullResultSchema },
   'hub.cancel': { params: HubPullRefSchema, result: HubCancelResultSchema },
   'hub.delete': { params: HubDeleteParamsSchema, result: HubDeleteResultSchema },
+  'generate.start': { params: GenerateStartSchema, result: GenerateStartResultSchema },
+  'generate.cancel': { params: GenerateRefSchema, result: GenerateCancelResultSchema },
 } as const;
 
 export type ContractMethod = keyof typeof CONTRACT;

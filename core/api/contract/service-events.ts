@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { RunEventSchema } from '../train';
 import { CompareEventSchema } from './compare';
 import { TryEventSchema } from './export';
+import { GenerateEventSchema } from './generate';
 import { PullEventSchema } from './hub';
 import { RunStatusSchema } from './runs';
 
@@ -15,6 +16,8 @@ export const ServiceEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hub.pull'), pullId: z.string(), event: PullEventSchema }),
   /** "Try in llama.cpp" (export.try): each side's start, tokens and reply, then the end. */
   z.object({ type: z.literal('export.try'), tryId: z.string(), event: TryEventSchema }),
+  /** A generation for the Chat view (generate.start): each answer's tokens as they are chosen, its result, the end. */
+  z.object({ type: z.literal('generate'), generationId: z.string(), event: GenerateEventSchema }),
   /** The service's own state, as main or the WebSocket client sees it (a restarted service lost its live runs). */
   z.object({ type: z.literal('service'), state: z.enum(['ready', 'down', 'restarted']), message: z.string() }),
 ]);

@@ -1,8 +1,8 @@
-// `mesp generate`, `mesp chat` and (later) the app's Chat view: generation from a model folder or a hub id (pulled on
-// first use, core/node/hub/resolve.ts), with a PEFT adapter folder or a run's adapter applied unmerged, under a device
-// profile's limits and cap. A session loads the model once and generates many times (a chat, or base and adapter
-// answers side by side); runGenerate is one session, one generation. Tokens stream through a callback; every
-// generation leaves the ledger at the session's baseline.
+// `mesp generate`, `mesp chat` and the app's Chat view (handlers-generate.ts): generation from a model folder or a hub
+// id (pulled on first use, core/node/hub/resolve.ts), with a PEFT adapter folder or a run's adapter applied unmerged,
+// under a device profile's limits and cap. A session loads the model once and generates many times (a chat, or base
+// and adapter answers side by side); runGenerate is one session, one generation. Tokens stream through a callback;
+// every generation leaves the ledger at the session's baseline.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {

@@ -2,12 +2,13 @@
 // service (runTrain), the engine's memory plan (planTrainStep), the run store and the compare service, validating each
 // request's params and each result against the contract's zod schemas. Transport-free: Electron's utilityProcess
 // (electron/service/index.ts), the browser-mode WebSocket server (core/node/server/web.ts) and the tests all wrap
-// one ServiceHost. One GPU job (a run or a comparison) at a time: the GPU and the CPU cores are shared.
+// one ServiceHost. One GPU job (a run, a comparison or a generation) at a time: the GPU and the CPU cores are shared.
 // Runs survive the app: everything a run does is in its folder as it happens, so a run whose process died shows as
 // "interrupted" and resumes from its last checkpoint (runTrain({ resume })).
 // This file is the dispatcher; the handlers live by domain (handlers-app.ts: app, files, profiles, inspection, plan;
 // handlers-runs.ts: runs and export; handlers-compare.ts; handlers-hub.ts: the hub catalogue, pulls and the cache;
-// handlers-export.ts: Try in llama.cpp; handlers-downloads.ts: an export's files for a page to save)
+// handlers-export.ts: Try in llama.cpp; handlers-downloads.ts: an export's files for a page to save;
+// handlers-generate.ts: the Chat view's generations)
 // over the state they share (hoststate.ts).
 import { resolve } from 'node:path';
 import {
@@ -25,6 +26,7 @@ import { appHandlers } from './handlers-app';
 import { compareHandlers } from './handlers-compare';
 import { exportHandlers } from './handlers-export';
 import { downloadHandlers } from './handlers-downloads';
+import { generateHandlers, type GenerateHandlers } from './handlers-generate';
 import { hubHandlers } from './handlers-hub';
 import { runHandlers } from './handlers-runs';
 import { HostState, LOCAL_CALLER, toServiceError, type CallContext, type Handlers, type HostOptions } from './hoststate';
@@ -38,15 +40,18 @@ export class ServiceHost {
   readonly mode: HostOptions['mode'];
   private readonly state: HostState;
   private readonly handlers: Handlers;
+  private readonly generation: GenerateHandlers;
 
   constructor(opts: HostOptions) {
     this.state = new HostState(opts);
     this.data = this.state.data;
     this.paths = this.state.paths;
     this.mode = this.state.mode;
+    this.generation = generateHandlers(this.state);
+    const { close: _close, ...generate } = this.generation;
     this.handlers = {
       ...appHandlers(this.state), ...runHandlers(this.state), ...compareHandlers(this.state), ...hubHandlers(this.state),
-      ...exportHandlers(this.state), ...downloadHandlers(this.state),
+      ...exportHandlers(this.state), ...downloadHandlers(this.state), ...generate,
     };
   }
 
@@ -90,11 +95,11 @@ export class ServiceHost {
     return CONTRACT[method].result.parse(r) as ResultOf<M>;
   }
 
-  /** Resolves when no run, comparison or hub pull is in progress. */
+  /** Resolves when no run, comparison, generation or hub pull is in progress. */
   async idle(): Promise<void> {
     for (;;) {
       const waits = [...this.state.live.values()].map((r) => r.done).concat([...this.state.compares.values()].map((c) => c.done))
-        .concat([...this.state.pulls.values()].map((p) => p.done));
+        .concat([...this.state.pulls.values()].map((p) => p.done)).concat([...this.state.generations.values()].map((g) => g.done));
       if (!waits.length) return;
       await Promise.allSettled(waits);
     }
@@ -105,6 +110,8 @@ export class ServiceHost {
     for (const c of this.state.compares.values()) c.control.stop();
     for (const p of this.state.pulls.values()) p.abort.abort();
     for (const r of this.state.live.values()) r.control.stop();
+    for (const g of this.state.generations.values()) g.cancelled = true;
     await this.idle();
+    this.generation.close();
   }
 }

@@ -1,8 +1,8 @@
 // What the service's handlers share (core/node/service/host.ts dispatches each request to them): the app-data folder,
-// the path policy, the event listeners, the live runs and comparisons, and the one GPU job at a time (a run or a
-// comparison: the GPU and the CPU cores are shared). launch() starts a run through the run lifecycle
-// (core/node/service/lifecycle.ts, the one `mesp train` uses too) as a run the app can pause, resume and stop;
-// everything the run does is in its folder as it happens (core/node/runstore.ts).
+// the path policy, the event listeners, the live runs, comparisons and generations, and the one GPU job at a time (a
+// run, a comparison or a generation: the GPU and the CPU cores are shared). launch() starts a run through the run
+// lifecycle (core/node/service/lifecycle.ts, the one `mesp train` uses too) as a run the app can pause, resume and
+// stop; everything the run does is in its folder as it happens (core/node/runstore.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -60,6 +60,20 @@ export interface LiveRun {
   done: Promise<void>;
 }
 
+/** What takes the one GPU job slot: a run, a comparison, or a generation (the Chat view). */
+export type GpuJobKind = 'run' | 'compare' | 'generate' | 'try';
+const JOB_NAME: Record<GpuJobKind, { a: string; the: string }> = {
+  run: { a: 'a run', the: 'run' }, compare: { a: 'a comparison', the: 'comparison' }, generate: { a: 'a generation', the: 'generation' },
+  try: { a: 'a try in llama.cpp', the: 'the try in llama.cpp' },
+};
+
+/** A generation for the Chat view (generate.start); generate.cancel sets `cancelled`. */
+export interface LiveGeneration {
+  id: string;
+  cancelled: boolean;
+  done: Promise<void>;
+}
+
 export interface LiveCompare {
   id: string;
   control: RunControl;
@@ -112,7 +126,11 @@ export class HostState {
   readonly uploads: Uploads;
   readonly pulls = new Map<string, LivePull>();
   readonly hubOptions: NonNullable<HostOptions['hub']>;
-  busy: { kind: 'run' | 'compare' | 'try'; id: string } | null = null;
+  busy: { kind: GpuJobKind; id: string } | null = null;
+  /** Generations in progress (the Chat view), by id. */
+  readonly generations = new Map<string, LiveGeneration>();
+  /** Called when a job takes the GPU slot (a loaded chat model frees its GPU memory before a run starts). */
+  readonly onClaim = new Set<(kind: GpuJobKind) => void>();
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
 
   constructor(opts: HostOptions) {
@@ -148,17 +166,16 @@ export class HostState {
     }
   }
 
-  claim(kind: 'run' | 'compare' | 'try', id: string): void {
+  claim(kind: GpuJobKind, id: string): void {
     if (this.busy) {
-      const what = { run: 'a run', compare: 'a comparison', try: 'a try in llama.cpp' } as const;
-      const who = { run: 'run', compare: 'comparison', try: 'the try in llama.cpp' } as const;
       throw new MespError(
         'BUSY',
-        `cannot start ${what[kind]}: ${who[this.busy.kind]} ${this.busy.id} is using the GPU. ` +
+        `cannot start ${JOB_NAME[kind].a}: ${JOB_NAME[this.busy.kind].the} ${this.busy.id} is using the GPU. ` +
           `Wait for it to finish, or stop it first.`,
       );
     }
     this.busy = { kind, id };
+    for (const f of this.onClaim) f(kind);
   }
 
   release(id: string): void {

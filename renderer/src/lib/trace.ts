@@ -16,6 +16,12 @@ export interface TraceStep {
   eta: number;
 }
 
+export interface TraceSample {
+  step: number;
+  prompt: string;
+  reply: string;
+}
+
 export interface TracePoint {
   ms: number;
   name: string;
@@ -45,6 +51,8 @@ export interface RunTrace {
   timeline: TracePoint[];
   timelineStep: number | null;
   checkpoints: { step: number; path: string }[];
+  /** The greedy replies to the run's sample prompts, in the order they came (step 0: before training). */
+  samples: TraceSample[];
   done: { reason: 'done' | 'stopped'; step: number; adapterDir: string } | null;
   error: TraceError | null;
 }
@@ -52,7 +60,7 @@ export interface RunTrace {
 export function emptyTrace(runId: string, capBytes: number | null = null): RunTrace {
   return {
     runId, method: null, totalSteps: 0, startStep: 0, adapter: '', capBytes, predictedPeak: null, steps: [], val: [], timeline: [],
-    timelineStep: null, checkpoints: [], done: null, error: null,
+    timelineStep: null, checkpoints: [], samples: [], done: null, error: null,
   };
 }
 
@@ -68,6 +76,7 @@ export function applyEvent(t: RunTrace, e: RunEvent): RunTrace {
       t.capBytes = e.capBytes ?? t.capBytes; // the cap this attempt runs under (a resume may change it)
       t.steps = t.steps.filter((s) => s.step <= e.startStep);
       t.val = t.val.filter((v) => v.step <= e.startStep);
+      t.samples = t.samples.filter((x) => x.step <= e.startStep);
       t.done = null;
       t.error = null;
       break;
@@ -80,6 +89,9 @@ export function applyEvent(t: RunTrace, e: RunEvent): RunTrace {
       break;
     case 'val':
       t.val.push({ step: e.step, valLoss: e.valLoss });
+      break;
+    case 'sample':
+      t.samples.push({ step: e.step, prompt: e.prompt, reply: e.reply });
       break;
     case 'checkpoint':
       t.checkpoints.push({ step: e.step, path: e.path });

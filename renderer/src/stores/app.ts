@@ -4,17 +4,19 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AppInfo, ServiceEvent } from '../../../core/api/contract';
 import { errorText, getClient } from '../api';
+import { useChatStore } from './chat';
 import { useCompareStore } from './compare';
 import { useHubStore } from './hub';
 import { useRunsStore } from './runs';
 
-export type ViewName = 'devices' | 'data' | 'train' | 'compare' | 'runs' | 'export';
+export type ViewName = 'devices' | 'data' | 'train' | 'compare' | 'runs' | 'chat' | 'export';
 export const VIEWS: { id: ViewName; label: string; hint: string }[] = [
   { id: 'devices', label: 'Devices', hint: 'Phone profiles and "will it fit?"' },
   { id: 'data', label: 'Model & data', hint: 'Base model and dataset' },
   { id: 'train', label: 'Train', hint: 'LoRA training, live' },
   { id: 'compare', label: 'Compare', hint: 'Methods side by side' },
   { id: 'runs', label: 'Runs', hint: 'Past runs and comparisons' },
+  { id: 'chat', label: 'Chat', hint: 'Base and adapter, side by side' },
   { id: 'export', label: 'Export', hint: 'Adapter for the phone' },
 ];
 
@@ -30,6 +32,7 @@ export const useAppStore = defineStore('app', () => {
     if (e.type === 'run' || e.type === 'run.status') useRunsStore().onEvent(e);
     else if (e.type === 'compare') useCompareStore().onEvent(e);
     else if (e.type === 'hub.pull') useHubStore().onEvent(e);
+    else if (e.type === 'generate') useChatStore().onEvent(e);
     else if (e.type === 'service') {
       connection.value = e.state === 'down' ? 'down' : 'ready';
       notice.value = e.message;
