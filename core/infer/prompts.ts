@@ -3,13 +3,14 @@
 // taken as they are, and chat messages go through the model's chat template with add_generation_prompt (HF
 // apply_chat_template(..., add_generation_prompt=True), tokenized without special tokens: the template writes them).
 // Also the sample-prompts file of a training run: jsonl, one prompt a line, as a JSON string, {"prompt": ...},
-// {"messages": [...]} or a bare list of messages. Pure TS.
+// {"messages": [...]} or a bare list of messages. Chat templates render through the tokenizer's TemplateRunner (in the
+// Node host a worker thread with time, output and memory limits: core/node/template-worker.ts). Pure TS.
 import { PromptSchema, type ChatMessageInput, type PromptInput } from '../api/generate';
 import { ConfigError, DataError } from '../common/errors';
 import type { TextTokenizer } from '../data/tokenizer';
 
 /** The prompt's token ids. Text and messages need the tokenizer; messages need its chat template. */
-export function promptIds(tokenizer: TextTokenizer | null, p: PromptInput): number[] {
+export async function promptIds(tokenizer: TextTokenizer | null, p: PromptInput): Promise<number[]> {
   if (p.promptIds) return [...p.promptIds];
   if (!tokenizer) {
     throw new ConfigError('the model folder has no tokenizer.json, so a text prompt cannot be tokenized; give token ids (--prompt-ids)', { field: p.messages ? 'messages' : 'prompt' });
@@ -19,8 +20,8 @@ export function promptIds(tokenizer: TextTokenizer | null, p: PromptInput): numb
 }
 
 /** The conversation so far, rendered with the chat template and the assistant's generation prompt. */
-export function chatPromptIds(tokenizer: TextTokenizer, messages: readonly ChatMessageInput[]): number[] {
-  return tokenizer.encode(tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true }), { addSpecialTokens: false });
+export async function chatPromptIds(tokenizer: TextTokenizer, messages: readonly ChatMessageInput[]): Promise<number[]> {
+  return tokenizer.encode(await tokenizer.renderChat(messages, { addGenerationPrompt: true }), { addSpecialTokens: false });
 }
 
 export interface SamplePrompt {

@@ -135,7 +135,8 @@ describe('MeSP Studio in browser mode', () => {
     await waitPoints(page, 'loss', 2);
     await page.click('[data-testid=train-pause]');
     await page.waitForSelector('[data-testid=train-resume]');
-    await page.waitForTimeout(400); // the step in flight ends
+    // 'pausing' while the step in flight ends, 'paused' once the trainer holds at its gate: no step after that.
+    await page.waitForSelector('[data-testid=train-status][data-status=paused]');
     const held = (await probe(page, 'loss')).points;
     await page.waitForTimeout(600);
     expect((await probe(page, 'loss')).points).toBe(held);

@@ -51,7 +51,7 @@ describe('greedy generation: llama.cpp with our f32 GGUF files against our engin
       const session = await GenerateSession.open({ modelDir: model.dir, adapterDir: join(run.dir, 'adapter'), quant: 'none' }, { capBytes: Number.MAX_SAFE_INTEGER });
       try {
         const prompts: Record<string, number[]> = {
-          chat: session.chatIds([{ role: 'user', content: 'What is the capital of France?' }]),
+          chat: await session.chatIds([{ role: 'user', content: 'What is the capital of France?' }]),
           ids: [5, 77, 301, 12, 999, 640, 3, 3, 42],
         };
         for (const [pName, ids] of Object.entries(prompts)) {

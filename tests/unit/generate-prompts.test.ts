@@ -11,15 +11,15 @@ const t = tinyTokenizer();
 const tok = TextTokenizer.fromJson(t.tokenizerJson, t.configJson, { tokenizer: 'm/tokenizer.json', config: 'm/tokenizer_config.json' });
 
 describe('prompts', () => {
-  it('text, messages and ids', () => {
-    expect(promptIds(tok, { prompt: 'hello world' })).toEqual(tok.encode('hello world'));
+  it('text, messages and ids', async () => {
+    expect(await promptIds(tok, { prompt: 'hello world' })).toEqual(tok.encode('hello world'));
     const messages = [{ role: 'user', content: 'hello' }];
     const rendered = tok.applyChatTemplate(messages, { addGenerationPrompt: true });
     expect(rendered.endsWith('<|im_start|>assistant\n')).toBe(true);
-    expect(promptIds(tok, { messages })).toEqual(tok.encode(rendered, { addSpecialTokens: false }));
-    expect(promptIds(null, { promptIds: [4, 5] })).toEqual([4, 5]);
-    expect(() => promptIds(null, { prompt: 'x' })).toThrow(ConfigError);
-    expect(() => promptIds(null, { prompt: 'x' })).toThrow(/no tokenizer\.json, .*\(--prompt-ids\)/);
+    expect(await promptIds(tok, { messages })).toEqual(tok.encode(rendered, { addSpecialTokens: false }));
+    expect(await promptIds(null, { promptIds: [4, 5] })).toEqual([4, 5]);
+    await expect(promptIds(null, { prompt: 'x' })).rejects.toThrow(ConfigError);
+    await expect(promptIds(null, { prompt: 'x' })).rejects.toThrow(/no tokenizer\.json, .*\(--prompt-ids\)/);
   });
 
   it('a sample-prompts file: four forms, blank lines skipped, each labelled by its text or last user message', () => {

@@ -6,7 +6,7 @@ import { MethodSchema } from '../names';
 import { RunConfigSchema, RunEventSchema, TrainInputsSchema, TrainSpecSchema, checkSpec } from '../train';
 import { ServiceErrorSchema } from './shared';
 
-export const RunStatusSchema = z.enum(['queued', 'running', 'paused', 'stopping', 'done', 'stopped', 'failed', 'interrupted']);
+export const RunStatusSchema = z.enum(['queued', 'running', 'pausing', 'paused', 'stopping', 'done', 'stopped', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 /** What the app sends for a run: every TrainSpec setting and the ids (paths) of the chosen model, dataset and profile. */

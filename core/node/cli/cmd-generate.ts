@@ -153,10 +153,10 @@ export async function cmdChat(argv: string[]): Promise<number> {
         continue;
       }
       history.push({ role: 'user', content: line });
-      let ids = session.chatIds(history);
+      let ids = await session.chatIds(history);
       while (ids.length + maxNewTokens > positions && history.length > system.length + 1) {
         history.splice(system.length, history[system.length].role === 'user' && history.length > system.length + 2 ? 2 : 1);
-        ids = session.chatIds(history);
+        ids = await session.chatIds(history);
         console.error('(the oldest turn was dropped: the conversation outgrew the model\'s context)');
       }
       if (ids.length + maxNewTokens > positions) {

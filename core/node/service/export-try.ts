@@ -96,7 +96,7 @@ async function answer(host: HostState, rt: LlamaRuntime, p: TryParams, runDir: s
   try {
     let ids: number[];
     try {
-      ids = session.chatIds(p.messages);
+      ids = await session.chatIds(p.messages);
     } catch (e) {
       fail('llama.cpp', e);
       fail('engine', e);

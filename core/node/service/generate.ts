@@ -96,12 +96,12 @@ export class GenerateSession {
   }
 
   /** The prompt's token ids (text as tokenizer(text), or messages through the chat template). */
-  promptIds(p: PromptInput): number[] {
+  promptIds(p: PromptInput): Promise<number[]> {
     return promptIds(this.tokenizer, p);
   }
 
   /** A conversation's token ids, with the assistant's generation prompt. Needs a tokenizer with a chat template. */
-  chatIds(messages: readonly ChatMessage[]): number[] {
+  async chatIds(messages: readonly ChatMessage[]): Promise<number[]> {
     if (!this.tokenizer) throw new ConfigError(`${this.folder.dir} has no tokenizer.json, so it cannot chat`, { field: 'model' });
     return chatPromptIds(this.tokenizer, messages);
   }
@@ -157,7 +157,7 @@ export async function runGenerate(input: GenerateRequest, env: JobEnv = {}, hook
   const req = parseSettings(GenerateRequestSchema, input);
   const session = await GenerateSession.open(input, env);
   try {
-    return await session.generate(session.promptIds(req), req, hooks);
+    return await session.generate(await session.promptIds(req), req, hooks);
   } finally {
     session.close();
   }

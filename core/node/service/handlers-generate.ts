@@ -64,7 +64,7 @@ export function generateHandlers(host: HostState): GenerateHandlers {
           profile: host.profileRef(p.profile).ref,
           capBytes: p.capBytes,
         });
-        ids = session.promptIds(p);
+        ids = await session.promptIds(p);
       } catch (e) {
         host.release(id);
         throw e;

@@ -35,11 +35,14 @@ export class RunControl {
     this.onStatus(s);
   }
 
-  /** Hold before the next step (the step in flight finishes). */
+  /**
+   * Hold before the next step: 'pausing' while the step in flight finishes, then 'paused' once the trainer waits at
+   * its gate (nothing more happens until resume or stop).
+   */
   pause(): RunStatus {
-    if (!this.stopping) {
+    if (!this.stopping && !this.paused) {
       this.paused = true;
-      this.set('paused');
+      this.set('pausing');
     }
     return this.status;
   }
@@ -47,7 +50,7 @@ export class RunControl {
   resume(): RunStatus {
     this.paused = false;
     this.wake?.();
-    if (this.status === 'paused') this.set('running');
+    if (this.status === 'paused' || this.status === 'pausing') this.set('running');
     return this.status;
   }
 
@@ -63,6 +66,7 @@ export class RunControl {
   /** What the trainer awaits between steps: 'run' to go on (later, when paused), 'stop' to end cleanly. */
   readonly gate = async (): Promise<'run' | 'stop'> => {
     while (this.paused && !this.stopping) {
+      this.set('paused');
       await new Promise<void>((r) => (this.wake = r));
       this.wake = null;
     }

@@ -26,7 +26,7 @@ export interface RunSamples {
 }
 
 /** The run's sample prompts, tokenized; null when the run has none. */
-export function prepareSamples(cfg: TrainConfig, folder: ModelFolder): RunSamples | null {
+export async function prepareSamples(cfg: TrainConfig, folder: ModelFolder): Promise<RunSamples | null> {
   if (!cfg.samplePrompts) return null;
   const file = resolve(cfg.samplePrompts);
   let text: string;
@@ -36,7 +36,8 @@ export function prepareSamples(cfg: TrainConfig, folder: ModelFolder): RunSample
     throw new ConfigError(`cannot read the sample prompts: ${(e as Error).message}`, { file, field: 'samplePrompts' });
   }
   const tokenizer = loadTokenizer(folder.dir);
-  const prompts = parseSamplePrompts(text, file).map((p) => ({ label: p.label, ids: promptIds(tokenizer, p.prompt) }));
+  const prompts: { label: string; ids: number[] }[] = [];
+  for (const p of parseSamplePrompts(text, file)) prompts.push({ label: p.label, ids: await promptIds(tokenizer, p.prompt) });
   const eosIds = eosTokenIds({ generationConfig: readGenerationConfig(folder.dir), modelConfig: folder.config.raw, tokenizerEosId: tokenizer?.eosId ?? null });
   return { prompts, eosIds, tokenizer, every: cfg.sampleEvery ?? cfg.valEvery };
 }

@@ -139,7 +139,7 @@ export async function runTrain(
   const p = await prepare(cfg, folder);
   if (!resuming && cfg.initAdapter) checkInitAdapter(cfg.initAdapter, input, p.init);
   cfg = p.cfg;
-  const samples = prepareSamples(cfg, folder);
+  const samples = await prepareSamples(cfg, folder);
   const baseName = publishableBaseName(folder.name);
   const capBytes = env.capBytes ?? cfg.capBytes ?? capBytesOf(profile);
   const capIssue = capOverrideIssue(capBytes, profile);

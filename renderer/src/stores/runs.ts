@@ -23,7 +23,7 @@ export interface RunFiles {
   initAdapter: string;
 }
 
-const LIVE: RunStatus[] = ['queued', 'running', 'paused', 'stopping'];
+const LIVE: RunStatus[] = ['queued', 'running', 'pausing', 'paused', 'stopping'];
 export const isLive = (s: RunStatus | undefined): boolean => !!s && LIVE.includes(s);
 
 export const useRunsStore = defineStore('runs', () => {
