@@ -77,8 +77,8 @@ export function projForward(
   const R = lora.rank;
   const hName = `h_${p}` as SavedName;
   const h = ctx.alloc(keep.has(hName) ? 'activations' : 'workspace', `l${l}.${hName}`, [N, R]); // (N, R)
-  matmul(ctx, h, inp, ad.A, { M: N, N: R, K: W.cols }, { transB: true }); // h = inp·Aᵀ
-  matmul(ctx, out, h, ad.B, { M: N, N: W.rows, K: R }, { transB: true, accumulate: true, alpha: lora.scale }); // out += s·h·Bᵀ
+  matmul(ctx, h, inp, ad.A, { M: N, N: R, K: W.cols }, { transB: true, label: 'lora.h' }); // h = inp·Aᵀ
+  matmul(ctx, out, h, ad.B, { M: N, N: W.rows, K: R }, { transB: true, accumulate: true, alpha: lora.scale, label: 'lora.y' }); // out += s·h·Bᵀ
   if (keep.has(hName)) saved[hName] = h;
   else ctx.free(h);
 }

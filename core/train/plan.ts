@@ -1,8 +1,13 @@
 // The memory plan (DESIGN.md §3, "plan before run"): the very schedule the engine runs, executed on a dry GpuContext
 // (no device, no buffers, no kernels; only the ledger). Its peak is the prediction the app's "will it fit?" panel and
-// `mesp bench` show, and it cannot drift from what the real run allocates because it is the same code.
+// `mesp bench` show, and it cannot drift from what the real run allocates because it is the same code. The dry run
+// also counts every dispatch's FLOPs and bytes moved per kernel (core/gpu/profiler.ts), which give the roofline
+// projection of the step on a profile's GPU (projectPlan, core/profiles/roofline.ts).
 import { GpuContext, PHONE_LIMITS, type DeviceLimits } from '../gpu/context';
 import type { ByCategory } from '../gpu/ledger';
+import type { KernelCount } from '../gpu/profiler';
+import { projectStep, type StepProjection } from '../profiles/roofline';
+import type { DeviceProfile, Precision } from '../profiles/schema';
 import type { Qwen2Config } from '../model/config';
 import { forwardNll, type TokenBatch } from '../model/forward';
 import { loadModelWeights, type Quant } from '../model/weights';
@@ -21,6 +26,10 @@ export interface PlanResult {
   peakByCategory: ByCategory;
   /** Highest working set (all but weights). */
   peakWorkingSet: number;
+  /** Per-kernel calls, FLOPs and bytes of one step (of the forward, for planForward), from the dry run. */
+  kernels: KernelCount[];
+  /** Tokens of one step (batch × sequence length). */
+  tokens: number;
 }
 
 export interface PlanInput {
@@ -38,9 +47,14 @@ function dummyBatch(B: number, T: number): TokenBatch {
   return { B, T, inputIds: new Int32Array(B * T), targets };
 }
 
-function result(ctx: GpuContext): PlanResult {
+function result(ctx: GpuContext, tokens: number): PlanResult {
   const s = ctx.ledger.snapshot();
-  return { peakBytes: s.peakTotal, atPeak: s.atPeak, peakByCategory: s.peakByCategory, peakWorkingSet: s.peakWorkingSet };
+  return { peakBytes: s.peakTotal, atPeak: s.atPeak, peakByCategory: s.peakByCategory, peakWorkingSet: s.peakWorkingSet, kernels: ctx.counts.snapshot(), tokens };
+}
+
+/** The roofline projection of a planned step on a profile's GPU (see ROOFLINE_ASSUMPTIONS in core/profiles). */
+export function projectPlan(plan: Pick<PlanResult, 'kernels' | 'tokens'>, profile: Pick<DeviceProfile, 'id' | 'gpu'>, precision: Precision = 'f32'): StepProjection {
+  return projectStep(profile, plan.kernels, plan.tokens, precision);
 }
 
 /** Peak of an inference forward (eval or deployment) of one batch, with an optional LoRA adapter. */
@@ -48,8 +62,9 @@ export async function planForward(p: PlanInput & { lora?: { rank: number; alpha:
   const ctx = GpuContext.dry({ limits: p.limits ?? PHONE_LIMITS });
   const model = loadModelWeights(ctx, p.cfg, p.quant, null);
   const lora = p.lora ? uploadAdapter(ctx, p.cfg, p.lora) : null;
+  ctx.counts.reset();
   await forwardNll(ctx, model, lora, dummyBatch(p.batch, p.seqLen));
-  return result(ctx);
+  return result(ctx, p.batch * p.seqLen);
 }
 
 /**
@@ -68,8 +83,11 @@ export async function planTrainStep(
     mezoEps: 1e-3, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
   };
   const batch = dummyBatch(p.batch, p.seqLen);
-  for (let step = 0; step < 2; step++) await trainStep(ctx, model, lora, opt, spec, step, batch);
-  return result(ctx);
+  for (let step = 0; step < 2; step++) {
+    ctx.counts.reset(); // the counts of the second step
+    await trainStep(ctx, model, lora, opt, spec, step, batch);
+  }
+  return result(ctx, p.batch * p.seqLen);
 }
 
 

@@ -6,11 +6,15 @@ import { METHODS, type Method } from '../../train/methods';
 import { PAPER_MB, runBench, type BenchResult } from '../service/bench';
 import { UsageError, choiceFlag, intFlag, numFlag, parseFlags, required } from './args';
 import { mb, table } from './format';
+import { profileHeader, profileTable, projectionNote, projectionTable } from './bench-report';
 
 export const BENCH_HELP = `mesp bench --shape qwen2.5-0.5b|qwen2.5-1.5b|qwen2.5-3b|CONFIG.json [--methods full,mebp,mesp,mezo]
            [--seq-len 256] [--rank 8] [--alpha 16] [--targets q,v] [--quant int4] [--steps 1] [--batch 1]
-           [--store-h] [--no-chunked-head] [--head-chunk N] [--json FILE]
-  The paper's memory table in this engine: real Qwen2.5 shapes with deterministic random weights, real SGD steps.`;
+           [--store-h] [--no-chunked-head] [--head-chunk N] [--profile] [--json FILE]
+  The paper's memory table in this engine: real Qwen2.5 shapes with deterministic random weights, real SGD steps.
+  Also the roofline projection of each method's step on every built-in phone profile.
+  --profile   one more step per method, each dispatch timed (GPU timestamps where the adapter has them, else queue
+              completion): a table per kernel of calls, time, share, FLOPs, bytes, GFLOP/s and GB/s.`;
 
 function pct(a: number, b: number): string {
   return `${(((a - b) / b) * 100).toFixed(2)} %`;
@@ -53,6 +57,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
     alpha: { type: 'string' }, targets: { type: 'string' }, quant: { type: 'string' }, steps: { type: 'string' },
     batch: { type: 'string' }, seed: { type: 'string' }, lr: { type: 'string' }, 'store-h': { type: 'boolean' },
     'no-chunked-head': { type: 'boolean' }, 'head-chunk': { type: 'string' }, json: { type: 'string' },
+    profile: { type: 'boolean' },
   }, 'bench');
   const methods = ((v.methods as string | undefined) ?? 'full,mebp,mesp,mezo').split(',').map((s) => s.trim()) as Method[];
   for (const m of methods) if (!METHODS.includes(m)) throw new UsageError(`mesp bench: unknown method "${m}" (use ${METHODS.join(', ')})`);
@@ -71,6 +76,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
     storeH: !!v['store-h'],
     chunkedHead: !v['no-chunked-head'],
     headChunk: v['head-chunk'] !== undefined ? intFlag(v, 'head-chunk', 'bench', 16) : undefined,
+    profile: !!v.profile,
   };
   console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, SGD, ${req.steps} step(s)`);
   const r = await runBench(req, (p) => {
@@ -87,6 +93,9 @@ export async function cmdBench(argv: string[]): Promise<number> {
       case 'step':
         console.log(`${p.method}: step ${p.step} ${p.seconds.toFixed(2)} s, loss ${p.loss.toFixed(4)}`);
         break;
+      case 'profile':
+        console.log(`\n${profileHeader(p.method, p.profile)}\n${profileTable(p.profile)}\n`);
+        break;
       case 'method':
         console.log(`${p.method}: measured peak ${mb(p.result.peakBytes.total)} (planned ${mb(p.result.predictedPeakBytes)}, ${pct(p.result.predictedPeakBytes, p.result.peakBytes.total)})`);
         break;
@@ -94,6 +103,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
   });
   console.log(`\n${benchTable(r)}\n`);
   for (const l of benchSummary(r)) console.log(l);
+  console.log(`\n${projectionNote()}\nf32:\n${projectionTable(r, 'f32')}\nf16 arithmetic:\n${projectionTable(r, 'f16')}`);
   if (typeof v.json === 'string') {
     const methodsOut: Record<string, unknown> = {};
     for (const [m, x] of Object.entries(r.methods)) {
@@ -101,6 +111,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
         peakBytes: x!.peakBytes, workingSetBytes: x!.workingSetBytes, predictedPeakBytes: x!.predictedPeakBytes,
         stepSeconds: x!.stepSeconds, tokensPerSecond: x!.tokensPerSecond, flopsPerStep: x!.flopsPerStep, achievedFlops: x!.achievedFlops,
         predictedWorkingSetBytes: x!.predictedWorkingSetBytes, losses: x!.losses,
+        kernels: x!.kernels, projections: x!.projections, profile: x!.profile,
       };
     }
     writeFileSync(v.json, JSON.stringify({

@@ -1,12 +1,18 @@
 // `mesp bench`: the paper's memory table in our engine. For a real Qwen2.5 shape with deterministic random weights
 // (nothing to download) it plans each method (the dry run of its schedule), then runs real steps on the adapter and
 // reports peak bytes by category, the working set, step time, tokens/s, FLOPs per step (counted by the kernels) and
-// the achieved FLOP/s against a matmul peak measured on the same adapter in the same run.
+// the achieved FLOP/s against a matmul peak measured on the same adapter in the same run; the roofline projection of
+// each method's planned step on every built-in phone profile; and with `profile`, one more step per method timed
+// dispatch by dispatch (core/gpu/profiler.ts), after the measured ones, so it changes neither their times nor their
+// peaks.
 import { readFileSync } from 'node:fs';
 import { ConfigError, FormatError } from '../../common/errors';
 import { Rng } from '../../common/rng';
 import { GpuContext, PHONE_LIMITS, type GpuProvider } from '../../gpu/context';
 import { workingSet, type ByCategory } from '../../gpu/ledger';
+import type { KernelCount, KernelProfile } from '../../gpu/profiler';
+import { listBuiltinProfiles } from '../../profiles/builtin';
+import { projectStep, type StepProjection } from '../../profiles/roofline';
 import { linearBackwardInput, linearForward } from '../../kernels/linear';
 import { allocWeight, freeWeight } from '../../kernels/weight';
 import { parseQwen2Config, type Qwen2Config } from '../../model/config';
@@ -41,6 +47,8 @@ export interface BenchRequest {
   storeH: boolean;
   chunkedHead: boolean;
   headChunk?: number;
+  /** Time one more step per method dispatch by dispatch. */
+  profile?: boolean;
 }
 
 export interface BenchMethodResult {
@@ -53,6 +61,12 @@ export interface BenchMethodResult {
   flopsPerStep: number;
   achievedFlops: number;
   losses: number[];
+  /** Per-kernel counts of the last measured step (the same as the plan's: the dry run counts them too). */
+  kernels: KernelCount[];
+  /** The roofline projection of the planned step on each built-in profile, f32 and f16. */
+  projections: StepProjection[];
+  /** The profiled step (with `profile`). */
+  profile?: KernelProfile;
 }
 
 export interface BenchResult {
@@ -72,6 +86,7 @@ export type BenchProgress =
   | { type: 'peak'; flops: number }
   | { type: 'loaded'; method: Method; seconds: number }
   | { type: 'step'; method: Method; step: number; seconds: number; loss: number }
+  | { type: 'profile'; method: Method; profile: KernelProfile; loss: number }
   | { type: 'method'; method: Method; result: BenchMethodResult };
 
 export function benchConfig(shape: string): Qwen2Config {
@@ -160,17 +175,27 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
       const flops: number[] = [];
       const losses: number[] = [];
       for (let step = 0; step < req.steps; step++) {
-        const f0 = ctx.flops;
+        ctx.counts.reset();
         const s0 = performance.now();
         const r = await trainStep(ctx, model, lora, opt, spec, step, batch);
         await ctx.finish();
         times.push((performance.now() - s0) / 1000);
-        flops.push(ctx.flops - f0);
+        flops.push(ctx.flops);
         losses.push(r.loss);
         onProgress({ type: 'step', method, step: step + 1, seconds: times[times.length - 1], loss: r.loss });
       }
-      const snap = ctx.ledger.snapshot();
+      const kernels = ctx.counts.snapshot();
+      const snap = ctx.ledger.snapshot(); // before the profiled step: its timer buffers are not in the peaks
+      let profile: KernelProfile | undefined;
+      if (req.profile) {
+        ctx.startProfile();
+        const r = await trainStep(ctx, model, lora, opt, spec, req.steps, batch);
+        profile = await ctx.stopProfile();
+        onProgress({ type: 'profile', method, profile, loss: r.loss });
+      }
       const plan = plans.get(method)!;
+      const tokens = req.batch * req.seqLen;
+      const projections = listBuiltinProfiles().flatMap((p) => (['f32', 'f16'] as const).map((prec) => projectStep(p, plan.kernels, tokens, prec)));
       const stepSeconds = times.reduce((a, b) => a + b, 0) / times.length;
       const flopsPerStep = flops.reduce((a, b) => a + b, 0) / flops.length;
       const res: BenchMethodResult = {
@@ -183,6 +208,9 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
         flopsPerStep,
         achievedFlops: flopsPerStep / stepSeconds,
         losses,
+        kernels,
+        projections,
+        profile,
       };
       result.methods[method] = res;
       onProgress({ type: 'method', method, result: res });
