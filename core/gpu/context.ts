@@ -12,7 +12,7 @@ import { Params } from './params';
 import { PipelineCache, type KernelSpec } from './pipelines';
 import { DispatchTimer, KernelCounter, type DispatchCost, type KernelProfile, type TimingMode } from './profiler';
 import { Tensor, bytesOf, type DType } from './tensor';
-import { KernelTuning, tuningFor } from './tuning';
+import { KernelTuning, tuningFor, type KernelFamily, type VariantChoice } from './tuning';
 
 /** Where a device comes from: Dawn in Node (core/node), navigator.gpu in a browser. */
 export interface GpuProvider {
@@ -110,6 +110,8 @@ export class GpuContext {
   private timer: DispatchTimer | null = null;
   /** The matmul-family variant choices of this adapter (shared by its contexts; a dry context has its own). */
   readonly tuning: KernelTuning;
+  /** Variants this context runs whatever the tuning says (the autotune's candidates, tests of each variant). */
+  readonly forcedVariants = new Map<KernelFamily, VariantChoice>();
 
   private constructor(
     readonly device: GPUDevice | null,

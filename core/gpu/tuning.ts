@@ -74,23 +74,14 @@ export interface TuneRecord {
 export class KernelTuning {
   readonly records = new Map<string, TuneRecord>();
   readonly requests = new Map<string, TuneRequest>();
-  private readonly forced = new Map<KernelFamily, VariantChoice>();
 
   constructor(readonly adapterKey: string) {}
 
   /** The tuned variant of a class, or null (the caller runs its default); records the request. */
   choose(cls: ShapeClass, dims: GemmDims): VariantChoice | null {
-    const forced = this.forced.get(cls.family);
-    if (forced) return forced;
     const key = classKey(cls);
     if (!this.requests.has(key)) this.requests.set(key, { key, cls, dims: { ...dims } });
     return this.records.get(key)?.choice ?? null;
-  }
-
-  /** Run `v` for every call of a family (tests of each variant), or clear it with null. */
-  force(family: KernelFamily, v: VariantChoice | null): void {
-    if (v) this.forced.set(family, v);
-    else this.forced.delete(family);
   }
 
   set(key: string, record: TuneRecord): void {
@@ -113,4 +104,9 @@ export function tuningFor(adapterKey: string): KernelTuning {
     TABLES.set(adapterKey, t);
   }
   return t;
+}
+
+/** Drop every adapter's table (tests: the next context starts with no choices, as a new process would). */
+export function forgetTuning(): void {
+  TABLES.clear();
 }

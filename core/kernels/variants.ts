@@ -72,6 +72,8 @@ export function candidates(ctx: GpuContext, family: KernelFamily, layout: string
  * here), else reg. The request is recorded either way, so a dry run lists what to tune.
  */
 export function chooseVariant(ctx: GpuContext, family: KernelFamily, layout: string, d: GemmDims): VariantChoice {
+  const forced = ctx.forcedVariants.get(family);
+  if (forced) return forced;
   const v = ctx.tuning.choose(shapeClass(family, layout, d), d);
   if (!v || v.kind === 'reg') return REG;
   if (!candidates(ctx, family, layout, d).some((c) => variantId(c) === variantId(v))) return REG;

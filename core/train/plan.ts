@@ -6,6 +6,7 @@
 import { GpuContext, PHONE_LIMITS, type DeviceLimits } from '../gpu/context';
 import type { ByCategory } from '../gpu/ledger';
 import type { KernelCount } from '../gpu/profiler';
+import type { TuneRequest } from '../gpu/tuning';
 import { projectStep, type StepProjection } from '../profiles/roofline';
 import type { DeviceProfile, Precision } from '../profiles/schema';
 import type { Qwen2Config } from '../model/config';
@@ -30,6 +31,8 @@ export interface PlanResult {
   kernels: KernelCount[];
   /** Tokens of one step (batch × sequence length). */
   tokens: number;
+  /** The matmul-family shape classes the schedule runs: what the autotune measures before a run (core/node/autotune.ts). */
+  tuneRequests: TuneRequest[];
 }
 
 export interface PlanInput {
@@ -49,7 +52,7 @@ function dummyBatch(B: number, T: number): TokenBatch {
 
 function result(ctx: GpuContext, tokens: number): PlanResult {
   const s = ctx.ledger.snapshot();
-  return { peakBytes: s.peakTotal, atPeak: s.atPeak, peakByCategory: s.peakByCategory, peakWorkingSet: s.peakWorkingSet, kernels: ctx.counts.snapshot(), tokens };
+  return { peakBytes: s.peakTotal, atPeak: s.atPeak, peakByCategory: s.peakByCategory, peakWorkingSet: s.peakWorkingSet, kernels: ctx.counts.snapshot(), tokens, tuneRequests: [...ctx.tuning.requests.values()] };
 }
 
 /** The roofline projection of a planned step on a profile's GPU (see ROOFLINE_ASSUMPTIONS in core/profiles). */

@@ -18,12 +18,12 @@ const FORMATS: WeightFormat[] = ['f32', 'int8', 'int4'];
 let forced: { ctx: GpuContext; family: KernelFamily } | null = null;
 
 afterEach(() => {
-  if (forced) forced.ctx.tuning.force(forced.family, null);
+  if (forced) forced.ctx.forcedVariants.delete(forced.family);
   forced = null;
 });
 
 function force(ctx: GpuContext, family: KernelFamily, v: VariantChoice): void {
-  ctx.tuning.force(family, v);
+  ctx.forcedVariants.set(family, v);
   forced = { ctx, family };
 }
 

@@ -1,7 +1,10 @@
 // The per-kernel profile and the roofline projection tables of `mesp bench` (core/node/service/bench.ts gathers
 // them): one row per kernel with calls, device time, share of the step, FLOPs, bytes moved, achieved GFLOP/s and
-// GB/s; and each method's projected step time and tokens/s on every built-in phone profile (ROOFLINE_ASSUMPTIONS).
+// GB/s; each method's projected step time and tokens/s on every built-in phone profile (ROOFLINE_ASSUMPTIONS); and the
+// kernel variants the autotune chose, with their rates.
 import type { KernelProfile } from '../../gpu/profiler';
+import { variantId, type TuneRecord } from '../../gpu/tuning';
+import { tuneRate, type AutotuneResult } from '../autotune';
 import { listBuiltinProfiles } from '../../profiles/builtin';
 import { ROOFLINE_ASSUMPTIONS, type StepProjection } from '../../profiles/roofline';
 import type { Precision } from '../../profiles/schema';
@@ -44,4 +47,20 @@ export function projectionTable(r: BenchResult, precision: Precision): string {
 
 export function projectionNote(): string {
   return `Projected step time on each built-in profile (${ROOFLINE_ASSUMPTIONS})`;
+}
+
+const rate = (rec: TuneRecord, seconds: number | null): string => tuneRate(rec, seconds)?.toFixed(2) ?? '—';
+
+/** The chosen variant of each shape class with its rate and reg's on the tuning problem. */
+export function autotuneTable(a: AutotuneResult): string {
+  const rows = a.records.map(([key, rec]) => {
+    const chosen = variantId(rec.choice);
+    const c = rec.measured.find((m) => m.variant === chosen);
+    const r = rec.measured.find((m) => m.variant === 'reg');
+    const speedup = c?.seconds && r?.seconds ? `${(r.seconds / c.seconds).toFixed(2)} ×` : '—';
+    const others = rec.measured.filter((m) => m.variant !== chosen && m.variant !== 'reg')
+      .map((m) => `${m.variant} ${m.seconds !== null ? rate(rec, m.seconds) : m.exact ? '—' : 'rejected'}`).join(', ');
+    return [key, `${rec.dims.M}×${rec.dims.N}×${rec.dims.K}`, chosen, rate(rec, c?.seconds ?? null), rate(rec, r?.seconds ?? null), speedup, others || '—'];
+  });
+  return table(['shape class', 'tuned on M×N×K', 'chosen', 'GFLOP/s', 'reg GFLOP/s', 'speed-up', 'other candidates (GFLOP/s)'], rows);
 }

@@ -6,7 +6,8 @@ import { METHODS, type Method } from '../../train/methods';
 import { PAPER_MB, runBench, type BenchResult } from '../service/bench';
 import { UsageError, choiceFlag, intFlag, numFlag, parseFlags, required } from './args';
 import { mb, table } from './format';
-import { profileHeader, profileTable, projectionNote, projectionTable } from './bench-report';
+import { autotuneTable, profileHeader, profileTable, projectionNote, projectionTable } from './bench-report';
+import { autotuneProgressLine } from '../autotune';
 
 export const BENCH_HELP = `mesp bench --shape qwen2.5-0.5b|qwen2.5-1.5b|qwen2.5-3b|CONFIG.json [--methods full,mebp,mesp,mezo]
            [--seq-len 256] [--rank 8] [--alpha 16] [--targets q,v] [--quant int4] [--steps 1] [--batch 1]
@@ -84,6 +85,9 @@ export async function cmdBench(argv: string[]): Promise<number> {
       case 'plan':
         console.log(`planned peak ${p.method.padEnd(5)}: total ${mb(p.plan.peakBytes)}, working set ${mb(p.plan.peakWorkingSet)}`);
         break;
+      case 'autotune':
+        console.log(autotuneProgressLine(p.progress));
+        break;
       case 'peak':
         console.log(`matmul peak on this adapter: ${(p.flops / 1e9).toFixed(2)} GFLOP/s`);
         break;
@@ -101,6 +105,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
         break;
     }
   });
+  if (r.autotune.enabled) console.log(`\nKernel variants (autotune on this adapter):\n${autotuneTable(r.autotune)}`);
   console.log(`\n${benchTable(r)}\n`);
   for (const l of benchSummary(r)) console.log(l);
   console.log(`\n${projectionNote()}\nf32:\n${projectionTable(r, 'f32')}\nf16 arithmetic:\n${projectionTable(r, 'f16')}`);
@@ -116,7 +121,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
     }
     writeFileSync(v.json, JSON.stringify({
       shape: r.shape, seqLen: r.seqLen, rank: r.rank, quant: r.quant, batch: r.batch, targets: r.targets, adapter: r.adapter,
-      matmulPeakFlops: r.matmulPeakFlops, methods: methodsOut,
+      matmulPeakFlops: r.matmulPeakFlops, autotune: r.autotune, methods: methodsOut,
     }, null, 2) + '\n');
     console.log(`wrote ${v.json}`);
   }

@@ -26,6 +26,7 @@ import { DEFAULT_OPTIMIZER, Optimizer } from '../../train/optimizer';
 import { planTrainStep, type PlanResult } from '../../train/plan';
 import { trainStep, type TrainLoopSpec } from '../../train/trainer';
 import { dawnProvider } from '../dawn';
+import { autotune, type AutotuneProgress, type AutotuneResult } from '../autotune';
 
 /** Peak working set of the paper's Table (MB) where the paper gives it: Qwen2.5-0.5B, seq 256, rank 8. */
 export const PAPER_MB: Partial<Record<string, Partial<Record<Method, number>>>> = {
@@ -78,12 +79,15 @@ export interface BenchResult {
   targets: Projection[];
   adapter: string;
   matmulPeakFlops: number;
+  /** The kernel variants chosen for the shape classes the plans run (core/node/autotune.ts). */
+  autotune: AutotuneResult;
   methods: Partial<Record<Method, BenchMethodResult>>;
 }
 
 export type BenchProgress =
   | { type: 'plan'; method: Method; plan: PlanResult }
   | { type: 'peak'; flops: number }
+  | { type: 'autotune'; progress: AutotuneProgress }
   | { type: 'loaded'; method: Method; seconds: number }
   | { type: 'step'; method: Method; step: number; seconds: number; loss: number }
   | { type: 'profile'; method: Method; profile: KernelProfile; loss: number }
@@ -151,11 +155,16 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
     plans.set(method, plan);
     onProgress({ type: 'plan', method, plan });
   }
+  // Kernel variants for every shape class the plans ran (measured once per adapter, then from the cache), before
+  // the matmul peak and the steps, which then run the chosen variants.
+  const tuned = await autotune(provider, [...plans.values()].flatMap((p) => p.tuneRequests), {
+    limits: PHONE_LIMITS, onProgress: (progress) => onProgress({ type: 'autotune', progress }),
+  });
   const peak = await measureMatmulPeak(provider, cfg, req.quant, req.seqLen);
   onProgress({ type: 'peak', flops: peak.flops });
   const result: BenchResult = {
     shape: req.shape, seqLen: req.seqLen, rank: req.rank, quant: req.quant, batch: req.batch, targets: req.targets,
-    adapter: peak.adapter, matmulPeakFlops: peak.flops, methods: {},
+    adapter: peak.adapter, matmulPeakFlops: peak.flops, autotune: tuned, methods: {},
   };
   const batch = benchBatch(cfg, req.batch, req.seqLen, req.seed);
   for (const method of req.methods) {

@@ -13,6 +13,8 @@ import { capBytesOf } from '../../profiles/schema';
 import { initHostAdapter, loraParamCount, uploadAdapter, type HostAdapter } from '../../train/lora';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../../train/optimizer';
 import { planTrainStep } from '../../train/plan';
+import { autotune, autotuneProgressLine } from '../autotune';
+import { dawnProvider } from '../dawn';
 import { restoreMoments, trainLoop, type LoopResult, type TrainData, type TrainState } from '../../train/trainer';
 import { publishableBaseName } from '../../export/peft';
 import { loadDataset, loadTokenizer } from '../loaders';
@@ -125,6 +127,11 @@ export async function runTrain(
     method: cfg.method, rank: p.lora.rank, alpha: p.lora.alpha, targets: p.lora.targets, optimizer: optCfg,
     storeH: cfg.storeH, chunkedHead: cfg.chunkedHead, headChunk: cfg.headChunk,
   });
+
+  // Kernel variants for the plan's shape classes: measured once per adapter, then read from the cache.
+  await autotune(env.provider ?? dawnProvider, plan.tuneRequests, { limits: { ...profile.webgpu }, onProgress: (q) => {
+    if (q.type === 'class' || q.todo > 0) console.error(autotuneProgressLine(q));
+  } });
 
   let ctx: GpuContext | null = null;
   let step = startStep;
