@@ -4,7 +4,9 @@
 // WebGPU timestamp queries where the device has the `timestamp-query` feature (each dispatch in its own compute pass
 // with beginning- and end-of-pass timestamps, https://www.w3.org/TR/webgpu/#timestamp) and otherwise by queue
 // completion (each dispatch its own submit; its time is from the later of its submit and the previous completion to
-// its own completion, so it includes the driver's per-submit overhead).
+// its own completion, so it includes the driver's per-submit overhead). Completion callbacks only run when the host
+// yields (at an await), so while a step encodes many dispatches in a row their callbacks arrive together and the
+// first of them takes the whole interval: queue timing gives the right total and only a coarse split by kernel.
 //
 // The timer's GPU memory (the query set, the resolve buffer and the readback buffers) is reserved in the ledger as
 // `workspace:profile.*` by the context that owns it (core/gpu/context.ts).
@@ -38,7 +40,7 @@ export interface KernelTime extends KernelCount {
 export type TimingMode = 'timestamps' | 'queue';
 
 export interface KernelProfile {
-  /** How the dispatches were timed: GPU timestamps, or queue completion (coarser; includes submit overhead). */
+  /** How the dispatches were timed: GPU timestamps, or queue completion (right totals, a coarse split by kernel). */
   timing: TimingMode;
   /** One row per kernel, the most time first. */
   kernels: KernelTime[];

@@ -36,8 +36,8 @@ export function tiledFits(ctx: GpuContext): boolean {
 }
 
 /** Subgroup tile sizes worth trying: (MR rows of the shared operand, NR columns per lane). */
-const SG_FWD_TILES: [number, number][] = [[8, 8], [8, 4], [16, 4], [16, 2], [4, 8]];
-const SG_BWD_TILES: [number, number][] = [[8, 2], [8, 1], [16, 1], [4, 2]];
+const SG_FWD_TILES: [number, number][] = [[8, 8], [16, 4], [8, 4], [16, 8], [4, 8]];
+const SG_BWD_TILES: [number, number][] = [[16, 2], [32, 2], [8, 2], [16, 1], [8, 1]];
 
 /** Formats the generated qlinear variants handle (f32 row tiles of a large f32 head run reg). */
 function intBits(layout: string): boolean {

@@ -28,7 +28,9 @@ export function profileTable(p: KernelProfile): string {
 }
 
 export function profileHeader(method: Method, p: KernelProfile): string {
-  const how = p.timing === 'timestamps' ? 'GPU timestamps' : 'queue completion (no timestamp-query: includes per-submit overhead)';
+  const how = p.timing === 'timestamps'
+    ? 'GPU timestamps'
+    : 'queue completion (the adapter has no timestamp-query: the total is right, the split by kernel only coarse, since completions arrive in bursts)';
   return `${method}: per-kernel profile of one step, timed by ${how}; device time ${p.seconds.toFixed(2)} s, wall ${p.wallSeconds.toFixed(2)} s`;
 }
 
