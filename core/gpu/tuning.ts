@@ -9,7 +9,8 @@
 // for bit on the tuning problem, so the choice changes speed, never results (full, mebp and mesp stay bit-identical
 // whatever runs where).
 
-export type KernelFamily = 'matmul' | 'qlinear' | 'qlinear_t';
+/** The tuned families, and 'attention', whose subgroup form is chosen by the adapter's features alone. */
+export type KernelFamily = 'matmul' | 'qlinear' | 'qlinear_t' | 'attention';
 
 /** One variant: its kind and its compile-time parameters (tile sizes). `id` names it in keys and tables. */
 export interface VariantChoice {

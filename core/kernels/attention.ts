@@ -16,6 +16,8 @@ import fwdCode from './attention_fwd.wgsl';
 import statsCode from './attention_stats.wgsl';
 import dqCode from './attention_dq.wgsl';
 import dkdvCode from './attention_dkdv.wgsl';
+import type { KernelSpec } from '../gpu/pipelines';
+import { attentionDkdvSgSource, attentionDqSgSource, attentionFwdSgSource } from './attention_variants';
 
 export interface AttentionDims {
   /** Rows (sequences). */
@@ -79,6 +81,26 @@ function checkProbsBinding(ctx: GpuContext, op: string, d: AttentionDims): void 
   }
 }
 
+type AttentionKernel = 'fwd' | 'dq' | 'dkdv';
+const SG_SOURCES = { fwd: attentionFwdSgSource, dq: attentionDqSgSource, dkdv: attentionDkdvSgSource };
+/** Largest head size the subgroup forms are generated for. */
+const SG_MAX_HS = 64;
+
+/**
+ * The kernel of one pass: the subgroup form (attention_variants.ts, the same bits) where the adapter has one fixed
+ * subgroup size that divides the 32-invocation workgroup and HS ≤ 64, else the original; ctx.forcedVariants 'attention' = reg
+ * picks the original (tests compare the two).
+ */
+function spec(ctx: GpuContext, which: AttentionKernel, d: AttentionDims): KernelSpec {
+  const base = which === 'fwd' ? FWD : which === 'dq' ? DQ : DKDV;
+  const S = ctx.features.subgroupSize;
+  const forced = ctx.forcedVariants.get('attention');
+  // HS ≤ 64 only: with 32 vec4 per row (HS 128) the generated code takes minutes to compile on lavapipe.
+  if (forced?.kind === 'reg' || !(S >= 4 && S <= TILE && TILE % S === 0) || d.HS > SG_MAX_HS) return base;
+  const HS4 = d.HS / 4;
+  return { name: base.name, variant: `sg.S${S}.HS4_${HS4}`, code: SG_SOURCES[which](HS4, S) };
+}
+
 function params(d: AttentionDims): Params {
   return new Params()
     .u(d.T)
@@ -125,7 +147,7 @@ export function attentionForward(
   const kvBytes = 4 * B * T * NKV * HS; // k, v, dk, dv
   const pBytes = 4 * B * NH * T * T;
   ctx.run(
-    { ...FWD, constants: { PROBS: probs !== null } },
+    { ...spec(ctx, 'fwd', dims), constants: { PROBS: probs !== null } },
     [out, lseOut, probs ?? ctx.dummy, q, k, v],
     params(dims),
     [Math.ceil(T / TILE), NH, B],
@@ -190,10 +212,10 @@ export function attentionBackward(
   // forward: out = P·v, P = softmax(q·kᵀ·scale)  so  dq = scale·dS·k
   // The algorithmic backward (attentionFlops) is 10·HS per pair: score recompute, dP and dq here (6), dk and dv in
   // attention_dkdv (4; that kernel recomputes scores and dP as well, which is not counted).
-  ctx.run({ ...DQ, constants }, [dq, stats, dout, q, k, v, probsIn], p, [Math.ceil(T / TILE), NH, B],
+  ctx.run({ ...spec(ctx, 'dq', dims), constants }, [dq, stats, dout, q, k, v, probsIn], p, [Math.ceil(T / TILE), NH, B],
     { flops: 6 * HS * pairs, bytes: 3 * qBytes + 2 * kvBytes + 8 * R + pBytes });
   // so  dk = scale·dSᵀ·q and dv = Pᵀ·dout, summed over the group heads of each kv head
-  ctx.run({ ...DKDV, constants }, [dk, dv, stats, dout, q, k, v, probsIn], p, [Math.ceil(T / TILE), NKV, B],
+  ctx.run({ ...spec(ctx, 'dkdv', dims), constants }, [dk, dv, stats, dout, q, k, v, probsIn], p, [Math.ceil(T / TILE), NKV, B],
     { flops: 4 * HS * pairs, bytes: 2 * qBytes + 4 * kvBytes + 8 * R + pBytes });
   ctx.free(stats);
 }

@@ -29,7 +29,7 @@ function batchOf(vocab: number, B: number, T: number): TokenBatch {
   return { B, T, inputIds: Int32Array.from(rows.flatMap((r) => r.ids)), targets: Int32Array.from(rows.flatMap((r) => r.targets)) };
 }
 
-const byName = (rows: readonly KernelCount[]): Record<string, KernelCount> => Object.fromEntries(rows.map((r) => [r.kernel, r]));
+const byName = <R extends KernelCount>(rows: readonly R[]): Record<string, R> => Object.fromEntries(rows.map((r) => [r.kernel, r]));
 
 describe('per-kernel counts and profile', () => {
   let m: TinyModel;
