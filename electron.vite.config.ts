@@ -1,6 +1,6 @@
 // electron-vite: builds main (with the training service's utilityProcess entry beside it), the sandboxed preload (as
 // CommonJS: sandboxed preloads cannot be ES modules) and the Vue renderer into out/. `npm run build` runs it; the
-// Electron binary is not needed to build (see ../shared/notes/webgpu-here.md). WGSL imports become strings.
+// Electron binary is not needed to build (docs/architecture.md, "Where it runs"). WGSL imports become strings.
 import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';

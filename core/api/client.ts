@@ -124,7 +124,10 @@ export function webSocketBridge(url: string, opts: WebSocketBridgeOptions = {}):
     s.onclose = () => {
       socket = null;
       const lost = new ContractError(
-        `lost the connection to the MeSP service at ${url}. Check that \`npm run web\` is still running, then retry.`,
+        everOpened
+          ? `lost the connection to the MeSP service at ${url}. Check that \`npm run web\` is still running, then retry.`
+          : `could not connect to the MeSP service at ${url}: check that \`npm run web\` is running and that this page was opened ` +
+            `from the address it printed (its token changes at each launch).`,
       );
       for (const p of pending.values()) p.reject(lost);
       pending.clear();

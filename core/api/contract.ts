@@ -3,26 +3,31 @@
 // MessagePort to the service (a utilityProcess); in browser mode the WebSocket server does the same; the client
 // (core/api/client.ts) validates what comes back. One table, CONTRACT, maps a method name to its params and result;
 // the schemas live by domain in core/api/contract/ (shared, files, profiles, inspect, plan, runs, compare, export,
-// service-events) and are all re-exported here, so this module stays the one import.
+// hub, service-events) and are all re-exported here, so this module stays the one import.
 // Pure TS (no Node, no GPU): the renderer, the preload, main, the service and the tests all import it.
 import { z } from 'zod';
 import { DeviceProfileSchema } from '../profiles/schema';
 import { ExportPreviewSchema, ExportResultSchema } from './export';
-import { CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
+import { CompareControlResultSchema, CompareRefSchema, CompareStartSchema, CompareSummarySchema, ComparisonSchema } from './contract/compare';
 import { ExportPreviewParamsSchema, ExportRunParamsSchema } from './contract/export';
 import { ServiceEventSchema, type ServiceEvent } from './contract/service-events';
-import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema } from './contract/files';
+import { AppInfoSchema, BrowseResultSchema, FileCheckSchema, FileKindSchema, UploadParamsSchema, UploadResultSchema } from './contract/files';
 import { DatasetInfoSchema, ModelInfoSchema } from './contract/inspect';
 import { FitParamsSchema, FitResultSchema } from './contract/plan';
+import {
+  CatalogueParamsSchema, CatalogueSchema, HubCachedSchema, HubCancelResultSchema, HubDeleteParamsSchema, HubDeleteResultSchema,
+  HubPullParamsSchema, HubPullRefSchema, HubPullResultSchema,
+} from './contract/hub';
 import { ProfileEntrySchema, ProfileIssueSchema } from './contract/profiles';
 import { RunControlResultSchema, RunDetailSchema, RunRefSchema, RunStartSchema, RunSummarySchema } from './contract/runs';
 import { empty, path, ServiceErrorSchema } from './contract/shared';
 
 export { DeviceProfileSchema };
+export { APP_VERSION, DEFAULT_PROFILE_ID } from './names';
 export type { DeviceProfile } from '../profiles/schema';
 export {
-  ByCategorySchema, BudgetReportSchema, CATEGORY_NAMES, METHOD_NAMES, ServiceErrorSchema,
-  type BudgetReport, type ByCategoryBytes, type CategoryName, type ServiceError,
+  ByCategorySchema, BudgetReportSchema, CATEGORIES, CATEGORY_INFO, METHODS, METHOD_INFO, PROJECTIONS, ServiceErrorSchema,
+  type BudgetReport, type ByCategory, type CategoryName, type MethodName, type Projection, type ServiceError,
 } from './contract/shared';
 export * from './contract/files';
 export * from './contract/profiles';
@@ -31,6 +36,7 @@ export * from './contract/plan';
 export * from './contract/runs';
 export * from './contract/compare';
 export * from './contract/export';
+export * from './contract/hub';
 export * from './contract/service-events';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -41,7 +47,7 @@ export const CONTRACT = {
   'files.choose': { params: z.object({ kind: FileKindSchema, defaultPath: z.string().optional() }), result: z.object({ path: z.string().nullable() }) },
   'files.check': { params: z.object({ kind: FileKindSchema, path }), result: FileCheckSchema },
   'files.browse': { params: z.object({ dir: z.string().optional() }), result: BrowseResultSchema },
-  'files.upload': { params: UploadParamsSchema, result: z.object({ path: z.string(), uploadId: z.string() }) },
+  'files.upload': { params: UploadParamsSchema, result: UploadResultSchema },
   'profiles.list': { params: empty, result: z.object({ profiles: z.array(ProfileEntrySchema) }) },
   'profiles.validate': {
     params: z.object({ profile: z.unknown() }),
@@ -62,11 +68,18 @@ export const CONTRACT = {
   'runs.list': { params: empty, result: z.object({ runs: z.array(RunSummarySchema) }) },
   'runs.open': { params: RunRefSchema, result: RunDetailSchema },
   'compare.start': { params: CompareStartSchema, result: z.object({ compareId: z.string() }) },
-  'compare.stop': { params: z.object({ compareId: z.string().min(1) }), result: z.object({ compareId: z.string(), stopping: z.boolean() }) },
+  'compare.pause': { params: CompareRefSchema, result: CompareControlResultSchema },
+  'compare.resume': { params: CompareRefSchema, result: CompareControlResultSchema },
+  'compare.stop': { params: CompareRefSchema, result: CompareControlResultSchema },
   'compare.list': { params: empty, result: z.object({ comparisons: z.array(CompareSummarySchema) }) },
-  'compare.open': { params: z.object({ compareId: z.string().min(1) }), result: z.object({ comparison: ComparisonSchema }) },
+  'compare.open': { params: CompareRefSchema, result: z.object({ comparison: ComparisonSchema }) },
   'export.preview': { params: ExportPreviewParamsSchema, result: ExportPreviewSchema },
   'export.run': { params: ExportRunParamsSchema, result: ExportResultSchema },
+  'hub.catalogue': { params: CatalogueParamsSchema, result: CatalogueSchema },
+  'hub.cached': { params: empty, result: HubCachedSchema },
+  'hub.pull': { params: HubPullParamsSchema, result: HubPullResultSchema },
+  'hub.cancel': { params: HubPullRefSchema, result: HubCancelResultSchema },
+  'hub.delete': { params: HubDeleteParamsSchema, result: HubDeleteResultSchema },
 } as const;
 
 export type ContractMethod = keyof typeof CONTRACT;
@@ -106,7 +119,7 @@ export class ContractError extends Error {
   }
 }
 
-function issueText(error: z.ZodError): { text: string; field?: string } {
+function contractIssues(error: z.ZodError): { text: string; field?: string } {
   const first = error.issues[0];
   const field = first?.path.map(String).join('.') || undefined;
   const text = error.issues
@@ -120,7 +133,7 @@ function issueText(error: z.ZodError): { text: string; field?: string } {
 export function parseRequest(raw: unknown): { id: number; method: ContractMethod; params: unknown } {
   const env = RequestEnvelopeSchema.safeParse(raw);
   if (!env.success) {
-    const { text, field } = issueText(env.error);
+    const { text, field } = contractIssues(env.error);
     throw new ContractError(`not a MeSP request (${text}); the method must be one of ${CONTRACT_METHODS.join(', ')}.`, field);
   }
   return { id: env.data.id, method: env.data.method, params: parseParams(env.data.method, env.data.params ?? {}) };
@@ -129,7 +142,7 @@ export function parseRequest(raw: unknown): { id: number; method: ContractMethod
 export function parseParams<M extends ContractMethod>(method: M, raw: unknown): ParsedParamsOf<M> {
   const r = CONTRACT[method].params.safeParse(raw ?? {});
   if (!r.success) {
-    const { text, field } = issueText(r.error);
+    const { text, field } = contractIssues(r.error);
     throw new ContractError(`${method}: bad request: ${text}. Fix the field and try again.`, field);
   }
   return r.data as ParsedParamsOf<M>;
@@ -138,7 +151,7 @@ export function parseParams<M extends ContractMethod>(method: M, raw: unknown): 
 export function parseResult<M extends ContractMethod>(method: M, raw: unknown): ResultOf<M> {
   const r = CONTRACT[method].result.safeParse(raw);
   if (!r.success) {
-    const { text, field } = issueText(r.error);
+    const { text, field } = contractIssues(r.error);
     throw new ContractError(`${method}: the service sent a result that breaks the contract (${text}). Update the app so both sides match.`, field);
   }
   return r.data as ResultOf<M>;
@@ -147,7 +160,7 @@ export function parseResult<M extends ContractMethod>(method: M, raw: unknown): 
 export function parseEvent(raw: unknown): ServiceEvent {
   const r = ServiceEventSchema.safeParse(raw);
   if (!r.success) {
-    const { text, field } = issueText(r.error);
+    const { text, field } = contractIssues(r.error);
     throw new ContractError(`the service sent an event that breaks the contract (${text}).`, field);
   }
   return r.data;

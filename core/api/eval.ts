@@ -1,33 +1,20 @@
-// The service contract for evaluation (`mesp eval`, and the app's model check): request, result, zod schemas.
-// Pure TS (DESIGN.md §1): shared by the CLI, the service and the renderer.
+// The service contract for evaluation (`mesp eval`, and the app's model check): request and result as zod schemas.
+// The request's fields come from the TrainSpec and the run inputs (core/api/train.ts), so a flag means the same in
+// `mesp eval` and `mesp train`. Pure TS (DESIGN.md §1): shared by the CLI, the service and the renderer.
 import { z } from 'zod';
+import { described } from './fields';
+import { PeakBytesSchema } from './names';
+import { TrainInputsSchema, TrainSpecSchema } from './train';
 
-export const QuantSchema = z.enum(['none', 'int8', 'int4']);
-export type QuantName = z.infer<typeof QuantSchema>;
+export { PeakBytesSchema, QuantSchema, type PeakBytes, type QuantName } from './names';
 
-/** Peak bytes by ledger category, plus the total (DESIGN.md §3). */
-export const PeakBytesSchema = z.object({
-  total: z.number(),
-  weights: z.number(),
-  adapter: z.number(),
-  grads: z.number(),
-  optimizer: z.number(),
-  activations: z.number(),
-  workspace: z.number(),
-});
-export type PeakBytes = z.infer<typeof PeakBytesSchema>;
-
-export const EvalRequestSchema = z.object({
-  modelDir: z.string().min(1),
-  dataPath: z.string().min(1),
-  quant: QuantSchema.default('none'),
-  /** A built-in profile id or a path to a profile JSON file. */
-  profile: z.string().default('phone-8gb'),
-  /** PEFT adapter folder to evaluate with (optional). */
-  adapterDir: z.string().optional(),
-  seqLen: z.number().int().positive().optional(),
-  maxRows: z.number().int().positive().optional(),
-});
+export const EvalRequestSchema = TrainInputsSchema.pick({ modelDir: true, dataPath: true, profile: true })
+  .extend(TrainSpecSchema.pick({ quant: true }).shape)
+  .extend({
+    adapterDir: described(z.string().min(1).optional(), { label: 'Adapter', flag: 'adapter', arg: 'DIR', group: 'inputs', help: 'a PEFT adapter folder to evaluate with' }),
+    seqLen: described(z.number().int().min(2).max(32768).optional(), { label: 'Sequence length', arg: 'N', unit: 'tokens', help: 'truncate rows to N tokens (default: whole rows)' }),
+    maxRows: described(z.number().int().positive().optional(), { label: 'Rows', arg: 'N', unit: 'rows', help: 'evaluate only the first N rows' }),
+  });
 export type EvalRequest = z.input<typeof EvalRequestSchema>;
 
 export const EvalResultSchema = z.object({

@@ -24,11 +24,12 @@ export function isJsonObject(v: unknown): v is Record<string, unknown> {
 /** Bytes live per ledger category at the moment of a refusal. */
 export type BytesByCategory = Record<string, number>;
 
+/** Bytes in decimal units, as the profiles state budgets and every table shows them: MB = 10⁶ bytes, GB = 10⁹. */
 export function formatBytes(n: number): string {
   const a = Math.abs(n);
-  if (a >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-  if (a >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(2)} MiB`;
-  if (a >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (a >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (a >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
+  if (a >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
   return `${n} B`;
 }
 
@@ -51,7 +52,9 @@ export class OutOfBudgetError extends MespError {
       `Out of memory budget: allocating ${request.category}:${request.name} (${formatBytes(request.bytes)}) would take ` +
         `live GPU memory to ${formatBytes(liveBytes + request.bytes)}, over the cap of ${formatBytes(capBytes)} ` +
         `by ${formatBytes(overshoot)} (${overshoot} byte${overshoot === 1 ? '' : 's'}). Live now: ${parts || 'nothing'}. ` +
-        `Choose a device profile with a larger budget, or lower --seq-len, --batch or --rank, or use --quant int4 or --method mesp.`,
+        (request.category === 'kvcache'
+          ? `The KV cache holds the prompt plus --max-new-tokens positions: lower --max-new-tokens or shorten the prompt, or choose a device profile with a larger budget or --quant int4.`
+          : `Choose a device profile with a larger budget, or lower --seq-len, --batch or --rank, or use --quant int4 or --method mesp.`),
     );
     this.request = request;
     this.liveByCategory = { ...liveByCategory };

@@ -71,16 +71,3 @@ export function dequantizeRows(p: PackedRows): Float32Array {
   }
   return out;
 }
-
-/** Slice rows [row0, row0 + n) of a packed matrix (for row tiles). */
-export function sliceRows(p: PackedRows, row0: number, n: number): PackedRows {
-  const dw = (p.cols * p.bits) / 32;
-  const sw = p.cols / GROUP;
-  return {
-    bits: p.bits,
-    rows: n,
-    cols: p.cols,
-    data: p.data.subarray(row0 * dw, (row0 + n) * dw),
-    sb: p.sb.subarray(row0 * sw, (row0 + n) * sw),
-  };
-}

@@ -9,7 +9,7 @@ import { LITTLE_ENDIAN, littleEndianBytes } from './bytes';
 import { FormatError, ShapeError } from './errors';
 import { bf16ArrayToF32, bf16ToF32, f16ArrayToF32, f16ToF32, f32ArrayToBf16, f32ArrayToF16 } from './half';
 
-/** Dtypes this reader accepts. F32/F16/BF16 convert to f32; I32/I64/U8 are readable as raw values. */
+/** Dtypes this reader accepts in a header. F32/F16/BF16 convert to f32, I32 reads as integers; any tensor's raw bytes come from tensorBytes. */
 export const SUPPORTED_DTYPES = ['F32', 'F16', 'BF16', 'I32', 'I64', 'U8'] as const;
 export type SafetensorsDtype = (typeof SUPPORTED_DTYPES)[number];
 export type FloatDtype = 'F32' | 'F16' | 'BF16';
@@ -287,16 +287,6 @@ export function readTensorI32(bytes: Uint8Array, info: TensorInfo, file: string)
   return copyLE(tensorBytes(bytes, info, file), new Int32Array(info.numel), 4);
 }
 
-export function readTensorI64(bytes: Uint8Array, info: TensorInfo, file: string): BigInt64Array {
-  requireDtype(info, file, ['I64']);
-  return copyLE(tensorBytes(bytes, info, file), new BigInt64Array(info.numel), 8);
-}
-
-export function readTensorU8(bytes: Uint8Array, info: TensorInfo, file: string): Uint8Array {
-  requireDtype(info, file, ['U8']);
-  return tensorBytes(bytes, info, file).slice();
-}
-
 export type WriteDtype = 'F32' | 'F16' | 'BF16' | 'I32';
 
 export interface TensorToWrite {
@@ -337,11 +327,7 @@ function encodeTensor(t: TensorToWrite): Uint8Array {
   return littleEndianBytes(arr); // a view: writeSafetensors copies it into the file's bytes
 }
 
-/**
- * Serialize tensors to a safetensors file. Deterministic: tensors ordered by dtype size (largest first, so every
- * tensor is aligned to its element size) then by name; header JSON padded with spaces to a multiple of 8 bytes.
- */
-export function writeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
+function checkNames(tensors: readonly { name: string; shape: readonly number[] }[]): void {
   const seen = new Set<string>();
   for (const t of tensors) {
     if (!t.name || t.name === '__metadata__') throw new ShapeError(`safetensors writer: invalid tensor name ${JSON.stringify(t.name)}`);
@@ -351,20 +337,26 @@ export function writeSafetensors(tensors: readonly TensorToWrite[], metadata?: R
       if (!isNonNegInt(d)) throw new ShapeError(`safetensors writer: tensor "${t.name}" has shape [${t.shape.join(', ')}]; dimensions must be non-negative integers`);
     }
   }
-  const order = [...tensors].sort((a, b) => WRITE_SIZE[b.dtype] - WRITE_SIZE[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The file order: dtype size (largest first, so every tensor is aligned to its element size), then name. */
+function fileOrder<T extends { name: string; dtype: WriteDtype }>(tensors: readonly T[]): T[] {
+  return [...tensors].sort((a, b) => WRITE_SIZE[b.dtype] - WRITE_SIZE[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The 8-byte length and the JSON header (padded with spaces to a multiple of 8) for tensors in file order. */
+function headerBytes(order: readonly { name: string; dtype: WriteDtype; shape: readonly number[] }[], metadata?: Record<string, string>): { head: Uint8Array; dataBytes: number } {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
     const md: Record<string, string> = {};
     for (const k of Object.keys(metadata).sort()) md[k] = String(metadata[k]);
     header.__metadata__ = md;
   }
-  const blobs: Uint8Array[] = [];
   let at = 0;
   for (const t of order) {
-    const blob = encodeTensor(t);
-    header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [at, at + blob.length] };
-    blobs.push(blob);
-    at += blob.length;
+    const n = t.shape.reduce((a, b) => a * b, 1) * WRITE_SIZE[t.dtype];
+    header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [at, at + n] };
+    at += n;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const pad = (8 - (json.length % 8)) % 8;
@@ -373,12 +365,54 @@ export function writeSafetensors(tensors: readonly TensorToWrite[], metadata?: R
     padded.set(json);
     json = padded;
   }
-  const out = new Uint8Array(8 + json.length + at);
-  const dv = new DataView(out.buffer);
+  const head = new Uint8Array(8 + json.length);
+  const dv = new DataView(head.buffer);
   dv.setUint32(0, json.length, true);
   dv.setUint32(4, 0, true);
-  out.set(json, 8);
-  let p = 8 + json.length;
+  head.set(json, 8);
+  return { head, dataBytes: at };
+}
+
+/** A tensor to stream: its values are produced only when the writer reaches it. */
+export interface TensorToStream {
+  name: string;
+  dtype: WriteDtype;
+  shape: readonly number[];
+  /** The values, as TensorToWrite.data. */
+  produce(): Float32Array | Uint16Array | Int32Array;
+}
+
+/** Bytes of the safetensors file writeSafetensorsStream writes for these tensors. */
+export function safetensorsFileBytes(tensors: readonly Omit<TensorToStream, 'produce'>[], metadata?: Record<string, string>): number {
+  const { head, dataBytes } = headerBytes(fileOrder(tensors), metadata);
+  return head.length + dataBytes;
+}
+
+/**
+ * Stream a safetensors file through `sink`, one tensor in memory at a time; the same bytes as writeSafetensors.
+ * Returns the bytes written.
+ */
+export function writeSafetensorsStream(tensors: readonly TensorToStream[], metadata: Record<string, string> | undefined, sink: (chunk: Uint8Array) => void): number {
+  checkNames(tensors);
+  const order = fileOrder(tensors);
+  const { head, dataBytes } = headerBytes(order, metadata);
+  sink(head);
+  for (const t of order) sink(encodeTensor({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.produce() }));
+  return head.length + dataBytes;
+}
+
+/**
+ * Serialize tensors to a safetensors file. Deterministic: tensors ordered by dtype size (largest first, so every
+ * tensor is aligned to its element size) then by name; header JSON padded with spaces to a multiple of 8 bytes.
+ */
+export function writeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
+  checkNames(tensors);
+  const order = fileOrder(tensors);
+  const blobs = order.map((t) => encodeTensor(t));
+  const { head, dataBytes } = headerBytes(order, metadata);
+  const out = new Uint8Array(head.length + dataBytes);
+  out.set(head);
+  let p = head.length;
   for (const b of blobs) {
     out.set(b, p);
     p += b.length;

@@ -4,10 +4,13 @@
 // typed KV pairs (u64-length strings, arrays as item type + u64 count + items), the tensor infos (name, u32 n_dims,
 // u64 ne[n_dims] with ne[0] the contiguous dimension, u32 ggml_type, u64 offset relative to the data section), zero
 // padding to `general.alignment` (default 32), then the tensor data, each tensor at an aligned offset and padded.
+// Tensor types: F32, F16, BF16 and the block types Q8_0 and Q4_0 (core/export/ggml-quant.ts; ne[0] a multiple of 32).
+// A file is written whole (writeGguf) or streamed tensor by tensor (writeGgufStream), for models larger than memory.
 // Pure TS: no file system (core/node writes the bytes).
 import { LITTLE_ENDIAN, littleEndianBytes } from '../common/bytes';
 import { FormatError, ShapeError } from '../common/errors';
 import { bf16ArrayToF32, bf16ToF32, f16ArrayToF32, f16ToF32, f32ArrayToBf16, f32ArrayToF16 } from '../common/half';
+import { dequantizeBlocks, QK, QUANT_BLOCK_BYTES, quantizeBlocks } from './ggml-quant';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 export const GGUF_VERSION = 3;
@@ -23,10 +26,24 @@ export const GgufType = {
 export type GgufTypeId = (typeof GgufType)[keyof typeof GgufType];
 const TYPE_NAME: Record<number, string> = Object.fromEntries(Object.entries(GgufType).map(([k, v]) => [v, k]));
 
-/** ggml_type ids of the float tensor types we read and write. */
-export const GgmlType = { F32: 0, F16: 1, BF16: 30 } as const;
+/** ggml_type ids of the tensor types we read and write (ggml.h enum ggml_type). */
+export const GgmlType = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, BF16: 30 } as const;
 export type GgmlTensorType = keyof typeof GgmlType;
-const GGML_SIZE: Record<GgmlTensorType, number> = { F32: 4, F16: 2, BF16: 2 };
+/** The float types (one value per element). */
+export type GgmlFloatType = 'F32' | 'F16' | 'BF16';
+const GGML_SIZE: Record<GgmlFloatType, number> = { F32: 4, F16: 2, BF16: 2 };
+
+export function isBlockType(t: GgmlTensorType): t is 'Q8_0' | 'Q4_0' {
+  return t === 'Q8_0' || t === 'Q4_0';
+}
+
+/** Bytes of a tensor of this type and ne; null when a block type's ne[0] is not a multiple of the block (32). */
+export function ggmlTensorBytes(type: GgmlTensorType, ne: readonly number[]): number | null {
+  const numel = ne.reduce((a, b) => a * b, 1);
+  if (!isBlockType(type)) return numel * GGML_SIZE[type];
+  if (ne[0] % QK !== 0) return null;
+  return (numel / QK) * QUANT_BLOCK_BYTES[type];
+}
 
 export type GgufScalar = number | bigint | boolean | string;
 export interface GgufArray {
@@ -151,11 +168,33 @@ class Out {
   }
 }
 
+/** A tensor to stream: its bytes are produced only when the writer reaches it. */
+export interface GgufTensorSpec {
+  name: string;
+  /** ggml ne order (ne[0] contiguous). */
+  ne: number[];
+  type: GgmlTensorType;
+  /** The tensor's little-endian bytes (ggmlTensorBytes(type, ne) of them), made when written. */
+  produce(): Uint8Array;
+}
+
+export interface GgufLayout {
+  /** The header: magic, counts, KV pairs, tensor infos, padded to the alignment (the data section starts after it). */
+  header: Uint8Array;
+  alignment: number;
+  /** Each tensor's offset in the data section and its byte length. */
+  offsets: number[];
+  byteLengths: number[];
+  /** The whole file's size. */
+  totalBytes: number;
+}
+
 /**
- * Serialize a GGUF v3 file. Tensors are laid out in the given order, each at an offset that is a multiple of the
- * alignment (general.alignment if a KV sets it, else 32) and padded with zeros to the next multiple, as gguf-py does.
+ * The header and the data layout of a GGUF v3 file. Tensors are laid out in the given order, each at an offset that
+ * is a multiple of the alignment (general.alignment if a KV sets it, else 32) and padded with zeros to the next
+ * multiple, as gguf-py does. Every name, size and key is checked here, before any tensor is produced.
  */
-export function writeGguf(kvs: readonly GgufKv[], tensors: readonly GgufTensorIn[]): Uint8Array {
+export function ggufLayout(kvs: readonly GgufKv[], tensors: readonly Pick<GgufTensorSpec, 'name' | 'ne' | 'type'>[]): GgufLayout {
   const keys = new Set<string>();
   for (const kv of kvs) {
     if (keys.has(kv.key)) throw new ShapeError(`GGUF writer: metadata key "${kv.key}" given twice`);
@@ -165,14 +204,15 @@ export function writeGguf(kvs: readonly GgufKv[], tensors: readonly GgufTensorIn
   const alignment = alignKv ? Number(alignKv.value) : GGUF_DEFAULT_ALIGNMENT;
   if (!Number.isInteger(alignment) || alignment < 1 || alignment % 8 !== 0) throw new ShapeError(`GGUF writer: general.alignment must be a positive multiple of 8, got ${alignment}`);
   const names = new Set<string>();
+  const byteLengths: number[] = [];
   for (const t of tensors) {
     if (names.has(t.name)) throw new ShapeError(`GGUF writer: tensor "${t.name}" given twice`);
     names.add(t.name);
     if (new TextEncoder().encode(t.name).length > GGUF_MAX_NAME) throw new ShapeError(`GGUF writer: tensor name "${t.name}" is longer than ${GGUF_MAX_NAME} bytes`);
-    const numel = t.ne.reduce((a, b) => a * b, 1);
-    if (t.ne.some((d) => !Number.isInteger(d) || d < 0) || t.data.length !== numel * GGML_SIZE[t.type]) {
-      throw new ShapeError(`GGUF writer: tensor "${t.name}" has ${t.data.length} bytes, ne [${t.ne.join(', ')}] × ${t.type} needs ${numel * GGML_SIZE[t.type]}`);
-    }
+    if (t.ne.length < 1 || t.ne.length > 4 || t.ne.some((d) => !Number.isInteger(d) || d < 0)) throw new ShapeError(`GGUF writer: tensor "${t.name}" has ne [${t.ne.join(', ')}]; 1 to 4 non-negative integers`);
+    const bytes = ggmlTensorBytes(t.type, t.ne);
+    if (bytes === null) throw new ShapeError(`GGUF writer: tensor "${t.name}" ne[0] = ${t.ne[0]} is not a multiple of ${QK}, so it cannot be stored as ${t.type}`);
+    byteLengths.push(bytes);
   }
   const head = new Out();
   head.u32(GGUF_MAGIC);
@@ -186,19 +226,54 @@ export function writeGguf(kvs: readonly GgufKv[], tensors: readonly GgufTensorIn
   }
   let offset = 0;
   const offsets: number[] = [];
-  for (const t of tensors) {
+  tensors.forEach((t, i) => {
     head.str(t.name);
     head.u32(t.ne.length);
     for (const d of t.ne) head.u64(d);
     head.u32(GgmlType[t.type]);
     head.u64(offset);
     offsets.push(offset);
-    offset += alignUp(t.data.length, alignment);
-  }
+    offset += alignUp(byteLengths[i], alignment);
+  });
   const dataOffset = alignUp(head.at, alignment);
-  const out = new Uint8Array(dataOffset + offset); // zero-filled: the paddings
-  out.set(head.buf.subarray(0, head.at));
-  tensors.forEach((t, i) => out.set(t.data, dataOffset + offsets[i]));
+  const header = new Uint8Array(dataOffset); // zero-filled: the padding
+  header.set(head.buf.subarray(0, head.at));
+  return { header, alignment, offsets, byteLengths, totalBytes: dataOffset + offset };
+}
+
+/**
+ * Stream a GGUF v3 file through `sink`: the header, then each tensor as it is produced (one tensor in memory at a
+ * time), each followed by its zero padding. Returns the bytes written (= ggufLayout(...).totalBytes).
+ */
+export function writeGgufStream(kvs: readonly GgufKv[], tensors: readonly GgufTensorSpec[], sink: (chunk: Uint8Array) => void): number {
+  const layout = ggufLayout(kvs, tensors);
+  sink(layout.header);
+  let written = layout.header.length;
+  tensors.forEach((t, i) => {
+    const data = t.produce();
+    if (data.length !== layout.byteLengths[i]) {
+      throw new ShapeError(`GGUF writer: tensor "${t.name}" has ${data.length} bytes, ne [${t.ne.join(', ')}] × ${t.type} needs ${layout.byteLengths[i]}`);
+    }
+    sink(data);
+    const pad = alignUp(data.length, layout.alignment) - data.length;
+    if (pad) sink(new Uint8Array(pad));
+    written += data.length + pad;
+  });
+  return written;
+}
+
+/** Serialize a GGUF v3 file held in memory (the layout of ggufLayout). */
+export function writeGguf(kvs: readonly GgufKv[], tensors: readonly GgufTensorIn[]): Uint8Array {
+  const layout = ggufLayout(kvs, tensors);
+  tensors.forEach((t, i) => {
+    if (t.data.length !== layout.byteLengths[i]) {
+      throw new ShapeError(`GGUF writer: tensor "${t.name}" has ${t.data.length} bytes, ne [${t.ne.join(', ')}] × ${t.type} needs ${layout.byteLengths[i]}`);
+    }
+  });
+  const out = new Uint8Array(layout.totalBytes); // zero-filled: the paddings
+  out.set(layout.header);
+  const dataOffset = layout.header.length;
+  tensors.forEach((t, i) => out.set(t.data, dataOffset + layout.offsets[i]));
   return out;
 }
 
@@ -284,8 +359,11 @@ class In {
 
 const GGML_BY_ID = new Map<number, GgmlTensorType>(Object.entries(GgmlType).map(([k, v]) => [v, k as GgmlTensorType]));
 
-/** Parse a GGUF v2/v3 file held in memory: metadata and tensor infos, every offset checked against the file. */
-export function parseGguf(bytes: Uint8Array, file: string): GgufFile {
+/**
+ * Parse a GGUF v2/v3 file held in memory: metadata and tensor infos, every offset checked against the file. `bytes`
+ * may be only the file's beginning (at least the header) when `totalBytes` gives the whole file's size.
+ */
+export function parseGguf(bytes: Uint8Array, file: string, totalBytes = bytes.length): GgufFile {
   const r = new In(bytes, file);
   if (bytes.length < 4 || r.u32('magic') !== GGUF_MAGIC) throw new FormatError(file, `does not start with the GGUF magic "GGUF". ${HINT}`);
   const version = r.u32('version');
@@ -296,7 +374,7 @@ export function parseGguf(bytes: Uint8Array, file: string): GgufFile {
   }
   const nTensors = r.u64('tensor count');
   const nKv = r.u64('metadata count');
-  if (nTensors > bytes.length || nKv > bytes.length) throw new FormatError(file, `header claims ${nTensors} tensors and ${nKv} metadata pairs, more than the file can hold. ${HINT}`);
+  if (nTensors > totalBytes || nKv > totalBytes) throw new FormatError(file, `header claims ${nTensors} tensors and ${nKv} metadata pairs, more than the file can hold. ${HINT}`);
   const kv = new Map<string, GgufKv>();
   const kvOrder: string[] = [];
   for (let i = 0; i < nKv; i++) {
@@ -328,18 +406,19 @@ export function parseGguf(bytes: Uint8Array, file: string): GgufFile {
     const typeId = r.u32(`tensor "${name}" type`);
     const type = GGML_BY_ID.get(typeId);
     if (!type) {
-      throw new FormatError(file, `tensor "${name}" has ggml type ${typeId}; only F32 (0), F16 (1) and BF16 (30) LoRA tensors are read. Convert the adapter with --outtype f32, f16 or bf16.`);
+      throw new FormatError(file, `tensor "${name}" has ggml type ${typeId}; only F32 (0), F16 (1), Q4_0 (2), Q8_0 (8) and BF16 (30) tensors are read. Convert the file with --outtype f32, f16 or bf16.`);
     }
     const offset = r.u64(`tensor "${name}" offset`);
     if (offset % alignment !== 0) throw new FormatError(file, `tensor "${name}" offset ${offset} is not a multiple of the alignment ${alignment}. ${HINT}`);
-    const numel = ne.reduce((a, b) => a * b, 1);
-    infos.push({ name, ne, type, offset, byteLength: numel * GGML_SIZE[type] });
+    const byteLength = ggmlTensorBytes(type, ne);
+    if (byteLength === null) throw new FormatError(file, `tensor "${name}" is ${type} with ne[0] = ${ne[0]}, not a multiple of its ${QK}-value blocks. ${HINT}`);
+    infos.push({ name, ne, type, offset, byteLength });
   }
   const dataOffset = alignUp(r.at, alignment);
   const tensors: GgufTensorInfo[] = infos.map((t) => {
     const fileOffset = dataOffset + t.offset;
-    if (fileOffset + t.byteLength > bytes.length) {
-      throw new FormatError(file, `tensor "${t.name}" data [${fileOffset}, ${fileOffset + t.byteLength}) runs past the end of the file (${bytes.length} bytes): the file is truncated. ${HINT}`);
+    if (fileOffset + t.byteLength > totalBytes) {
+      throw new FormatError(file, `tensor "${t.name}" data [${fileOffset}, ${fileOffset + t.byteLength}) runs past the end of the file (${totalBytes} bytes): the file is truncated. ${HINT}`);
     }
     return { ...t, fileOffset };
   });
@@ -350,10 +429,11 @@ export function parseGguf(bytes: Uint8Array, file: string): GgufFile {
   return { version, kv, kvOrder, tensors, alignment, dataOffset };
 }
 
-/** A float tensor's values as f32 (F16/BF16 converted). */
+/** A tensor's values as f32 (F16/BF16 converted, Q8_0/Q4_0 dequantized as ggml does). */
 export function ggufTensorF32(bytes: Uint8Array, t: GgufTensorInfo): Float32Array {
   const raw = new Uint8Array(t.byteLength); // an aligned copy (Node's Buffer.slice would be a view)
   raw.set(bytes.subarray(t.fileOffset, t.fileOffset + t.byteLength));
+  if (isBlockType(t.type)) return dequantizeBlocks(t.type, raw);
   const n = t.byteLength / GGML_SIZE[t.type];
   if (!LITTLE_ENDIAN) {
     const dv = new DataView(raw.buffer);
@@ -368,7 +448,11 @@ export function ggufTensorF32(bytes: Uint8Array, t: GgufTensorInfo): Float32Arra
   return t.type === 'F16' ? f16ArrayToF32(u16) : bf16ArrayToF32(u16);
 }
 
-/** A float tensor's values as the little-endian bytes of a GGML type (F16/BF16 rounded to nearest even). */
+/**
+ * A tensor's values as the little-endian bytes of a GGML type: F16/BF16 rounded to nearest even, Q8_0/Q4_0 quantized
+ * row by row as ggml's reference quantizers do (values row-major, ne[0] a multiple of 32).
+ */
 export function ggufFloatBytes(values: Float32Array, type: GgmlTensorType): Uint8Array {
+  if (isBlockType(type)) return quantizeBlocks(type, values);
   return littleEndianBytes(type === 'F32' ? values : type === 'F16' ? f32ArrayToF16(values) : f32ArrayToBf16(values));
 }

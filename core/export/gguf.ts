@@ -11,7 +11,7 @@ import { FormatError, ShapeError } from '../common/errors';
 import { PROJECTIONS, type Projection } from '../model/weights';
 import type { HostAdapter } from '../train/lora';
 import {
-  ggufFloatBytes, ggufTensorF32, kvF32, kvString, kvU32, parseGguf, writeGguf, type GgmlTensorType, type GgufFile, type GgufKv, type GgufTensorIn,
+  ggufFloatBytes, ggufTensorF32, isBlockType, kvF32, kvString, kvU32, parseGguf, writeGguf, type GgmlTensorType, type GgufFile, type GgufKv, type GgufTensorIn,
 } from './gguf-file';
 import { adapterLayerIndices, checkLoraPairs, type AdapterDType } from './adapter';
 
@@ -133,6 +133,9 @@ export function readGgufLora(bytes: Uint8Array, file: string): HostAdapter & { b
     const [, ls, proj, which] = m;
     const p = PROJ_OF.get(proj)!;
     if (t.ne.length !== 2) throw new ShapeError(`${file}: ${t.name} has ne [${t.ne.join(', ')}], expected 2 dimensions`);
+    if (isBlockType(t.type)) {
+      throw new FormatError(file, `tensor "${t.name}" is ${t.type}; only F32, F16 and BF16 LoRA tensors are read. Convert the adapter with --outtype f32, f16 or bf16.`);
+    }
     const r = which === 'a' ? t.ne[1] : t.ne[0]; // a: ne [in, R]; b: ne [R, out]
     if (rank === 0) rank = r;
     if (r !== rank) throw new ShapeError(`${file}: rank mismatch: ${t.name} has ne [${t.ne.join(', ')}] (rank ${r}), other tensors have rank ${rank}`);

@@ -20,8 +20,10 @@ import { littleEndianBytes } from '../common/bytes';
 import { ShapeError } from '../common/errors';
 import { f32ArrayToF16 } from '../common/half';
 import type { Qwen2Config } from '../model/config';
+import { APP_VERSION } from '../api/names';
 import { PROJECTIONS, projName, projShape } from '../model/weights';
 import type { HostAdapter } from '../train/lora';
+import { mergeLoraWeight, type TensorReader } from './merge';
 
 const { onnx } = onnxProto;
 type ITensorProto = OnnxTypes.ITensorProto;
@@ -29,8 +31,7 @@ type INodeProto = OnnxTypes.INodeProto;
 type IAttributeProto = OnnxTypes.IAttributeProto;
 
 export type OnnxDType = 'f32' | 'f16';
-/** Reads one HF tensor of the base model as f32 (row-major). */
-export type TensorReader = (name: string) => Float32Array;
+export type { TensorReader };
 
 export const ONNX_OPSET = 17;
 export const ONNX_IR_VERSION = 8;
@@ -67,28 +68,7 @@ export interface MergedOnnx {
   external: OnnxExternalData | null;
 }
 
-// ------------------------------------------------------------------------------------------------------ merging
-
-/** W' = W + s·B·A for W (out, in), A (R, in), B (out, R); accumulated in f64, rounded once to f32. */
-export function mergeLoraWeight(W: Float32Array, A: Float32Array, B: Float32Array, outF: number, inF: number, R: number, s: number): Float32Array {
-  if (W.length !== outF * inF || A.length !== R * inF || B.length !== outF * R) {
-    throw new ShapeError(`mergeLoraWeight: W has ${W.length} values (want ${outF}×${inF}), A ${A.length} (want ${R}×${inF}), B ${B.length} (want ${outF}×${R})`);
-  }
-  const out = new Float32Array(outF * inF); // (out, in)
-  const row = new Float64Array(inF);
-  for (let o = 0; o < outF; o++) {
-    row.fill(0);
-    for (let r = 0; r < R; r++) {
-      const b = B[o * R + r];
-      if (b === 0) continue;
-      const a0 = r * inF;
-      for (let i = 0; i < inF; i++) row[i] += b * A[a0 + i];
-    }
-    const w0 = o * inF;
-    for (let i = 0; i < inF; i++) out[w0 + i] = W[w0 + i] + s * row[i];
-  }
-  return out;
-}
+export { mergeLoraWeight };
 
 // ------------------------------------------------------------------------------------------------ the weights
 
@@ -334,7 +314,7 @@ export function buildMergedOnnx(cfg: Qwen2Config, adapter: HostAdapter | null, r
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'MeSP Studio',
-    producerVersion: opts.producerVersion ?? '0.1.0',
+    producerVersion: opts.producerVersion ?? APP_VERSION,
     docString: `Qwen2 with a LoRA adapter merged (W + (alpha/r)·B·A); input input_ids int64 (batch, sequence), output logits (batch, sequence, ${cfg.vocab}).`,
     metadataProps: Object.entries(meta).map(([key, value]) => ({ key, value })),
     graph: {

@@ -102,6 +102,12 @@ export class GpuContext {
   readonly dummy: Tensor;
   private uniformSlot = 0;
   private readonly errors: string[] = [];
+  /** Removed in destroy(): Dawn holds an event listener strongly, and this one reaches the context and its device. */
+  private readonly onUncaptured = (ev: Event): void => {
+    this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
+  };
+  /** The tensors each open unit of work (scoped / scopedSync) has allocated, innermost last. */
+  private readonly scopes: Set<Tensor>[] = [];
   /** Dispatches issued since the context opened (for benchmarks). */
   dispatches = 0;
   /** Calls, FLOPs and bytes moved per kernel since the context opened (or the last reset), dry or real. */
@@ -125,11 +131,7 @@ export class GpuContext {
     this.limits = limits;
     this.ledger = new MemoryLedger(capBytes);
     this.pipelines = device ? new PipelineCache(device) : null;
-    if (device) {
-      device.addEventListener('uncapturederror', (ev) => {
-        this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
-      });
-    }
+    device?.addEventListener('uncapturederror', this.onUncaptured);
     this.uniforms = this.allocRaw('workspace', 'uniforms.ring', UNIFORM_SLOT * UNIFORM_SLOTS, [UNIFORM_SLOT * UNIFORM_SLOTS / 4], 'u32', UNIFORM_USAGE);
     this.dummy = this.allocRaw('workspace', 'dummy', 16, [4], 'f32', STORAGE_USAGE);
   }
@@ -200,7 +202,7 @@ export class GpuContext {
   private allocRaw(category: Category, name: string, bytes: number, shape: readonly number[], dtype: DType, usage: number): Tensor {
     if (bytes > this.limits.maxBufferSize) {
       throw new RangeError(
-        `${category}:${name} needs one buffer of ${bytes} bytes, over maxBufferSize ${this.limits.maxBufferSize}; tile it (core/gpu/tiling)`,
+        `${category}:${name} needs one buffer of ${bytes} bytes, over maxBufferSize ${this.limits.maxBufferSize}; tile it (core/gpu/tiling.ts)`,
       );
     }
     const handle = this.ledger.reserve(category, name, bytes); // throws OutOfBudgetError before any createBuffer
@@ -213,7 +215,58 @@ export class GpuContext {
         throw e;
       }
     }
-    return new Tensor(handle, category, name, shape, dtype, bytes, buffer);
+    const t = new Tensor(handle, category, name, shape, dtype, bytes, buffer);
+    for (const scope of this.scopes) scope.add(t);
+    return t;
+  }
+
+  // ---------------------------------------------------------------- units of work
+
+  /**
+   * Run `fn` as one unit of work (a training step, an eval batch, a generation): when it throws — an OutOfBudgetError
+   * from the cap or any other error — every tensor it allocated and had not freed is freed (after the work already
+   * encoded is submitted, as any free does), so the ledger is back at what it was and the same context runs the next
+   * request. What `fn` keeps on success is the caller's. Values it changed in place stay changed (MeSP's immediate
+   * updates; a run resumes from its checkpoint).
+   */
+  async scoped<T>(fn: () => Promise<T>): Promise<T> {
+    const made = this.openScope();
+    try {
+      return await fn();
+    } catch (e) {
+      this.freeScope(made);
+      throw e;
+    } finally {
+      this.closeScope(made);
+    }
+  }
+
+  /** scoped() for synchronous work (uploading an adapter, loading weights). */
+  scopedSync<T>(fn: () => T): T {
+    const made = this.openScope();
+    try {
+      return fn();
+    } catch (e) {
+      this.freeScope(made);
+      throw e;
+    } finally {
+      this.closeScope(made);
+    }
+  }
+
+  private openScope(): Set<Tensor> {
+    const made = new Set<Tensor>();
+    this.scopes.push(made);
+    return made;
+  }
+
+  private freeScope(made: Set<Tensor>): void {
+    for (const t of made) if (!t.freed) this.free(t);
+  }
+
+  private closeScope(made: Set<Tensor>): void {
+    const i = this.scopes.lastIndexOf(made);
+    if (i >= 0) this.scopes.splice(i, 1);
   }
 
   /** Allocate a tensor, counted in the ledger under `category:name`. Contents are zero. */
@@ -459,5 +512,7 @@ export class GpuContext {
     if (!this.uniforms.freed) this.free(this.uniforms);
     if (!this.dummy.freed) this.free(this.dummy);
     this.device?.destroy();
+    // Without this the listener keeps the context, and so the device and its native memory, alive for good.
+    this.device?.removeEventListener('uncapturederror', this.onUncaptured);
   }
 }

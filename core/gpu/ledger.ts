@@ -1,23 +1,16 @@
 // The memory ledger (DESIGN.md §3): the only bookkeeper of GPU bytes. Every buffer is reserved here, with a category
 // and a name, before it is created; the hard cap refuses a reservation that would take live bytes over `capBytes`
 // with an OutOfBudgetError, so the cap is never exceeded, not by one byte.
+// The categories are core/api/names.ts's list (one line adds one).
+import { CATEGORIES, zeroByCategory, type ByCategory, type CategoryName } from '../api/names';
 import { OutOfBudgetError } from '../common/errors';
 
-export const CATEGORIES = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace'] as const;
-export type Category = (typeof CATEGORIES)[number];
-export type ByCategory = Record<Category, number>;
-
-export function zeroByCategory(): ByCategory {
-  return { weights: 0, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0 };
-}
+export { CATEGORIES, zeroByCategory, type ByCategory };
+export type Category = CategoryName;
 
 /** Working set = everything but the frozen weights (the paper's figures count this). */
 export function workingSet(b: ByCategory): number {
-  return b.adapter + b.grads + b.optimizer + b.activations + b.workspace;
-}
-
-export function totalOf(b: ByCategory): number {
-  return b.weights + workingSet(b);
+  return CATEGORIES.reduce((s, c) => (c === 'weights' ? s : s + b[c]), 0);
 }
 
 export interface TimelineEvent {

@@ -7,6 +7,7 @@ import { ShapeError } from '../common/errors';
 import type { GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
 import type { Tensor } from '../gpu/tensor';
+import { rowsPerBinding, rowTiles } from '../gpu/tiling';
 import { needDims, needValues } from './checks';
 import { grid1d } from './grid';
 import { dataWordsPerRow, sbWordsPerRow, type WeightMatrix } from './weight';
@@ -85,12 +86,8 @@ export function embeddingBackward(
   if (!accumulate) ctx.zero(dtable, 0, V * C * 4);
   if (N === 0 || V === 0) return;
   // Row ranges of dtable that fit one binding; a multiple of 64 rows keeps each offset 256-byte aligned.
-  const maxBinding = ctx.limits.maxStorageBufferBindingSize;
-  const perRange = Math.floor(maxBinding / (C * 4) / 64) * 64;
-  if (perRange < 1) throw new ShapeError(`embeddingBackward: 64 rows of ${C} values are over one binding`);
   const count = N * C;
-  for (let row0 = 0; row0 < V; row0 += perRange) {
-    const rows = Math.min(perRange, V - row0);
+  for (const { row0, rows } of rowTiles(V, rowsPerBinding(ctx.limits, C * 4, 'embeddingBackward dtable', 64))) {
     ctx.run(
       { name: 'embedding_backward', code: backwardCode, constants: { ACCUM: accumulate } },
       [{ tensor: dtable, offset: row0 * C * 4, size: rows * C * 4 }, dout, ids],

@@ -13,6 +13,7 @@ import { ShapeError } from '../common/errors';
 import type { GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
 import type { Tensor } from '../gpu/tensor';
+import { rowsPerBinding } from '../gpu/tiling';
 import { qlinearFits, qlinearTile, qlinearTileT } from './linear';
 import type { WeightMatrix } from './weight';
 import statsCode from './head_stats.wgsl';
@@ -62,10 +63,9 @@ function maxTileRows(W: WeightMatrix): number {
 function chunkRowsFor(ctx: GpuContext, op: string, W: WeightMatrix, d: HeadChunkDims): number {
   if (!Number.isInteger(d.chunk) || d.chunk < 1) throw new ShapeError(`${op}: chunk must be a positive integer, got ${d.chunk}`);
   const rows = Math.min(d.chunk, d.T);
-  const bytes = rows * maxTileRows(W) * 4;
-  if (bytes > ctx.limits.maxStorageBufferBindingSize) {
-    const most = Math.floor(ctx.limits.maxStorageBufferBindingSize / (maxTileRows(W) * 4));
-    throw new ShapeError(`${op}: a chunk of ${rows} tokens × ${maxTileRows(W)} vocabulary rows of logits is ${bytes} bytes, over one binding; use a chunk of at most ${most}`);
+  const most = rowsPerBinding(ctx.limits, maxTileRows(W) * 4, `${op}: one token's logits`);
+  if (rows > most) {
+    throw new ShapeError(`${op}: a chunk of ${rows} tokens × ${maxTileRows(W)} vocabulary rows of logits is ${rows * maxTileRows(W) * 4} bytes, over one binding; use a chunk of at most ${most}`);
   }
   return rows;
 }

@@ -2,14 +2,15 @@
 // (core/kernels/weight.ts): the forward y = x·Wᵀ (+ bias) and the frozen path of the backward dx = g·W (the g·W0 term
 // of DESIGN.md §5). Quantized weights are dequantized inside the kernels (qlinear.wgsl, qlinear_t.wgsl, both after
 // qlinear_common.wgsl, which holds the one dequantization), exactly as core/common/quant.ts dequantizeRows does; no
-// dequantized copy is ever made. Single-tile f32 weights use the f32 matmul (core/kernels/matmul.ts). CPU reference:
-// core/reference/linear.ts.
+// dequantized copy is ever made. Single-tile f32 weights use the f32 matmul (core/kernels/matmul.ts); one token
+// (T = 1, decoding) uses the matrix-vector kernel (core/kernels/gemv.ts). CPU reference: core/reference/linear.ts.
 import { ShapeError } from '../common/errors';
 import { bindingElems, bindingTensor, type Binding, type GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
 import { Tensor } from '../gpu/tensor';
+import { gemvFits, gemvTile } from './gemv';
 import { matmul } from './matmul';
-import { dataWordsPerRow, sbWordsPerRow, type WeightFormat, type WeightMatrix, type WeightTile } from './weight';
+import { weightRowBytes, type WeightFormat, type WeightMatrix, type WeightTile } from './weight';
 import commonCode from './qlinear_common.wgsl';
 import fwdCode from './qlinear.wgsl';
 import bwdCode from './qlinear_t.wgsl';
@@ -66,11 +67,6 @@ const MAX_GRID = 65535;
 const FWD_N_BLOCK = 8;
 const BWD_N_BLOCK = 32;
 const M_BLOCK = 32;
-
-/** Bytes of one weight row (data and scale|bias words). */
-function weightRowBytes(W: WeightMatrix): number {
-  return 4 * (dataWordsPerRow(W.format, W.cols) + sbWordsPerRow(W.format, W.cols));
-}
 
 function bitsOf(format: WeightFormat): number {
   return format === 'f32' ? 32 : format === 'int8' ? 8 : 4;
@@ -228,6 +224,11 @@ export function linearForward(
   need('linearForward', 'x', x, T * C);
   need('linearForward', 'y', y, T * N);
   if (opts.bias && opts.bias.numel < N) throw new ShapeError(`linearForward: bias ${opts.bias} shorter than out = ${N}`);
+  if (T === 1 && gemvFits(W)) {
+    // One token (decoding): the matrix-vector kernel, tile by tile (core/kernels/gemv.ts).
+    for (const tile of W.tiles) gemvTile(ctx, y, x, W, tile, { ycol: tile.row0 }, opts);
+    return;
+  }
   if (W.format === 'f32' && W.tiles.length === 1) {
     // y = alpha·x·Wᵀ (+ bias) (+ y): the f32 GEMM with B = W stored [out, in].
     matmul(ctx, y, x, W.tiles[0].data, { M: T, N, K: C }, { transB: true, ...opts });

@@ -62,11 +62,6 @@ export function matmul(ctx: GpuContext, out: Binding, a: Binding, b: Binding, d:
     [out, a, b, o.bias ?? ctx.dummy],
     new Params().u(M).u(N).u(K).f(o.alpha ?? 1),
     [Math.ceil(N / block), Math.ceil(M / block)],
-    { flops: matmulFlops(d), bytes: 4 * (M * K + K * N + (o.accumulate ? 2 : 1) * M * N + (o.bias ? N : 0)), kernel: o.label ?? 'matmul' },
+    { flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + (o.accumulate ? 2 : 1) * M * N + (o.bias ? N : 0)), kernel: o.label ?? 'matmul' },
   );
-}
-
-/** FLOPs of one matmul (multiply-add = 2). */
-export function matmulFlops(d: MatmulDims): number {
-  return 2 * d.M * d.N * d.K;
 }

@@ -1,5 +1,5 @@
-// Frozen weight matrices on the GPU: f32, int8 or int4 (DESIGN.md §4), split into row tiles so that no binding is
-// over the profile's maxStorageBufferBindingSize (the 151936 × C embedding and LM head need several tiles under
+// Frozen weight matrices on the GPU: f32, int8 or int4 (DESIGN.md §4), split into row tiles (core/gpu/tiling.ts) so
+// that no binding is over the profile's maxStorageBufferBindingSize (the 151936 × C embedding and LM head need several tiles under
 // phone limits). Every linear layer, the embedding and the head use this one type.
 //
 // Formats, for a matrix W [rows = out, cols = in] (row-major, HF layout):
@@ -13,6 +13,7 @@ import { quantizeRows } from '../common/quant';
 import type { GpuContext } from '../gpu/context';
 import type { Category } from '../gpu/ledger';
 import type { Tensor } from '../gpu/tensor';
+import { rowsPerBinding, rowTiles } from '../gpu/tiling';
 
 export type WeightFormat = 'f32' | 'int8' | 'int4';
 
@@ -49,6 +50,11 @@ export function sbWordsPerRow(format: WeightFormat, cols: number): number {
   return format === 'f32' ? 0 : cols / QUANT_GROUP;
 }
 
+/** Bytes of one weight row (data and scale|bias words), what a kernel reads per row (the per-kernel counts). */
+export function weightRowBytes(W: WeightMatrix): number {
+  return 4 * (dataWordsPerRow(W.format, W.cols) + sbWordsPerRow(W.format, W.cols));
+}
+
 /** Bytes the weight takes in the ledger (data + scales/biases), over all tiles. */
 export function weightBytes(format: WeightFormat, rows: number, cols: number): number {
   return rows * (dataWordsPerRow(format, cols) + sbWordsPerRow(format, cols)) * 4;
@@ -59,14 +65,6 @@ export function formatFits(format: WeightFormat, cols: number): boolean {
   return format === 'f32' || cols % QUANT_GROUP === 0;
 }
 
-/** Row tiles such that each tile's data (and sb) binding fits in maxBindingBytes. */
-export function planRowTiles(rows: number, cols: number, format: WeightFormat, maxBindingBytes: number): { row0: number; rows: number }[] {
-  const rowBytes = dataWordsPerRow(format, cols) * 4;
-  const perTile = Math.max(1, Math.floor(maxBindingBytes / rowBytes));
-  const tiles: { row0: number; rows: number }[] = [];
-  for (let r = 0; r < rows; r += perTile) tiles.push({ row0: r, rows: Math.min(perTile, rows - r) });
-  return tiles;
-}
 
 /**
  * Allocate (zeroed) tiles for a weight matrix under the context's binding limit. `maxTileRows` caps the rows per
@@ -82,25 +80,18 @@ export function allocWeight(
   maxTileRows?: number,
 ): WeightMatrix {
   if (!formatFits(format, cols)) throw new RangeError(`${name}: ${format} needs input features divisible by ${QUANT_GROUP}, got ${cols}`);
-  const maxBinding = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
-  let binding = maxBinding;
+  let perTile = rowsPerBinding(ctx.limits, dataWordsPerRow(format, cols) * 4, name); // the data binding is the widest
   if (maxTileRows !== undefined) {
     if (!Number.isInteger(maxTileRows) || maxTileRows < 1) throw new RangeError(`${name}: maxTileRows must be a positive integer, got ${maxTileRows}`);
-    binding = Math.min(maxBinding, maxTileRows * dataWordsPerRow(format, cols) * 4);
+    perTile = Math.min(perTile, maxTileRows);
   }
-  const plan = planRowTiles(rows, cols, format, binding);
-  const tiles: WeightTile[] = [];
-  try {
-    for (const [i, t] of plan.entries()) {
-      const suffix = plan.length > 1 ? `.tile${i}` : '';
-      const data = ctx.alloc(category, `${name}${suffix}`, [t.rows, dataWordsPerRow(format, cols)], format === 'f32' ? 'f32' : 'u32');
-      tiles.push({ row0: t.row0, rows: t.rows, data, sb: null });
-      if (format !== 'f32') tiles[tiles.length - 1].sb = ctx.alloc(category, `${name}${suffix}.sb`, [t.rows, sbWordsPerRow(format, cols)], 'u32');
-    }
-  } catch (e) {
-    for (const t of tiles) ctx.free(t.data, t.sb);
-    throw e;
-  }
+  const plan = rowTiles(rows, perTile);
+  const tiles = ctx.scopedSync(() => plan.map((t, i): WeightTile => { // all tiles or none
+    const suffix = plan.length > 1 ? `.tile${i}` : '';
+    const data = ctx.alloc(category, `${name}${suffix}`, [t.rows, dataWordsPerRow(format, cols)], format === 'f32' ? 'f32' : 'u32');
+    const sb = format !== 'f32' ? ctx.alloc(category, `${name}${suffix}.sb`, [t.rows, sbWordsPerRow(format, cols)], 'u32') : null;
+    return { row0: t.row0, rows: t.rows, data, sb };
+  }));
   return { name, format, rows, cols, tiles };
 }
 

@@ -11,7 +11,7 @@
 //   gate, up = a2·Wgᵀ, a2·Wuᵀ (+ lora)          (N, I)
 //   m = silu(gate) ⊙ up                         (N, I)
 //   y = x2 + m·Wdᵀ + lora                       (N, C)
-// LoRA h = inp·Aᵀ (N, R) is named h_<proj>.
+// LoRA h = inp·Aᵀ (N, R): kept in a saved table it is l<l>.h_<proj> (activations); a temporary is l<l>.<proj>.lora_h.
 import type { GpuContext } from '../gpu/context';
 import type { Category } from '../gpu/ledger';
 import type { Tensor } from '../gpu/tensor';
@@ -53,6 +53,11 @@ export interface Fwd {
   /** RoPE cos|sin table (T, HS). */
   rope: Tensor;
   dims: BlockDims;
+  /**
+   * Inference with a KV cache (core/infer/decoder.ts): replaces the causal attention over this batch. Gets q, k, v of
+   * layer l after RoPE and writes att; the cache decides which keys and values are attended.
+   */
+  attend?: (l: number, att: Tensor, q: Tensor, k: Tensor, v: Tensor) => void;
 }
 
 export function blockDims(model: ModelWeights, B: number, T: number): BlockDims {
@@ -76,7 +81,8 @@ export function projForward(
   if (!ad || !lora) return;
   const R = lora.rank;
   const hName = `h_${p}` as SavedName;
-  const h = ctx.alloc(keep.has(hName) ? 'activations' : 'workspace', `l${l}.${hName}`, [N, R]); // (N, R)
+  // A kept h is a saved-table entry, l<l>.h_<p>; one used only here is a temporary, l<l>.<p>.lora_h.
+  const h = keep.has(hName) ? ctx.alloc('activations', `l${l}.${hName}`, [N, R]) : ctx.alloc('workspace', `l${l}.${p}.lora_h`, [N, R]); // (N, R)
   matmul(ctx, h, inp, ad.A, { M: N, N: R, K: W.cols }, { transB: true, label: 'lora.h' }); // h = inp·Aᵀ
   matmul(ctx, out, h, ad.B, { M: N, N: W.rows, K: R }, { transB: true, accumulate: true, alpha: lora.scale, label: 'lora.y' }); // out += s·h·Bᵀ
   if (keep.has(hName)) saved[hName] = h;
@@ -126,7 +132,8 @@ export function blockForward(
   const att = mk('att', [d.N, qDim]); // (N, NH*HS)
   const lse = keep.has('lse') ? mk('lse', [d.N, d.NH]) : null; // (N, NH)
   const probs = keep.has('probs') ? mk('probs', [d.B, d.NH, d.T, d.T]) : null; // (B, NH, T, T)
-  attentionForward(ctx, att, lse, probs, q, k, v, { B: d.B, T: d.T, NH: d.NH, NKV: d.NKV, HS: d.HS });
+  if (f.attend) f.attend(l, att, q, k, v);
+  else attentionForward(ctx, att, lse, probs, q, k, v, { B: d.B, T: d.T, NH: d.NH, NKV: d.NKV, HS: d.HS });
   done('qr', 'kr', 'v');
   const o = ctx.alloc('workspace', `l${l}.o`, [d.N, d.C]); // (N, C)
   projForward(f, l, 'o', o, att, null, keep, saved);

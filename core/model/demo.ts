@@ -5,7 +5,7 @@
 // Pure TS: no Node, no GPU; core/node/demo.ts writes the files to disk.
 import { ConfigError } from '../common/errors';
 import { Rng, deriveSeed } from '../common/rng';
-import { writeSafetensors, type TensorToWrite } from '../common/safetensors';
+import { writeSafetensors, type TensorToStream, type TensorToWrite } from '../common/safetensors';
 import { parseQwen2Config } from './config';
 import { demoCorpus } from './demo-data';
 import { buildByteLevelTokenizer, type TokenizerFilesJson } from './demo-tokenizer';
@@ -186,4 +186,55 @@ export const DEMO_MODEL: TinyQwen2Options = {
 /** The files of the demo model folder (see DEMO_MODEL). */
 export function demoModelFiles(): Map<string, Uint8Array> {
   return writeTinyQwen2(DEMO_MODEL);
+}
+
+// ------------------------------------------------------------------------------------------------ real shapes
+
+/** The seed of a real-shape model's weights when none is given (`mesp demo-model --shape`'s --seed). */
+export const SHAPE_SEED = 1234;
+
+export interface ShapeModelOptions {
+  /** Default SHAPE_SEED. */
+  seed?: number;
+  /** Tokens of the demo tokenizer (default 4096, at most the shape's vocab_size). */
+  tokenizerVocab?: number;
+}
+
+export interface ShapeModel {
+  /** config.json (the shape's, with torch_dtype bfloat16 and the demo tokenizer's bos/eos ids). */
+  config: Record<string, unknown>;
+  /** The weights in state-dict order, bf16, each produced when written (a 3B model never sits in memory). */
+  tensors: TensorToStream[];
+  /** config.json, generation_config.json, tokenizer.json, tokenizer_config.json. */
+  files: Map<string, Uint8Array>;
+}
+
+/**
+ * A model folder of a real shape (a Qwen2.5 config.json or any Qwen2 config) with deterministic random bf16 weights
+ * (tinyTensorValues: normal with std 0.02, HF's initializer_range; RMSNorm gains around 1) and the demo byte-level
+ * BPE tokenizer: its tokens are ids 0..tokenizerVocab-1, and the embedding rows above them (up to the shape's
+ * vocab_size, 151936 for Qwen2.5) belong to no token, as the rows a real Qwen2.5 checkpoint pads its vocabulary with.
+ * For benchmarks and deployment tests of real sizes with nothing to download.
+ */
+export function demoShapeModel(shapeConfig: Record<string, unknown>, opts: ShapeModelOptions = {}): ShapeModel {
+  const seed = opts.seed ?? SHAPE_SEED;
+  const base = parseQwen2Config(shapeConfig, 'the shape config');
+  const size = Math.min(opts.tokenizerVocab ?? 4096, base.vocab);
+  const tok = buildByteLevelTokenizer(demoCorpus(), size);
+  const added = tok.tokenizerJson.added_tokens as { id: number; content: string }[];
+  const idOf = (content: string): number => added.find((t) => t.content === content)!.id;
+  const config = { ...shapeConfig, torch_dtype: 'bfloat16', bos_token_id: idOf('<|endoftext|>'), eos_token_id: idOf('<|im_end|>') };
+  const cfg = parseQwen2Config(config, 'the shape config');
+  const tensors: TensorToStream[] = expectedTensors(cfg).map((t) => ({
+    name: t.name, dtype: 'BF16', shape: t.shape, produce: () => tinyTensorValues(t.name, t.shape, seed, 0.02),
+  }));
+  const enc = new TextEncoder();
+  const json = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v, null, 2) + '\n');
+  const files = new Map<string, Uint8Array>([
+    ['config.json', json(config)],
+    ['generation_config.json', json({ bos_token_id: config.bos_token_id, eos_token_id: config.eos_token_id, do_sample: false })],
+    ['tokenizer.json', enc.encode(JSON.stringify(tok.tokenizerJson))],
+    ['tokenizer_config.json', json(tok.tokenizerConfig)],
+  ]);
+  return { config, tensors, files };
 }

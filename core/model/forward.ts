@@ -54,24 +54,24 @@ export function forwardHidden(f: Fwd, ids: Tensor): Tensor {
   }
 }
 
-/** Per-token negative log-likelihood (N), 0 where the target is masked. Frees everything it allocated. */
+/**
+ * Per-token negative log-likelihood (N), 0 where the target is masked. Frees everything it allocated, also when it
+ * fails (GpuContext.scoped).
+ */
 export async function forwardNll(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, batch: TokenBatch): Promise<Float32Array> {
-  const d = blockDims(model, batch.B, batch.T);
-  const { ids, targets } = uploadBatch(ctx, batch);
-  const rope = ropeTable(ctx, d.T, d.HS, model.cfg.ropeTheta); // (T, HS)
-  let xf: Tensor | null = null;
-  try {
-    xf = forwardHidden({ ctx, model, lora, rope, dims: d }, ids); // (N, C)
+  return ctx.scoped(async () => {
+    const d = blockDims(model, batch.B, batch.T);
+    const { ids, targets } = uploadBatch(ctx, batch);
+    const rope = ropeTable(ctx, d.T, d.HS, model.cfg.ropeTheta); // (T, HS)
+    const xf = forwardHidden({ ctx, model, lora, rope, dims: d }, ids); // (N, C)
     const nll = ctx.alloc('workspace', 'nll', [d.N]); // (N)
     const lse = ctx.alloc('workspace', 'lse', [d.N]); // (N)
     headLossForward(ctx, nll, lse, xf, model.head, targets, { T: d.N, C: d.C, V: model.cfg.vocab, chunk: Math.min(HEAD_CHUNK, d.N) });
     ctx.free(lse);
     const out = await ctx.readF32(nll);
-    ctx.free(nll);
+    ctx.free(nll, xf, ids, targets, rope);
     return out;
-  } finally {
-    ctx.free(xf, ids, targets, rope);
-  }
+  });
 }
 
 /** Sum of the NLL over the batch's unmasked targets and their count (the batch loss is nllSum / tokens). */

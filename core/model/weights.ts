@@ -1,15 +1,15 @@
 // The frozen Qwen2 weights on the GPU (HF Qwen2ForCausalLM layout), quantized on load when asked (DESIGN.md §4):
 // every 2-D matrix (embedding, q/k/v/o, gate/up/down, untied lm_head) is f32, int8 or int4; norms and the q/k/v biases
 // stay f32. All of it is ledger category `weights`. In a dry context the same tensors are allocated and nothing is read.
+import { PROJECTIONS, type Projection, type QuantName } from '../api/names';
 import { ConfigError } from '../common/errors';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { allocWeight, formatFits, freeWeight, writeWeight, QUANT_GROUP, type WeightFormat, type WeightMatrix } from '../kernels/weight';
 import type { Qwen2Config } from './config';
 
-export type Quant = 'none' | 'int8' | 'int4';
-export const PROJECTIONS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
-export type Projection = (typeof PROJECTIONS)[number];
+export type Quant = QuantName;
+export { PROJECTIONS, type Projection };
 
 export interface LayerWeights {
   inputNorm: Tensor; // (C)
@@ -94,40 +94,30 @@ export function loadModelWeights(ctx: GpuContext, cfg: Qwen2Config, quant: Quant
   checkQuantizable(cfg, quant);
   const f = formatOf(quant);
   const C = cfg.hidden;
-  const made: (Tensor | WeightMatrix)[] = [];
-  const keep = <T extends Tensor | WeightMatrix>(t: T): T => {
-    made.push(t);
-    return t;
-  };
-  try {
-    const embed = keep(mat(ctx, 'model.embed_tokens.weight', cfg.vocab, C, f, read));
+  // All or nothing: a weight that does not fit the cap (or a bad file) frees what was loaded before it.
+  return ctx.scopedSync(() => {
+    const embed = mat(ctx, 'model.embed_tokens.weight', cfg.vocab, C, f, read);
     const layers: LayerWeights[] = [];
     for (let l = 0; l < cfg.layers; l++) {
       const pre = `model.layers.${l}`;
       const proj = {} as Record<Projection, WeightMatrix>;
-      for (const p of ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const) {
+      for (const p of PROJECTIONS) {
         const [rows, cols] = projShape(cfg, p);
-        proj[p] = keep(mat(ctx, `${projName(l, p)}.weight`, rows, cols, f, read));
+        proj[p] = mat(ctx, `${projName(l, p)}.weight`, rows, cols, f, read);
       }
       layers.push({
-        inputNorm: keep(vec(ctx, `${pre}.input_layernorm.weight`, C, read)),
-        postNorm: keep(vec(ctx, `${pre}.post_attention_layernorm.weight`, C, read)),
+        inputNorm: vec(ctx, `${pre}.input_layernorm.weight`, C, read),
+        postNorm: vec(ctx, `${pre}.post_attention_layernorm.weight`, C, read),
         proj,
-        qBias: keep(vec(ctx, `${pre}.self_attn.q_proj.bias`, cfg.heads * cfg.headDim, read)),
-        kBias: keep(vec(ctx, `${pre}.self_attn.k_proj.bias`, cfg.kvHeads * cfg.headDim, read)),
-        vBias: keep(vec(ctx, `${pre}.self_attn.v_proj.bias`, cfg.kvHeads * cfg.headDim, read)),
+        qBias: vec(ctx, `${pre}.self_attn.q_proj.bias`, cfg.heads * cfg.headDim, read),
+        kBias: vec(ctx, `${pre}.self_attn.k_proj.bias`, cfg.kvHeads * cfg.headDim, read),
+        vBias: vec(ctx, `${pre}.self_attn.v_proj.bias`, cfg.kvHeads * cfg.headDim, read),
       });
     }
-    const finalNorm = keep(vec(ctx, 'model.norm.weight', C, read));
-    const head = cfg.tied ? embed : keep(mat(ctx, 'lm_head.weight', cfg.vocab, C, f, read));
+    const finalNorm = vec(ctx, 'model.norm.weight', C, read);
+    const head = cfg.tied ? embed : mat(ctx, 'lm_head.weight', cfg.vocab, C, f, read);
     return { cfg, quant, embed, head, finalNorm, layers };
-  } catch (e) {
-    for (const t of made) {
-      if ('tiles' in t) freeWeight(ctx, t);
-      else ctx.free(t);
-    }
-    throw e;
-  }
+  });
 }
 
 export function freeModelWeights(ctx: GpuContext, m: ModelWeights): void {

@@ -154,6 +154,13 @@ export class AtomicWriter {
     return { relPath, path, bytes, sha256: entry.sha256 };
   }
 
+  /** Where a staged file's bytes are until commit (to read them back, e.g. to check them in a runtime). */
+  stagedPath(relPath: string): string {
+    const s = this.staged.find((x) => x.relPath === relPath);
+    if (!s) throw new Error(`AtomicWriter: ${relPath} is not staged`);
+    return s.tmp;
+  }
+
   /** The files staged so far, with their sizes and hashes. */
   stagedFiles(): StagedFile[] {
     return this.staged.map(({ relPath, path, bytes, sha256 }) => ({ relPath, path, bytes, sha256 }));

@@ -1,6 +1,6 @@
 // The Node GPU provider: Dawn through the `webgpu` package (N-API). Keeps a module-level strong reference to the
 // GPU object for the life of the process: if V8 collects it, Dawn frees its instance and the process aborts later
-// (shared/notes/webgpu-here.md).
+// (a collected GPU object takes Dawn's instance with it).
 import { create, globals } from 'webgpu';
 import type { GpuProvider } from '../gpu/context';
 
@@ -24,8 +24,3 @@ export const dawnProvider: GpuProvider = {
   name: 'dawn',
   requestAdapter: (options) => dawnGpu().requestAdapter(options),
 };
-
-/** Read by tests and tools to prove the reference is still held. */
-export function dawnInstanceHeld(): boolean {
-  return gpu !== null;
-}

@@ -2,11 +2,11 @@
 // a zod failure of the request schemas of core/api/export.ts as a ConfigError naming the field, and a --format value
 // as the formats it names. The app's own requests are parsed by the contract (core/api/contract.ts).
 import type { z } from 'zod';
-import { EXPORT_FORMATS, type ExportFormat } from '../api/export';
+import { EXPORT_FORMATS, formatsFromText, type ExportFormat } from '../api/export';
 import { ConfigError } from '../common/errors';
 
 /** A zod failure of a service request as a ConfigError naming the field (exit code 5 in the CLI). */
-export function parseRequest<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+export function parseExportRequest<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
@@ -20,13 +20,12 @@ export function parseRequest<S extends z.ZodType>(schema: S, input: unknown, wha
 
 /** Parse a --format value: comma-separated formats or "all" (ConfigError on an unknown one). */
 export function parseFormats(spec: string): ExportFormat[] {
-  const names = spec.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  if (names.includes('all')) return [...EXPORT_FORMATS];
-  const out: ExportFormat[] = [];
-  for (const n of names) {
-    if (!(EXPORT_FORMATS as readonly string[]).includes(n)) throw new ConfigError(`unknown export format "${n}"; use ${EXPORT_FORMATS.join(', ')} or all (comma-separated for several)`, { field: 'format' });
-    if (!out.includes(n as ExportFormat)) out.push(n as ExportFormat);
+  let out: ExportFormat[];
+  try {
+    out = formatsFromText(spec);
+  } catch (e) {
+    throw new ConfigError((e as Error).message, { field: 'format' });
   }
   if (!out.length) throw new ConfigError(`no export format given; use ${EXPORT_FORMATS.join(', ')} or all`, { field: 'format' });
-  return EXPORT_FORMATS.filter((f) => out.includes(f));
+  return out;
 }

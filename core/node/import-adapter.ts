@@ -11,7 +11,8 @@ import { readMlx } from '../export/mlx';
 import { peftModule, publishableBaseName, readPeft, writePeft } from '../export/peft';
 import { checkAdapterFits, type HostAdapter } from '../train/lora';
 import { writeAllOrNothing } from './atomic';
-import { parseRequest } from './export-request';
+import { parseExportRequest } from './export-request';
+import { resolveInputs } from './hub/resolve';
 import { openModelFolder } from './modelfiles';
 
 /** Which of our formats a path holds: a .gguf file, or a folder with PEFT's or mlx-lm's files (or one .gguf). */
@@ -29,6 +30,8 @@ export function detectImportFormat(path: string): { format: ImportFormat; file: 
   if (existsSync(join(p, 'adapters.safetensors'))) return { format: 'mlx', file: p };
   const ggufs = readdirSync(p).filter((f) => f.toLowerCase().endsWith('.gguf'));
   if (ggufs.length === 1) return { format: 'gguf', file: join(p, ggufs[0]) };
+  // A bundle's gguf/ folder also holds base.gguf / merged.gguf: its adapter is adapter.gguf.
+  if (ggufs.includes('adapter.gguf')) return { format: 'gguf', file: join(p, 'adapter.gguf') };
   if (ggufs.length > 1) throw new ConfigError(`holds several .gguf files (${ggufs.join(', ')}); give the file itself`, { file: p, field: 'from' });
   throw new ConfigError(`holds no adapter: expected adapter_model.safetensors (PEFT), adapters.safetensors (MLX) or a .gguf file`, { file: p, field: 'from' });
 }
@@ -59,8 +62,8 @@ export function readAdapterAny(from: string, format?: ImportFormat): HostAdapter
 }
 
 /** Read a PEFT, GGUF or MLX adapter and write it as a PEFT folder (f32) usable as `mesp train --init-adapter`. */
-export function importAdapter(input: ImportRequest): ImportResult {
-  const req = parseRequest(ImportRequestSchema, input, 'import request');
+export async function importAdapter(input: ImportRequest): Promise<ImportResult> {
+  const req = await resolveInputs(parseExportRequest(ImportRequestSchema, input, 'import request'));
   const a = readAdapterAny(req.from, req.format);
   let layers = adapterLayerIndices(a).length;
   let baseModel = a.baseModel;
@@ -68,7 +71,7 @@ export function importAdapter(input: ImportRequest): ImportResult {
     const folder = openModelFolder(req.modelDir);
     checkAdapterFits(folder.config, a, a.source);
     layers = folder.config.layers;
-    if (!baseModel) baseModel = publishableBaseName(basename(folder.dir));
+    if (!baseModel) baseModel = publishableBaseName(folder.name);
   }
   if (!baseModel) throw new FormatError(a.source, 'does not name its base model; give --model DIR so the PEFT adapter_config.json can name it');
   const peft = writePeft(a, publishableBaseName(baseModel), 'f32');

@@ -10,6 +10,7 @@ import { ConfigError, FormatError } from '../common/errors';
 import { DTYPE_SIZE, decodeF32Into, parseSafetensorsHeader, safetensorsHeaderLength, type SafetensorsDtype, type TensorInfo } from '../common/safetensors';
 import { parseQwen2Config, type Qwen2Config } from '../model/config';
 import { expectedTensors } from '../model/names';
+import { hubIdOfDir } from './hub/cache';
 
 export const CONFIG_FILE = 'config.json';
 export const SINGLE_FILE = 'model.safetensors';
@@ -19,6 +20,8 @@ export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
 export interface ModelFolder {
   dir: string;
+  /** The checkpoint's name: OWNER/NAME for a snapshot in a Hugging Face cache, else the folder's name. */
+  name: string;
   config: Qwen2Config;
   configFile: string;
   /** model.safetensors, or the index file of a sharded checkpoint. */
@@ -232,6 +235,7 @@ export function openModelFolder(dirIn: string, opts: OpenOptions = {}): ModelFol
 
   return {
     dir,
+    name: hubIdOfDir(dir) ?? basename(dir),
     config,
     configFile,
     weightsFile,

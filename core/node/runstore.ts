@@ -63,6 +63,25 @@ export class RunStore {
     appendFileSync(this.eventsPath, JSON.stringify(ev) + '\n');
   }
 
+  /**
+   * Before a resume from the checkpoint at `step`: drop the events of later steps (an attempt that died after that
+   * checkpoint), so that after the resume each step is on disk once. Starts, stops and errors stay as history.
+   */
+  dropEventsAfter(step: number): void {
+    if (!existsSync(this.eventsPath)) return;
+    const later = new Set(['step', 'val', 'checkpoint', 'timeline']);
+    const keep = readFileSync(this.eventsPath, 'utf8').split('\n').filter((line) => {
+      if (!line.trim()) return false;
+      try {
+        const e = JSON.parse(line) as { type?: string; step?: number };
+        return !(later.has(e.type ?? '') && (e.step ?? 0) > step);
+      } catch {
+        return false; // a torn line from a killed process
+      }
+    });
+    writeFileAtomic(this.eventsPath, keep.map((l) => `${l}\n`).join(''));
+  }
+
   /** Every event on disk. A torn last line (a kill mid-write) is skipped. */
   readEvents(): RunEvent[] {
     if (!existsSync(this.eventsPath)) return [];

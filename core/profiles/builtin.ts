@@ -10,8 +10,7 @@ import galaxyS24Ultra from '../../profiles/galaxy-s24-ultra.json';
 import iphone15Pro from '../../profiles/iphone-15-pro.json';
 import galaxyA15 from '../../profiles/galaxy-a15.json';
 
-/** The profile used when none is chosen: an 8 GB phone. */
-export const DEFAULT_PROFILE_ID = 'phone-8gb';
+export { DEFAULT_PROFILE_ID } from '../api/names';
 
 const SOURCES: Array<[file: string, json: unknown]> = [
   ['profiles/phone-6gb.json', phone6gb],

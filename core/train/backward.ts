@@ -63,7 +63,7 @@ export function projBackward(b: Bwd, l: number, p: Projection, g: Tensor, inp: T
   const hName = `h_${p}` as SavedName;
   let h = saved[hName]; // (N, R)
   if (!h) {
-    h = ctx.alloc('workspace', `l${l}.${hName}`, [N, R]); // recomputed: h = inp·Aᵀ
+    h = ctx.alloc('workspace', `l${l}.${p}.lora_h`, [N, R]); // recomputed, not stored: h = inp·Aᵀ
     matmul(ctx, h, inp, ad.A, { M: N, N: R, K: inF }, { transB: true, label: 'lora.h' });
   }
   const dB = ctx.alloc('grads', `l${l}.${p}.lora_B.grad`, [outF, R]); // (out, R)

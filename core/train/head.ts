@@ -6,10 +6,10 @@
 //    so the logits never exist whole and are never recomputed.
 // Per row, both run the same arithmetic in the same order (row results of the matmuls and of the segment-wise
 // softmax statistics do not depend on the other rows), so their losses and gradients are the same bits.
-import { ShapeError } from '../common/errors';
 import type { GpuContext } from '../gpu/context';
 import type { Category } from '../gpu/ledger';
 import type { Tensor } from '../gpu/tensor';
+import { rowsPerBinding } from '../gpu/tiling';
 import { crossEntropyBackward, crossEntropyForward, headBackwardInput, headLogits } from '../kernels/head';
 import type { WeightMatrix } from '../kernels/weight';
 
@@ -28,11 +28,8 @@ export interface HeadSaved {
 }
 
 /** Most token rows whose logits (rows × the widest tile) fit one binding. */
-function rowsPerBinding(ctx: GpuContext, W: WeightMatrix): number {
-  const widest = Math.max(...W.tiles.map((t) => t.rows));
-  const rows = Math.floor(ctx.limits.maxStorageBufferBindingSize / (widest * 4));
-  if (rows < 1) throw new ShapeError(`head ${W.name}: one row of ${widest} logits is over one binding`);
-  return rows;
+function logitRowsPerBinding(ctx: GpuContext, W: WeightMatrix): number {
+  return rowsPerBinding(ctx.limits, Math.max(...W.tiles.map((t) => t.rows)) * 4, `head ${W.name}: one row of logits`);
 }
 
 /** Per-chunk scratch: the chunk's rows of x, targets, nll and dx, copied in and out. */
@@ -62,7 +59,7 @@ function allocBlock(ctx: GpuContext, W: WeightMatrix, t0: number, n: number, cat
 }
 
 /** Forward of rows [b.t0, b.t0 + n) into block b: logits, lse and the rows' nll. */
-function blockForward(ctx: GpuContext, s: Scratch, b: RowBlock, n: number, nll: Tensor, x: Tensor, W: WeightMatrix, targets: Tensor, d: Dims): void {
+function rowBlockForward(ctx: GpuContext, s: Scratch, b: RowBlock, n: number, nll: Tensor, x: Tensor, W: WeightMatrix, targets: Tensor, d: Dims): void {
   ctx.copy(x, s.x, n * d.C * 4, b.t0 * d.C * 4, 0);
   ctx.copy(targets, s.t, n * 4, b.t0 * 4, 0);
   headLogits(ctx, b.logits, s.x, W, { T: n, C: d.C, V: d.V });
@@ -71,7 +68,7 @@ function blockForward(ctx: GpuContext, s: Scratch, b: RowBlock, n: number, nll: 
 }
 
 /** Backward of block b: dx rows [b.t0, b.t0 + n) = dlogits·W, dlogits = scale·(softmax − onehot), in place. */
-function blockBackward(ctx: GpuContext, s: Scratch, b: RowBlock, n: number, dx: Tensor, W: WeightMatrix, targets: Tensor, d: Dims & { scale: number }): void {
+function rowBlockBackward(ctx: GpuContext, s: Scratch, b: RowBlock, n: number, dx: Tensor, W: WeightMatrix, targets: Tensor, d: Dims & { scale: number }): void {
   ctx.copy(targets, s.t, n * 4, b.t0 * 4, 0);
   crossEntropyBackward(ctx, b.logits, b.lse, s.t, { T: n, V: d.V, scale: d.scale });
   headBackwardInput(ctx, s.dx, b.logits, W, { T: n, C: d.C, V: d.V });
@@ -80,7 +77,7 @@ function blockBackward(ctx: GpuContext, s: Scratch, b: RowBlock, n: number, dx: 
 
 /** nll (N) of x (N, C); keeps every row's logits and lse (category `activations`) for the backward. */
 export function headAutogradForward(ctx: GpuContext, nll: Tensor, x: Tensor, W: WeightMatrix, targets: Tensor, d: Dims): HeadSaved {
-  const c = Math.min(d.T, rowsPerBinding(ctx, W));
+  const c = Math.min(d.T, logitRowsPerBinding(ctx, W));
   const s = scratch(ctx, c, d.C);
   const blocks: RowBlock[] = [];
   try {
@@ -88,7 +85,7 @@ export function headAutogradForward(ctx: GpuContext, nll: Tensor, x: Tensor, W: 
       const n = Math.min(c, d.T - t0);
       const b = allocBlock(ctx, W, t0, n, 'activations', `head.logits${d.T > c ? `.rows${t0}` : ''}`);
       blocks.push(b);
-      blockForward(ctx, s, b, n, nll, x, W, targets, d);
+      rowBlockForward(ctx, s, b, n, nll, x, W, targets, d);
     }
   } catch (e) {
     for (const b of blocks) ctx.free(b.lse, ...b.logits);
@@ -105,7 +102,7 @@ export function headAutogradBackward(ctx: GpuContext, dx: Tensor, saved: HeadSav
   const s = scratch(ctx, c, d.C);
   try {
     for (const b of saved.blocks) {
-      blockBackward(ctx, s, b, b.n, dx, W, targets, d);
+      rowBlockBackward(ctx, s, b, b.n, dx, W, targets, d);
       ctx.free(b.lse, ...b.logits);
     }
     saved.blocks = [];
@@ -118,15 +115,15 @@ export function headAutogradBackward(ctx: GpuContext, dx: Tensor, saved: HeadSav
 export function headChunkedLossAndGrad(
   ctx: GpuContext, nll: Tensor, dx: Tensor, x: Tensor, W: WeightMatrix, targets: Tensor, d: Dims & { chunk: number; scale: number },
 ): void {
-  const c = Math.max(1, Math.min(d.chunk, d.T, rowsPerBinding(ctx, W)));
+  const c = Math.max(1, Math.min(d.chunk, d.T, logitRowsPerBinding(ctx, W)));
   const s = scratch(ctx, c, d.C);
   const b = allocBlock(ctx, W, 0, c, 'workspace', 'head.chunk.logits');
   try {
     for (let t0 = 0; t0 < d.T; t0 += c) {
       const n = Math.min(c, d.T - t0);
       b.t0 = t0;
-      blockForward(ctx, s, b, n, nll, x, W, targets, d);
-      blockBackward(ctx, s, b, n, dx, W, targets, d);
+      rowBlockForward(ctx, s, b, n, nll, x, W, targets, d);
+      rowBlockBackward(ctx, s, b, n, dx, W, targets, d);
     }
   } finally {
     ctx.free(b.lse, ...b.logits);

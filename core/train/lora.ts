@@ -6,7 +6,7 @@ import { ConfigError, ShapeError } from '../common/errors';
 import { Rng, deriveSeed } from '../common/rng';
 import type { GpuContext } from '../gpu/context';
 import type { LoraAdapter, LoraProj } from '../model/adapter';
-import { PROJECTIONS, projShape, type Projection } from '../model/weights';
+import { projShape, type Projection } from '../model/weights';
 import type { Qwen2Config } from '../model/config';
 
 export interface LoraSettings {
@@ -23,23 +23,6 @@ export interface HostAdapter {
   targets: Projection[];
   A: Map<string, Float32Array>;
   B: Map<string, Float32Array>;
-}
-
-export function parseTargets(spec: string): Projection[] {
-  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
-  const aliases: Record<string, Projection> = {
-    q: 'q', k: 'k', v: 'v', o: 'o', gate: 'gate', up: 'up', down: 'down',
-    q_proj: 'q', k_proj: 'k', v_proj: 'v', o_proj: 'o', gate_proj: 'gate', up_proj: 'up', down_proj: 'down',
-  };
-  if (names.length === 1 && names[0] === 'all') return [...PROJECTIONS];
-  const out: Projection[] = [];
-  for (const n of names) {
-    const p = aliases[n];
-    if (!p) throw new ConfigError(`unknown LoRA target "${n}"; use any of q,k,v,o,gate,up,down (or "all")`, { field: 'targets' });
-    if (!out.includes(p)) out.push(p);
-  }
-  if (!out.length) throw new ConfigError('no LoRA targets given; use e.g. --targets q,v or --targets all', { field: 'targets' });
-  return PROJECTIONS.filter((p) => out.includes(p));
 }
 
 /** Number of trainable parameters. */
@@ -93,8 +76,12 @@ export function checkAdapterFits(cfg: Qwen2Config, h: HostAdapter, source: strin
   }
 }
 
-/** Allocate the adapter on the GPU and upload host values (or only allocate, in a dry plan). */
+/** Allocate the adapter on the GPU and upload host values (or only allocate, in a dry plan). All or nothing. */
 export function uploadAdapter(ctx: GpuContext, cfg: Qwen2Config, h: HostAdapter | { rank: number; alpha: number; targets: readonly Projection[] }): LoraAdapter {
+  return ctx.scopedSync(() => allocAdapter(ctx, cfg, h));
+}
+
+function allocAdapter(ctx: GpuContext, cfg: Qwen2Config, h: HostAdapter | { rank: number; alpha: number; targets: readonly Projection[] }): LoraAdapter {
   const layers: Partial<Record<Projection, LoraProj>>[] = [];
   const host = 'A' in h ? h : null;
   for (let l = 0; l < cfg.layers; l++) {

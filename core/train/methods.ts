@@ -1,6 +1,8 @@
 // The four training methods (DESIGN.md §5) as schedules over the same kernels. `full`, `mebp` and `mesp` run the same
 // forward (core/model/block.ts) and the same backward (core/train/backward.ts); they differ only in what they keep and
 // when they recompute. The tables below are the whole difference, written where a reader can see them.
+import type { MethodName } from '../api/names';
+import { TRAIN_DEFAULTS } from '../api/train';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { embeddingForward } from '../kernels/embedding';
@@ -13,8 +15,8 @@ import type { ModelWeights } from '../model/weights';
 import { blockBackward, type Bwd, type GradSink } from './backward';
 import { headAutogradBackward, headAutogradForward, headChunkedLossAndGrad } from './head';
 
-export const METHODS = ['full', 'mebp', 'mesp', 'mezo'] as const;
-export type Method = (typeof METHODS)[number];
+export { METHODS } from '../api/names';
+export type Method = MethodName;
 
 /**
  * What an autograd engine saves for one decoder layer with our fused ops (RMSNorm keeps its input and rstd, a linear
@@ -103,7 +105,7 @@ export async function exactStep(s: StepTensors, batch: TokenBatch, o: ExactStepO
   const headDims = { T: d.N, C: d.C, V: model.cfg.vocab };
   if (chunked) {
     // forward and backward of head + loss, one chunk of tokens at a time: (chunk, V) logits at most
-    headChunkedLossAndGrad(ctx, nll, dxf, xf, model.head, targets, { ...headDims, chunk: o.headChunk ?? 16, scale });
+    headChunkedLossAndGrad(ctx, nll, dxf, xf, model.head, targets, { ...headDims, chunk: o.headChunk ?? TRAIN_DEFAULTS.headChunk, scale });
   } else {
     const saved = headAutogradForward(ctx, nll, xf, model.head, targets, headDims); // logits (N, V) kept
     headAutogradBackward(ctx, dxf, saved, model.head, targets, { ...headDims, scale });

@@ -32,13 +32,26 @@ export interface MezoEstimate {
   projected: number;
 }
 
-/** Estimate the projected gradient at θ along z(stepSeed); leaves θ as it was (up to f32 rounding of ±εz). */
+/**
+ * Estimate the projected gradient at θ along z(stepSeed); leaves θ as it was (up to f32 rounding of ±εz), also when
+ * a forward fails: the perturbation is taken back before the error goes on.
+ */
 export async function mezoEstimate(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter, batch: TokenBatch, stepSeed: number, eps: number): Promise<MezoEstimate> {
-  perturbAdapter(ctx, lora, stepSeed, eps);
-  const plus = await batchLoss(ctx, model, lora, batch);
-  perturbAdapter(ctx, lora, stepSeed, -2 * eps);
-  const minus = await batchLoss(ctx, model, lora, batch);
-  perturbAdapter(ctx, lora, stepSeed, eps);
+  let at = 0; // θ is now θ₀ + at·z
+  const move = (c: number): void => {
+    perturbAdapter(ctx, lora, stepSeed, c);
+    at += c;
+  };
+  let plus: StepLoss;
+  let minus: StepLoss;
+  try {
+    move(eps);
+    plus = await batchLoss(ctx, model, lora, batch);
+    move(-2 * eps);
+    minus = await batchLoss(ctx, model, lora, batch);
+  } finally {
+    if (at !== 0) perturbAdapter(ctx, lora, stepSeed, -at);
+  }
   const lossPlus = plus.nllSum / Math.max(1, plus.tokens);
   const lossMinus = minus.nllSum / Math.max(1, minus.tokens);
   return { lossPlus, lossMinus, projected: (lossPlus - lossMinus) / (2 * eps) };

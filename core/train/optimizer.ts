@@ -3,6 +3,7 @@
 //  - ImmediateSink applies the update at once and frees the gradient (MeSP: only one projection's gradients live);
 //  - DeferredSink keeps every gradient until the backward ends (what an autograd engine does), then clips and updates.
 // Both give the same bits: each parameter's update depends only on its own gradient (and moments).
+import { TRAIN_DEFAULTS, type TrainSpec } from '../api/train';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { adamwUpdate, sgdUpdate, sumSquares } from '../kernels/optim';
@@ -11,24 +12,28 @@ import type { LoraAdapter } from '../model/adapter';
 import type { Projection } from '../model/weights';
 import type { GradSink } from './backward';
 
-export interface OptimizerConfig {
-  kind: 'sgd' | 'adamw';
-  lr: number;
-  schedule: 'constant' | 'cosine';
-  warmupSteps: number;
+/** The TrainSpec's optimizer settings (clipNorm null = off), the run's length and AdamW's constants. */
+export interface OptimizerConfig extends Pick<TrainSpec, 'lr' | 'schedule' | 'warmupSteps' | 'weightDecay' | 'clipNorm'> {
+  kind: TrainSpec['optimizer'];
   totalSteps: number;
-  weightDecay: number;
   beta1: number;
   beta2: number;
   eps: number;
-  /** Clip the global gradient norm to this value; null = off (the default). */
-  clipNorm: number | null;
 }
 
+/** The spec's defaults (core/api/train.ts) with PyTorch's AdamW constants. */
 export const DEFAULT_OPTIMIZER: OptimizerConfig = {
-  kind: 'sgd', lr: 1e-3, schedule: 'constant', warmupSteps: 0, totalSteps: 1,
-  weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, clipNorm: null,
+  kind: TRAIN_DEFAULTS.optimizer, lr: TRAIN_DEFAULTS.lr, schedule: TRAIN_DEFAULTS.schedule, warmupSteps: TRAIN_DEFAULTS.warmupSteps,
+  weightDecay: TRAIN_DEFAULTS.weightDecay, clipNorm: TRAIN_DEFAULTS.clipNorm, totalSteps: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8,
 };
+
+/** The optimizer of a run from its spec and its total steps. */
+export function optimizerOf(spec: Pick<TrainSpec, 'optimizer' | 'lr' | 'schedule' | 'warmupSteps' | 'weightDecay' | 'clipNorm'>, totalSteps: number): OptimizerConfig {
+  return {
+    ...DEFAULT_OPTIMIZER, kind: spec.optimizer, lr: spec.lr, schedule: spec.schedule, warmupSteps: spec.warmupSteps,
+    weightDecay: spec.weightDecay, clipNorm: spec.clipNorm, totalSteps,
+  };
+}
 
 /** Learning rate at 0-based step `step`: linear warmup, then constant or cosine decay to 0. */
 export function lrAt(c: OptimizerConfig, step: number): number {
@@ -68,12 +73,14 @@ export class Optimizer {
     readonly cfg: OptimizerConfig,
   ) {
     if (cfg.kind === 'adamw') {
-      for (const { key, tensor } of adapterParams(adapter)) {
-        this.moments.set(key, {
-          m: ctx.alloc('optimizer', `${key}.exp_avg`, tensor.shape),
-          v: ctx.alloc('optimizer', `${key}.exp_avg_sq`, tensor.shape),
-        });
-      }
+      ctx.scopedSync(() => {
+        for (const { key, tensor } of adapterParams(adapter)) {
+          this.moments.set(key, {
+            m: ctx.alloc('optimizer', `${key}.exp_avg`, tensor.shape),
+            v: ctx.alloc('optimizer', `${key}.exp_avg_sq`, tensor.shape),
+          });
+        }
+      });
     }
   }
 

@@ -3,6 +3,7 @@
 // `mesp bench` show, and it cannot drift from what the real run allocates because it is the same code. The dry run
 // also counts every dispatch's FLOPs and bytes moved per kernel (core/gpu/profiler.ts), which give the roofline
 // projection of the step on a profile's GPU (projectPlan, core/profiles/roofline.ts).
+import { TRAIN_DEFAULTS, type TrainSpec } from '../api/train';
 import { GpuContext, PHONE_LIMITS, type DeviceLimits } from '../gpu/context';
 import type { ByCategory } from '../gpu/ledger';
 import type { KernelCount } from '../gpu/profiler';
@@ -50,7 +51,8 @@ function dummyBatch(B: number, T: number): TokenBatch {
   return { B, T, inputIds: new Int32Array(B * T), targets };
 }
 
-function result(ctx: GpuContext, tokens: number): PlanResult {
+/** The plan of what ran on the dry context `ctx`: its ledger's peaks and its kernels' counts, for `tokens` tokens. */
+export function planResult(ctx: GpuContext, tokens: number): PlanResult {
   const s = ctx.ledger.snapshot();
   return { peakBytes: s.peakTotal, atPeak: s.atPeak, peakByCategory: s.peakByCategory, peakWorkingSet: s.peakWorkingSet, kernels: ctx.counts.snapshot(), tokens, tuneRequests: [...ctx.tuning.requests.values()] };
 }
@@ -67,7 +69,7 @@ export async function planForward(p: PlanInput & { lora?: { rank: number; alpha:
   const lora = p.lora ? uploadAdapter(ctx, p.cfg, p.lora) : null;
   ctx.counts.reset();
   await forwardNll(ctx, model, lora, dummyBatch(p.batch, p.seqLen));
-  return result(ctx, p.batch * p.seqLen);
+  return planResult(ctx, p.batch * p.seqLen);
 }
 
 /**
@@ -75,22 +77,22 @@ export async function planForward(p: PlanInput & { lora?: { rank: number; alpha:
  * ours allocates it up front, and the second step proves the ledger is back at its baseline).
  */
 export async function planTrainStep(
-  p: PlanInput & { method: Method; rank: number; alpha: number; targets: readonly Projection[]; optimizer?: Partial<OptimizerConfig>; storeH?: boolean; chunkedHead?: boolean; headChunk?: number },
+  p: PlanInput & { method: Method; rank: number; alpha: number; targets: readonly Projection[]; optimizer?: Partial<OptimizerConfig> } & Partial<Pick<TrainSpec, 'storeH' | 'chunkedHead' | 'headChunk'>>,
 ): Promise<PlanResult> {
   const ctx = GpuContext.dry({ limits: p.limits ?? PHONE_LIMITS });
   const model = loadModelWeights(ctx, p.cfg, p.quant, null);
   const lora = uploadAdapter(ctx, p.cfg, { rank: p.rank, alpha: p.alpha, targets: p.targets });
   const opt = new Optimizer(ctx, lora, { ...DEFAULT_OPTIMIZER, ...p.optimizer });
   const spec: TrainLoopSpec = {
-    method: p.method, steps: 2, seed: 0, storeH: !!p.storeH, chunkedHead: p.chunkedHead !== false, headChunk: p.headChunk,
-    mezoEps: 1e-3, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
+    method: p.method, steps: 2, seed: 0, storeH: p.storeH ?? TRAIN_DEFAULTS.storeH, chunkedHead: p.chunkedHead ?? TRAIN_DEFAULTS.chunkedHead,
+    headChunk: p.headChunk ?? TRAIN_DEFAULTS.headChunk, mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
   };
   const batch = dummyBatch(p.batch, p.seqLen);
   for (let step = 0; step < 2; step++) {
     ctx.counts.reset(); // the counts of the second step
     await trainStep(ctx, model, lora, opt, spec, step, batch);
   }
-  return result(ctx, p.batch * p.seqLen);
+  return planResult(ctx, p.batch * p.seqLen);
 }
 
 

@@ -1,8 +1,9 @@
 // The training loop shared by `mesp train`, the app and the tests: one step of the chosen method per batch, the
 // optimizer, events (loss, lr, tokens/s, memory by category, elapsed, ETA), validation, checkpoints through the host's
 // hook, and stop/pause. No file system here: core/node's run store writes what the hooks hand it.
+import type { LoopEvent, TrainSpec } from '../api/train';
 import type { GpuContext } from '../gpu/context';
-import { workingSet, type ByCategory } from '../gpu/ledger';
+import { workingSet } from '../gpu/ledger';
 import type { LoraAdapter } from '../model/adapter';
 import type { TokenBatch } from '../model/forward';
 import type { ModelWeights } from '../model/weights';
@@ -11,46 +12,19 @@ import { exactStep, type Method } from './methods';
 import { batchLoss, mezoStep, mezoStepSeed } from './mezo';
 import { DeferredSink, ImmediateSink, Optimizer } from './optimizer';
 
-export interface TrainLoopSpec {
+/** The loop's part of the TrainSpec (core/api/train.ts), with the run's resolved total of steps. */
+export interface TrainLoopSpec extends Pick<TrainSpec, 'seed' | 'storeH' | 'chunkedHead' | 'headChunk' | 'mezoEps' | 'valEvery' | 'checkpointEvery'> {
   method: Method;
   /** Total optimizer steps of the run (the loop runs from `startStep` to this). */
   steps: number;
-  seed: number;
-  storeH: boolean;
-  chunkedHead: boolean;
-  headChunk?: number;
-  mezoEps: number;
-  /** Run validation every N steps (0 = only at the end, if there is validation data). */
-  valEvery: number;
-  /** Write a checkpoint every N steps (0 = only at the end). */
-  checkpointEvery: number;
   /** MeSP may update each layer as soon as its gradients exist (SGD or AdamW without clipping). */
   immediateUpdates: boolean;
 }
 
-export interface StepEvent {
-  type: 'step';
-  step: number; // 1-based number of the step just finished
-  steps: number;
-  loss: number;
-  lr: number;
-  tokens: number;
-  tokensPerSecond: number;
-  stepSeconds: number;
-  peakBytes: ByCategory & { total: number };
-  workingSetBytes: number;
-  elapsedSeconds: number;
-  etaSeconds: number;
-}
+/** The keys of the TrainSpec the loop takes as they are. */
+export const LOOP_SPEC_KEYS = ['seed', 'storeH', 'chunkedHead', 'headChunk', 'mezoEps', 'valEvery', 'checkpointEvery'] as const;
 
-export interface ValEvent {
-  type: 'val';
-  step: number;
-  valLoss: number;
-  tokens: number;
-}
-
-export type LoopEvent = StepEvent | ValEvent;
+export type { LoopEvent };
 
 /** What a checkpoint holds: enough to continue the run exactly. */
 export interface TrainState {
@@ -68,6 +42,8 @@ export interface TrainHooks {
   control?(): Promise<'run' | 'stop'> | 'run' | 'stop';
   /** Called before each step (0-based index of the step about to run). */
   onStepStart?(step: number): void;
+  /** Awaited after each step, its validation and checkpoint (steps done so far): e.g. sample replies. */
+  afterStep?(step: number): Promise<void>;
 }
 
 export interface TrainData {
@@ -110,27 +86,28 @@ export async function validationLoss(ctx: GpuContext, model: ModelWeights, lora:
   return { loss: n ? s / n : NaN, tokens: n };
 }
 
-/** One optimizer step of any method on one batch. Returns the loss and the number of target tokens. */
+/**
+ * One optimizer step of any method on one batch. Returns the loss and the number of target tokens. A step that fails
+ * (the cap refuses an allocation, or anything else) frees everything it allocated (GpuContext.scoped): the ledger is
+ * back at its baseline and the context can run the next step.
+ */
 export async function trainStep(
   ctx: GpuContext, model: ModelWeights, lora: LoraAdapter, opt: Optimizer, spec: TrainLoopSpec, step: number, batch: TokenBatch,
 ): Promise<{ loss: number; tokens: number }> {
-  opt.begin(step);
-  if (spec.method === 'mezo') {
-    const r = await mezoStep(ctx, model, lora, batch, mezoStepSeed(spec.seed, step), spec.mezoEps, opt.lr);
-    return { loss: r.nllSum / Math.max(1, r.tokens), tokens: r.tokens };
-  }
-  const immediate = spec.method === 'mesp' && spec.immediateUpdates && opt.separable;
-  const sink = immediate ? new ImmediateSink(opt) : new DeferredSink(ctx);
-  try {
+  return ctx.scoped(async () => {
+    opt.begin(step);
+    if (spec.method === 'mezo') {
+      const r = await mezoStep(ctx, model, lora, batch, mezoStepSeed(spec.seed, step), spec.mezoEps, opt.lr);
+      return { loss: r.nllSum / Math.max(1, r.tokens), tokens: r.tokens };
+    }
+    const immediate = spec.method === 'mesp' && spec.immediateUpdates && opt.separable;
+    const sink = immediate ? new ImmediateSink(opt) : new DeferredSink(ctx);
     const r = await exactStep({ ctx, model, lora, grads: sink }, batch, {
       method: spec.method, storeH: spec.storeH, chunkedHead: spec.chunkedHead, headChunk: spec.headChunk,
     });
     if (sink instanceof DeferredSink) await sink.apply(opt);
     return { loss: r.nllSum / Math.max(1, r.tokens), tokens: r.tokens };
-  } catch (e) {
-    if (sink instanceof DeferredSink) sink.release();
-    throw e;
-  }
+  });
 }
 
 /**
@@ -180,6 +157,7 @@ export async function trainLoop(
     });
     if (spec.valEvery > 0 && step % spec.valEvery === 0 && step < spec.steps) await runVal();
     if (spec.checkpointEvery > 0 && step % spec.checkpointEvery === 0 && step < spec.steps) await checkpoint();
+    await hooks.afterStep?.(step);
   }
   if (reason === 'done') await runVal();
   await checkpoint();

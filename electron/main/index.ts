@@ -2,11 +2,16 @@
 // utilityProcess (electron/service/index.ts) and relays the contract over a MessagePort: every request from the
 // renderer and every response and event from the service is validated against core/api/contract.ts here. Native file
 // dialogs (model folder, dataset, export destination) are answered by main itself, which then grants the picked path to
-// the service. The window is locked down: context isolation, sandbox, no Node integration, a strict CSP (index.html and
-// a response header), no navigation, no new windows, no permissions, no remote content. The window's size and position
-// persist in userData/window-state.json; recent models and datasets persist in the service's settings.json.
-import { BrowserWindow, MessageChannelMain, app, dialog, ipcMain, screen, session, utilityProcess, type IpcMainInvokeEvent, type MessagePortMain, type UtilityProcess } from 'electron';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// the service for the life of the window that asked (revoked when it closes; never kept across launches). The window
+// loads app://mesp/ (electron/main/app-url.ts: a privileged scheme serving only the built renderer's files), and only
+// pages of exactly that origin may call the service. The window is locked down: context isolation, sandbox, no Node
+// integration, a strict CSP (index.html and a response header), no navigation, no new windows, no permissions, no
+// remote content; the packaged executable's fuses (build/electron-builder.yml) forbid running it as Node, NODE_OPTIONS,
+// --inspect and loading the app from anywhere but its app.asar. The window's size and position persist in
+// userData/window-state.json; recent models and datasets persist in the service's settings.json.
+import { BrowserWindow, MessageChannelMain, app, dialog, ipcMain, protocol, screen, session, utilityProcess, type IpcMainInvokeEvent, type MessagePortMain, type UtilityProcess } from 'electron';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -20,6 +25,7 @@ import {
 } from '../../core/api/contract';
 import { IPC } from '../../core/api/ipc';
 import type { FromService, ToService } from '../service/index';
+import { APP_INDEX_URL, APP_SCHEME, WindowGrants, appFileFor, contentTypeFor, isAppUrl } from './app-url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DEV_URL = process.env.ELECTRON_RENDERER_URL; // electron-vite dev only
@@ -28,6 +34,24 @@ const CSP =
   "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 app.enableSandbox();
+// Before ready: app:// behaves like https (a secure, standard origin for 'self', module scripts and fetch).
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+const RENDERER_DIR = join(here, '../renderer');
+
+/** The app:// handler: regular files of the renderer folder only, with the CSP; anything else is a 404. */
+async function serveAppFile(req: Request): Promise<Response> {
+  const file = appFileFor(req.url, RENDERER_DIR);
+  const missing = (): Response => new Response('not found', { status: 404, headers: { 'content-type': 'text/plain' } });
+  if (!file) return missing();
+  try {
+    if (!statSync(file).isFile()) return missing();
+    const body = await readFile(file);
+    return new Response(body, { headers: { 'content-type': contentTypeFor(file), 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' } });
+  } catch {
+    return missing();
+  }
+}
 
 // ------------------------------------------------------------------------------------------------ the service
 
@@ -41,6 +65,7 @@ class ServiceProcess {
   private restarts = 0;
   private closing = false;
   private shutdownDone: (() => void) | null = null;
+  private readonly grants = new WindowGrants();
 
   constructor(private readonly onEvent: (e: ServiceEvent) => void) {}
 
@@ -70,6 +95,10 @@ class ServiceProcess {
     });
     port1.start();
     child.once('spawn', () => child.postMessage({ type: 'port' }, [port2]));
+    // A restarted service gets the open windows' grants again.
+    void this.ready.then(() => {
+      for (const g of this.grants.all()) this.send({ control: 'grant', path: g.path, scope: g.window });
+    });
     child.once('exit', (code) => {
       this.port = null;
       this.markReady(); // requests waiting for a service that never started get SERVICE_DOWN instead of hanging
@@ -105,8 +134,16 @@ class ServiceProcess {
     });
   }
 
-  grant(path: string): void {
-    this.send({ control: 'grant', path });
+  /** A path picked in a native dialog, for the life of `window`. */
+  grant(path: string, window: string): void {
+    this.grants.add(window, path);
+    this.send({ control: 'grant', path, scope: window });
+  }
+
+  /** The window closed: its grants end. */
+  revoke(window: string): void {
+    this.grants.drop(window);
+    this.send({ control: 'revoke', scope: window });
   }
 
   /** Ask the service to stop a run in progress cleanly (a checkpoint is written), up to `ms`. */
@@ -169,16 +206,12 @@ function trackWindowState(win: BrowserWindow): void {
 }
 
 function appUrl(): string {
-  return DEV_URL ?? `file://${join(here, '../renderer/index.html')}`;
-}
-
-function isAppUrl(url: string): boolean {
-  return DEV_URL ? url.startsWith(DEV_URL) : url.startsWith('file://') && url.includes('/renderer/');
+  return DEV_URL ?? APP_INDEX_URL;
 }
 
 let win: BrowserWindow | null = null;
 
-function createWindow(): BrowserWindow {
+function createWindow(service: ServiceProcess): BrowserWindow {
   const s = readWindowState();
   const w = new BrowserWindow({
     x: s.x, y: s.y, width: s.width, height: s.height, minWidth: 960, minHeight: 640, show: false, title: 'MeSP Studio',
@@ -200,10 +233,15 @@ function createWindow(): BrowserWindow {
   w.once('ready-to-show', () => w.show());
   w.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   w.webContents.on('will-navigate', (e, url) => {
-    if (!isAppUrl(url)) e.preventDefault();
+    if (!isAppUrl(url, DEV_URL)) e.preventDefault();
+  });
+  w.webContents.on('will-redirect', (e, url) => {
+    if (!isAppUrl(url, DEV_URL)) e.preventDefault();
   });
   w.webContents.on('will-attach-webview', (e) => e.preventDefault());
-  if (existsSync(join(here, '../renderer/index.html')) || DEV_URL) void w.loadURL(appUrl());
+  const scope = String(w.webContents.id);
+  w.once('closed', () => service.revoke(scope)); // what its dialogs granted ends with the window
+  if (existsSync(join(RENDERER_DIR, 'index.html')) || DEV_URL) void w.loadURL(appUrl());
   return w;
 }
 
@@ -226,7 +264,8 @@ async function chooseFile(kind: FileKind, defaultPath: string | undefined): Prom
 function relay(service: ServiceProcess): void {
   ipcMain.handle(IPC.request, async (event: IpcMainInvokeEvent, raw: unknown): Promise<ResponseEnvelope> => {
     const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'number' ? (raw as { id: number }).id : 0;
-    if (!event.senderFrame || !isAppUrl(event.senderFrame.url)) {
+    const frame = event.senderFrame;
+    if (!frame || frame.parent !== null || !isAppUrl(frame.url, DEV_URL) || !BrowserWindow.fromWebContents(event.sender)) {
       return { id, ok: false, error: { code: 'FORBIDDEN', message: 'requests are accepted from the app window only.' } };
     }
     let req: ReturnType<typeof parseRequest>;
@@ -239,7 +278,7 @@ function relay(service: ServiceProcess): void {
     if (req.method === 'files.choose') {
       const p = req.params as { kind: FileKind; defaultPath?: string };
       const path = await chooseFile(p.kind, p.defaultPath);
-      if (path) service.grant(path);
+      if (path) service.grant(path, String(event.sender.id));
       return { id, ok: true, result: parseResult('files.choose', { path }) };
     }
     const res = await service.request(req.method, req.params);
@@ -272,14 +311,19 @@ if (!app.requestSingleInstanceLock()) {
     // No remote content: only the app's own files (or the dev server) load.
     ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (d, cb) => cb({ cancel: !(DEV_URL && d.url.startsWith(DEV_URL.replace(/^http/, d.url.startsWith('ws') ? 'ws' : 'http'))) }));
     ses.webRequest.onHeadersReceived((d, cb) => cb({ responseHeaders: { ...d.responseHeaders, 'Content-Security-Policy': [CSP] } }));
+    ses.protocol.handle(APP_SCHEME, serveAppFile);
 
     service = new ServiceProcess((e) => win?.webContents.send(IPC.event, e));
     service.start();
     relay(service);
-    win = createWindow();
-    win.on('closed', () => (win = null));
+    const svc = service;
+    const open = (): void => {
+      win = createWindow(svc);
+      win.on('closed', () => (win = null));
+    };
+    open();
     app.on('activate', () => {
-      if (!win) win = createWindow();
+      if (!win) open();
     });
   });
 

@@ -1,15 +1,45 @@
 // The renderer's one way to the service (DESIGN.md §1–2): a contract client (core/api/client.ts) over `window.mesp`
 // in Electron, or over a WebSocket to the browser-mode server that served this page. Tests install their own client.
+// Browser mode's launch token (core/api/web.ts) comes in this page's own URL fragment (`#token=…`, never sent to any
+// server); it is kept in sessionStorage (this tab only, so a reload still connects) and taken out of the address bar,
+// and it travels only in the WebSocket handshake's subprotocol list.
 import type { Ref } from 'vue';
-import { createClient, webSocketBridge, type MespClient } from '../../core/api/client';
+import { createClient, webSocketBridge, type MespClient, type SocketLike } from '../../core/api/client';
+import type { MespBridge } from '../../core/api/contract';
+import { TOKEN_PATTERN, WS_PATH, handshakeProtocols, tokenFromHash } from '../../core/api/web';
 
 let client: MespClient | null = null;
 
-export function getClient(): MespClient {
-  if (!client) {
-    const bridge = window.mesp ?? webSocketBridge(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/mesp`);
-    client = createClient(bridge);
+const TOKEN_KEY = 'mesp.token';
+
+/** This launch's token: from the fragment (then removed from the address bar), else from this tab's storage. */
+export function launchToken(loc: Pick<Location, 'hash' | 'pathname' | 'search'> = location, store: Storage = sessionStorage, hist: Pick<History, 'replaceState'> = history): string | null {
+  const fromHash = tokenFromHash(loc.hash);
+  if (fromHash) {
+    store.setItem(TOKEN_KEY, fromHash);
+    hist.replaceState(null, '', `${loc.pathname}${loc.search}`);
+    return fromHash;
   }
+  const kept = store.getItem(TOKEN_KEY);
+  return kept && TOKEN_PATTERN.test(kept) ? kept : null;
+}
+
+/** A bridge whose every call fails with what to do: the page was opened without its token. */
+function noTokenBridge(): MespBridge {
+  const message = 'This page was opened without its launch token, so the service refuses it. Open the address `npm run web` printed ' +
+    '(http://127.0.0.1:PORT/#token=…): the token changes at each launch.';
+  return { kind: 'websocket', request: () => Promise.reject(new Error(message)), onEvent: () => () => {} };
+}
+
+function browserBridge(): MespBridge {
+  const token = launchToken();
+  if (!token) return noTokenBridge();
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${WS_PATH}`;
+  return webSocketBridge(url, { connect: (u) => new WebSocket(u, handshakeProtocols(token)) as unknown as SocketLike });
+}
+
+export function getClient(): MespClient {
+  if (!client) client = createClient(window.mesp ?? browserBridge());
   return client;
 }
 

@@ -67,9 +67,11 @@ describe('MeSP Studio in browser mode', () => {
   it('Devices: picks the 6 GB profile and plans every method against its budget', async () => {
     await page.click('[data-testid=profile-phone-6gb]');
     await expect.poll(() => page.textContent('[data-testid=profile-budget]')).toBe('2.80 GB');
-    await page.waitForSelector('[data-chart="fit"][data-points="4"]');
+    // The chart still shows the previous profile's plan (4 points, its cap) until the new one arrives: wait for the
+    // 6 GB profile's cap on the chart, not for any 4 points.
+    await expect.poll(async () => (await probe(page, 'fit')).cap, { timeout: 30_000 }).toBe(2.8e9);
     const fit = await probe(page, 'fit');
-    expect(fit.cap).toBe(2.8e9);
+    expect(fit.points).toBe(4);
     expect(fit.series).toEqual(['Full backprop', 'MeBP-style', 'MeSP', 'MeZO']);
     expect(await page.textContent('[data-testid=fit-mesp]')).toMatch(/fits/);
     // Copy and edit: validation as you type.
@@ -151,7 +153,7 @@ describe('MeSP Studio in browser mode', () => {
 
   it('Train: a cap too small shows the budget message naming the tensor and the overshoot; a larger cap resumes', async () => {
     await setSteps(4);
-    await page.fill('[data-testid=set-cap]', '3.2'); // weights, adapter and AdamW state fit; a step's activations do not
+    await page.fill('[data-testid=set-cap-bytes]', '3.2'); // weights, adapter and AdamW state fit; a step's activations do not
     await page.click('[data-testid=train-start]');
     const msg = await page.waitForSelector('[data-testid=budget-error]');
     const text = (await msg.textContent())!;
@@ -164,7 +166,7 @@ describe('MeSP Studio in browser mode', () => {
     await page.click('[data-testid=budget-resume]');
     await page.waitForSelector('[data-testid=run-done]', { timeout: 60_000 });
     expect(await page.locator('[data-testid=budget-error]').count()).toBe(0);
-    await page.fill('[data-testid=set-cap]', '');
+    await page.fill('[data-testid=set-cap-bytes]', '');
   });
 
   it('Compare: MeSP and MeBP-style side by side, both bars against the budget', async () => {
@@ -230,7 +232,7 @@ describe('MeSP Studio in browser mode', () => {
     await waitPoints(page, 'loss', 12);
     await web.kill('SIGKILL');
     await page.waitForSelector('[data-testid=connection].down');
-    web = await startWeb(dataDir, web.port); // same address: the page reconnects by itself
+    web = await startWeb(dataDir, web.port, [], { token: web.token }); // same address and token: the page reconnects by itself
     await page.waitForSelector('[data-testid=connection].ready', { timeout: 30_000 });
     await nav('runs');
     await page.click('button:has-text("Refresh")');

@@ -1,13 +1,14 @@
 // The e2e harness: starts browser mode for real (`node bin/mesp-web.js`, the `npm run web` entry: the service, the
-// engine on Dawn/lavapipe, the built renderer) in a fresh data folder, and launches Debian's Chromium through
-// playwright-core with the flags of ../shared/notes/webgpu-here.md. Screenshots go to artifacts/ (git-ignored).
-import { spawn, type ChildProcess } from 'node:child_process';
+// engine on Dawn/lavapipe, the built renderer) in a fresh data folder (tests/helpers/web.ts), and launches Debian's
+// Chromium through playwright-core with the flags below (headless, WebGPU on SwiftShader: docs/architecture.md, "Where
+// it runs"). Pages open the address the server printed, which carries its launch token (`web.url`); a restart in place
+// passes `{ token: web.token }`. Screenshots go to artifacts/ (git-ignored).
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT } from '../helpers/web';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export { ROOT, startWeb, type StartWebOptions, type WebApp } from '../helpers/web';
 export const ARTIFACTS = join(ROOT, 'artifacts');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -15,52 +16,10 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
 ];
 
-export interface WebApp {
-  url: string;
-  port: number;
-  proc: ChildProcess;
-  log: string[];
-  /** Kill the service process (signal SIGKILL: as if it crashed). */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
 export function requireBuild(): void {
   const index = join(ROOT, 'out/renderer/index.html');
   if (!existsSync(index)) throw new Error(`${index} is missing: the e2e tests drive the built renderer; run \`npm run build\` first.`);
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`);
-}
-
-/** Start `npm run web` on a port (0 = any) with its own data folder; resolves with the printed address. */
-export function startWeb(dataDir: string, port = 0, roots: string[] = []): Promise<WebApp> {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/mesp-web.js'), '--port', String(port), '--data-dir', dataDir, '--renderer-dir', join(ROOT, 'out/renderer'), ...roots.flatMap((r) => ['--root', r])], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log: string[] = [];
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`mesp web did not start within 60 s:\n${log.join('')}`)), 60_000);
-    const onData = (b: Buffer): void => {
-      const s = b.toString();
-      log.push(s);
-      const m = /at (http:\/\/127\.0\.0\.1:(\d+))/.exec(log.join(''));
-      if (m) {
-        clearTimeout(timer);
-        ok({
-          url: m[1], port: Number(m[2]), proc, log,
-          kill: (signal = 'SIGKILL') => new Promise<void>((done) => {
-            if (proc.exitCode !== null || proc.signalCode !== null) return done();
-            proc.once('exit', () => done());
-            proc.kill(signal);
-          }),
-        });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (b: Buffer) => log.push(b.toString()));
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`mesp web exited with ${code}:\n${log.join('')}`));
-    });
-  });
 }
 
 export async function launchBrowser(): Promise<Browser> {

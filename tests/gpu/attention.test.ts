@@ -128,11 +128,11 @@ describe('attention', () => {
       const ref = forwardRef(d, x);
 
       // Bit identities: out/lse do not depend on writing P; backward from kept P = backward recomputing P.
-      expect(bitDiff(withP.out, noP.out)).toEqual([]);
-      expect(bitDiff(withP.lse, noP.lse)).toEqual([]);
-      expect(bitDiff(withP.dq, noP.dq)).toEqual([]);
-      expect(bitDiff(withP.dk, noP.dk)).toEqual([]);
-      expect(bitDiff(withP.dv, noP.dv)).toEqual([]);
+      expect(bitDiff(withP.out, noP.out), `d ${JSON.stringify(d)}`).toEqual([]);
+      expect(bitDiff(withP.lse, noP.lse), `d ${JSON.stringify(d)}`).toEqual([]);
+      expect(bitDiff(withP.dq, noP.dq), `d ${JSON.stringify(d)}`).toEqual([]);
+      expect(bitDiff(withP.dk, noP.dk), `d ${JSON.stringify(d)}`).toEqual([]);
+      expect(bitDiff(withP.dv, noP.dv), `d ${JSON.stringify(d)}`).toEqual([]);
 
       // The subgroup form (where the adapter has subgroups; attention_variants.ts) against the original kernels.
       ctx.forcedVariants.set('attention', { kind: 'reg', params: {} });
@@ -149,12 +149,12 @@ describe('attention', () => {
 
       // Against float64. Values are O(1); measured at most 6e-7 absolute (forward) and 6e-7 relative to the largest
       // gradient (backward), so the bounds leave about 3x.
-      expect(report(`attention fwd out ${label}`, withP.out, ref.out).maxAbs).toBeLessThan(1e-6);
-      expect(report(`attention fwd lse ${label}`, withP.lse, ref.lse).maxAbs).toBeLessThan(2e-6);
-      expect(report(`attention fwd P ${label}`, withP.probs!, ref.probs).maxAbs).toBeLessThan(1e-6);
-      expect(report(`attention bwd dq ${label}`, withP.dq, ref.dq).maxRel).toBeLessThan(2e-6);
-      expect(report(`attention bwd dk ${label}`, withP.dk, ref.dk).maxRel).toBeLessThan(2e-6);
-      expect(report(`attention bwd dv ${label}`, withP.dv, ref.dv).maxRel).toBeLessThan(2e-6);
+      expect(report(`attention fwd out ${label}`, withP.out, ref.out).maxAbs, `d ${JSON.stringify(d)}`).toBeLessThan(1e-6);
+      expect(report(`attention fwd lse ${label}`, withP.lse, ref.lse).maxAbs, `d ${JSON.stringify(d)}`).toBeLessThan(2e-6);
+      expect(report(`attention fwd P ${label}`, withP.probs!, ref.probs).maxAbs, `d ${JSON.stringify(d)}`).toBeLessThan(1e-6);
+      expect(report(`attention bwd dq ${label}`, withP.dq, ref.dq).maxRel, `d ${JSON.stringify(d)}`).toBeLessThan(2e-6);
+      expect(report(`attention bwd dk ${label}`, withP.dk, ref.dk).maxRel, `d ${JSON.stringify(d)}`).toBeLessThan(2e-6);
+      expect(report(`attention bwd dv ${label}`, withP.dv, ref.dv).maxRel, `d ${JSON.stringify(d)}`).toBeLessThan(2e-6);
 
       // The reference backward (and so the kernels) against finite differences of the reference forward.
       const n = d.B * d.T;
@@ -169,7 +169,7 @@ describe('attention', () => {
         fd.push(finiteDiff(d, x, which, i));
         an.push(analytic);
       }
-      expect(report(`attention ref bwd vs finite differences ${label}`, an, fd).maxAbs).toBeLessThan(1e-7);
+      expect(report(`attention ref bwd vs finite differences ${label}`, an, fd).maxAbs, `d ${JSON.stringify(d)}`).toBeLessThan(1e-7);
     });
   }
 

@@ -1,4 +1,4 @@
-// The hard cap on a real device (issue 2): a cap one byte below what a forward needs (as the plan says) fails with
+// The hard cap on a real device: a cap one byte below what a forward needs (as the plan says) fails with
 // OutOfBudgetError, live bytes never exceed the cap (the ledger's peak), the context stays usable, and a cap exactly
 // at the need succeeds.
 import { writeFileSync } from 'node:fs';

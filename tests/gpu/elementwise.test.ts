@@ -34,7 +34,7 @@ describe('elementwise', () => {
     const tA3 = upload(ctx, 'a3', [N], a);
     add(ctx, tA3, tA3, tA3, { N });
     const r3 = report('add a = a + a', await ctx.readF32(tA3), want2a);
-    for (const r of [r0, r1, r2, r3]) expect(r.maxRel).toBeLessThan(1e-7);
+    for (const [i, r] of [r0, r1, r2, r3].entries()) expect(r.maxRel, `report r${i}`).toBeLessThan(1e-7);
     ctx.free(tA, tB, tOut, tA2, tB2, tA3);
   });
 
@@ -49,7 +49,7 @@ describe('elementwise', () => {
       const want = Float64Array.from(y0);
       addInPlaceRef(want, x, N, alpha ?? 1);
       const r = report(`addInPlace alpha ${alpha ?? 'default'}`, await ctx.readF32(tY), want);
-      expect(r.maxRel).toBeLessThan(2e-7);
+      expect(r.maxRel, `alpha ${alpha}`).toBeLessThan(2e-7);
       ctx.free(tY);
     }
     const tY = upload(ctx, 'y', [N], y0);

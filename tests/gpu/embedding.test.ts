@@ -1,5 +1,5 @@
 // Embedding lookup over row-tiled frozen tables (f32, int8, int4; dequantized in the kernel) and its table gradient,
-// against the CPU reference. Issue 2, "Kernels under phone limits": a 151936 × 256 f32 embedding (155 MB, over one
+// against the CPU reference. Under phone limits: a 151936 × 256 f32 embedding (155 MB, over one
 // 128 MiB binding) runs tiled (2 tiles) and correctly, ids from both tiles, at the boundary, 0 and V − 1.
 import { describe, expect, it } from 'vitest';
 import { dequantizeRows, quantizeRows } from '../../core/common/quant';
@@ -75,7 +75,7 @@ describe('embedding', () => {
       const C = 128;
       const values = rand(V * C, 53, 0.5); // (V, C)
       const table = allocWeight(ctx, 'weights', `embed.${format}`, V, C, format, 300);
-      expect(table.tiles.length).toBe(4);
+      expect(table.tiles.length, `format ${format}`).toBe(4);
       writeWeight(ctx, table, values);
       // what the kernel must read: the dequantized packed values (quantization is per row, so tiles change nothing)
       const exact = format === 'f32' ? values : dequantizeRows(quantizeRows(values, V, C, format === 'int8' ? 8 : 4));
@@ -92,9 +92,9 @@ describe('embedding', () => {
       embeddingForwardRef(f64, idList, values, { N, C, V });
       report(`embedding ${format} ${V}×${C} vs the unquantized table (quantization error)`, got, f64);
       // scale·q + bias in f32: at most one rounding apart from the reference's (an FMA would round once)
-      expect(r.maxAbs).toBeLessThanOrEqual(format === 'f32' ? 0 : 6e-8);
-      expect(got.subarray(9 * C, 11 * C).every((v) => v === 0)).toBe(true);
-      expect(got.subarray(14 * C, 15 * C).every((v) => v === 0)).toBe(true);
+      expect(r.maxAbs, `format ${format}`).toBeLessThanOrEqual(format === 'f32' ? 0 : 6e-8);
+      expect(got.subarray(9 * C, 11 * C).every((v) => v === 0), `format ${format}`).toBe(true);
+      expect(got.subarray(14 * C, 15 * C).every((v) => v === 0), `format ${format}`).toBe(true);
       ctx.free(ids, out);
       freeWeight(ctx, table);
     });

@@ -1,4 +1,4 @@
-// Issue 5's round trip on a real run: train a few steps of the demo model (runTrain, the service `mesp train` uses),
+// The export round trip on a real run: train a few steps of the demo model (runTrain, the service `mesp train` uses),
 // export the run to every format, read each export back with our readers (equal exactly in f32, within f16
 // rounding in f16), import each back as a PEFT --init-adapter; and run the merged ONNX model in onnxruntime-web
 // (wasm, in Node) on a tokenized prompt: its logits match our engine's forward with the adapter (forwardLogits,
@@ -40,8 +40,8 @@ function expectAdapter(got: HostAdapter, want: HostAdapter, f16 = false): void {
   expect([got.rank, got.alpha, got.targets]).toEqual([want.rank, want.alpha, want.targets]);
   expect([...got.A.keys()].sort()).toEqual([...want.A.keys()].sort());
   const r = (v: Float32Array): Float32Array => (f16 ? f16ArrayToF32(f32ArrayToF16(v)) : v);
-  for (const [k, v] of want.A) expect(got.A.get(k)).toEqual(r(v));
-  for (const [k, v] of want.B) expect(got.B.get(k)).toEqual(r(v));
+  for (const [k, v] of want.A) expect(got.A.get(k), `k ${k}`).toEqual(r(v));
+  for (const [k, v] of want.B) expect(got.B.get(k), `k ${k}`).toEqual(r(v));
 }
 
 beforeAll(async () => {
@@ -75,7 +75,7 @@ describe('export round trip of a trained run', () => {
       expectAdapter(readMlx(txt('mlx/adapter_config.json'), rd('mlx/adapters.safetensors'), { config: 'c', weights: 'w' }), trained, f16);
       for (const [from, name] of [['peft', 'peft'], ['gguf/adapter.gguf', 'gguf'], ['mlx', 'mlx']] as const) {
         const dest = join(work, `init-${dtype}-${name}`);
-        importAdapter({ from: join(out, from), outDir: dest, modelDir });
+        await importAdapter({ from: join(out, from), outDir: dest, modelDir });
         const c = join(dest, 'adapter_config.json');
         const w = join(dest, 'adapter_model.safetensors');
         expectAdapter(readPeft(readFileSync(c, 'utf8'), new Uint8Array(readFileSync(w)), { config: c, weights: w }), trained, f16);
@@ -113,7 +113,7 @@ describe('export round trip of a trained run', () => {
       const row = logits.subarray(t * V, (t + 1) * V);
       const mx = row.reduce((a, b) => Math.max(a, b), -Infinity);
       const lse = mx + Math.log(row.reduce((s, v) => s + Math.exp(v - mx), 0));
-      expect(Math.abs(lse - row[targets[t]] - nll[t])).toBeLessThan(1e-4);
+      expect(Math.abs(lse - row[targets[t]] - nll[t]), `t ${t}`).toBeLessThan(1e-4);
     }
     freeAdapter(ctx, lora);
     freeModelWeights(ctx, model);

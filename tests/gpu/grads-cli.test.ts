@@ -45,8 +45,8 @@ describe('mesp grads', () => {
       for (const p of PROJECTIONS) {
         const a = st.tensors.get(peftKey(l, p, 'A'))!;
         const b = st.tensors.get(peftKey(l, p, 'B'))!;
-        expect(a.shape[0]).toBe(4);
-        expect(b.shape[1]).toBe(4);
+        expect(a.shape[0], `l ${l} p ${p}`).toBe(4);
+        expect(b.shape[1], `l ${l} p ${p}`).toBe(4);
         got.A.set(`${l}.${p}`, readTensorF32(bytes, a, out));
         got.B.set(`${l}.${p}`, readTensorF32(bytes, b, out));
       }

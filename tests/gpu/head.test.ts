@@ -70,7 +70,7 @@ describe('LM head + cross-entropy', () => {
       const ctx = await gpu();
       const wv = rand(d.V * d.C, 51, 0.5);
       const W = allocWeight(ctx, 'weights', 'head', d.V, d.C, format, 500);
-      expect(W.tiles.map((t) => t.rows)).toEqual([500, 500, 237]);
+      expect(W.tiles.map((t) => t.rows), `format ${format}`).toEqual([500, 500, 237]);
       writeWeight(ctx, W, wv);
       const w = effectiveWeight(wv, d.V, d.C, format);
       const x = rand(d.T * d.C, 52);
@@ -88,26 +88,26 @@ describe('LM head + cross-entropy', () => {
       const rN = report(`${format} unchunked nll vs float64`, un.nll, ref.nll);
       const rL = report(`${format} unchunked lse vs float64`, un.lse, ref.lse);
       const rD = report(`${format} unchunked dx vs float64`, un.dx, refDx);
-      expect(rN.maxAbs).toBeLessThan(1e-5);
-      expect(rL.maxAbs).toBeLessThan(1e-5);
-      expect(rD.maxRel).toBeLessThan(1e-5);
-      for (const t of [6, 11, 22]) expect(un.nll[t]).toBe(0);
-      for (const t of [6, 11, 22]) expect(Array.from(un.dx.subarray(t * d.C, (t + 1) * d.C)).every((v) => v === 0)).toBe(true);
+      expect(rN.maxAbs, `format ${format}`).toBeLessThan(1e-5);
+      expect(rL.maxAbs, `format ${format}`).toBeLessThan(1e-5);
+      expect(rD.maxRel, `format ${format}`).toBeLessThan(1e-5);
+      for (const t of [6, 11, 22]) expect(un.nll[t], `format ${format} t ${t}`).toBe(0);
+      for (const t of [6, 11, 22]) expect(Array.from(un.dx.subarray(t * d.C, (t + 1) * d.C)).every((v) => v === 0), `format ${format} t ${t}`).toBe(true);
 
       for (const chunk of [1, 5, 8, 23, 64]) {
         const ch = await runChunked(ctx, tX, W, tT, d, chunk, scale);
         const mism = [bitMismatches(ch.nll, un.nll), bitMismatches(ch.lse, un.lse), bitMismatches(ch.dx, un.dx)];
         console.log(`[max diff] ${format} chunk ${chunk} vs unchunked: bit mismatches nll ${mism[0]}, lse ${mism[1]}, dx ${mism[2]}`);
-        expect(mism).toEqual([0, 0, 0]);
+        expect(mism, `format ${format} chunk ${chunk}`).toEqual([0, 0, 0]);
       }
 
       // accumulate: dx += ... in both paths, still identical, and = dx0 + reference
       const dx0 = rand(d.T * d.C, 53);
       const unA = await runUnchunked(ctx, tX, W, tT, d, scale, dx0);
       const chA = await runChunked(ctx, tX, W, tT, d, 5, scale, dx0);
-      expect(bitMismatches(chA.dx, unA.dx)).toBe(0);
+      expect(bitMismatches(chA.dx, unA.dx), `format ${format}`).toBe(0);
       const refA = Float64Array.from(refDx, (v, i) => v + dx0[i]);
-      expect(report(`${format} dx accumulate vs float64`, chA.dx, refA).maxAbs).toBeLessThan(1e-6);
+      expect(report(`${format} dx accumulate vs float64`, chA.dx, refA).maxAbs, `format ${format}`).toBeLessThan(1e-6);
       ctx.free(tX, tT);
       freeWeight(ctx, W);
     });

@@ -42,7 +42,7 @@ describe('linear', () => {
         const ctx = await gpu();
         const wv = rand(c.out * c.in, 11);
         const W = allocWeight(ctx, 'weights', 'w', c.out, c.in, format, c.tileRows);
-        if (c.tileRows) expect(W.tiles.length).toBeGreaterThan(1);
+        if (c.tileRows) expect(W.tiles.length, `format ${format} c ${JSON.stringify(c)}`).toBeGreaterThan(1);
         writeWeight(ctx, W, wv);
         const w = effectiveWeight(wv, c.out, c.in, format);
         const x = rand(c.T * c.in, 12);
@@ -56,7 +56,7 @@ describe('linear', () => {
         const want = new Float64Array(c.T * c.out);
         linearForwardRef(want, x, w, dims);
         const r = report(`linearForward ${label(format, c)}`, await ctx.readF32(tY), want);
-        expect(r.maxAbs).toBeLessThan(bound(c.in));
+        expect(r.maxAbs, `format ${format} c ${JSON.stringify(c)}`).toBeLessThan(bound(c.in));
 
         ctx.write(tY, y0);
         const o = { accumulate: true, alpha: -0.75 };
@@ -64,7 +64,7 @@ describe('linear', () => {
         const want2 = Float64Array.from(y0);
         linearForwardRef(want2, x, w, dims, { ...o, bias });
         const r2 = report(`linearForward ${label(format, c)} accumulate alpha bias`, await ctx.readF32(tY), want2);
-        expect(r2.maxAbs).toBeLessThan(bound(c.in));
+        expect(r2.maxAbs, `format ${format} c ${JSON.stringify(c)}`).toBeLessThan(bound(c.in));
         ctx.free(tX, tY, tB);
         freeWeight(ctx, W);
       });
@@ -84,7 +84,7 @@ describe('linear', () => {
         const want = new Float64Array(c.T * c.in);
         linearBackwardInputRef(want, g, w, dims);
         const r = report(`linearBackwardInput ${label(format, c)}`, await ctx.readF32(tDX), want);
-        expect(r.maxAbs).toBeLessThan(bound(c.out));
+        expect(r.maxAbs, `format ${format} c ${JSON.stringify(c)}`).toBeLessThan(bound(c.out));
 
         ctx.write(tDX, dx0);
         const o = { accumulate: true, alpha: 1.5 };
@@ -92,7 +92,7 @@ describe('linear', () => {
         const want2 = Float64Array.from(dx0);
         linearBackwardInputRef(want2, g, w, dims, o);
         const r2 = report(`linearBackwardInput ${label(format, c)} accumulate alpha`, await ctx.readF32(tDX), want2);
-        expect(r2.maxAbs).toBeLessThan(bound(c.out));
+        expect(r2.maxAbs, `format ${format} c ${JSON.stringify(c)}`).toBeLessThan(bound(c.out));
         ctx.free(tG, tDX);
         freeWeight(ctx, W);
       });
@@ -123,8 +123,8 @@ describe('linear', () => {
       for (let n = 0; n < out; n++) for (let k = 0; k < C; k++) wT[k * out + n] = w[n * C + k];
       report(`${format} forward one-hot vs dequantizeRows`, y, wT);
       report(`${format} backward one-hot vs dequantizeRows`, dx, w);
-      expect(Array.from(y)).toEqual(Array.from(wT));
-      expect(Array.from(dx)).toEqual(Array.from(w));
+      expect(Array.from(y), `format ${format}`).toEqual(Array.from(wT));
+      expect(Array.from(dx), `format ${format}`).toEqual(Array.from(w));
       ctx.free(tX, tY, tG, tDX);
       freeWeight(ctx, W);
     });

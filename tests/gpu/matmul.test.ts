@@ -34,7 +34,7 @@ describe('matmul', () => {
           const want = Float64Array.from(c0);
           matmulRef(want, a, b, d, { ...o, accumulate: true, alpha: 0.5, bias });
           const r = report(`matmul ${path} ${JSON.stringify(d)} ${JSON.stringify(o)}`, got, want);
-          expect(r.maxAbs).toBeLessThan(1e-5 * d.K);
+          expect(r.maxAbs, `d ${JSON.stringify(d)} transA ${transA} transB ${transB}`).toBeLessThan(1e-5 * d.K);
           ctx.free(tA, tB, tC, tBias);
         });
       }

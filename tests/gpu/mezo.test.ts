@@ -1,4 +1,4 @@
-// MeZO (issue 3): over 64 samples, `mesp grads --method mezo` reports a mean cosine with the exact gradient within a
+// MeZO: over 64 samples, `mesp grads --method mezo` reports a mean cosine with the exact gradient within a
 // factor of 2 of 0.8/√d, and a MeZO run still lowers the loss on an easy task given enough steps.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

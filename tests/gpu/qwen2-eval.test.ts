@@ -1,4 +1,4 @@
-// Issue 2's end-to-end checks of the Qwen2 forward and loss: `mesp eval` on tiny HF models written by the test agrees
+// End-to-end checks of the Qwen2 forward and loss: `mesp eval` on tiny HF models written by the test agrees
 // with the independent float64 reference (tests/helpers/ref64.ts) within 1e-4 relative — f32 tied (vocab 1024),
 // f32 untied (vocab 4096), bf16 — and int8/int4 land within the expected quantization error.
 import { execFileSync } from 'node:child_process';
@@ -54,9 +54,9 @@ describe('mesp eval vs the float64 reference', () => {
     expect(Math.abs(want - Math.log(m.cfg.vocab))).toBeGreaterThan(0.05); // the model is far from uniform: the check bites
     rows.forEach((row, i) => {
       const w = ref64(m.cfg, m.weights, row.ids, row.targets, 1, row.ids.length).loss;
-      expect(Math.abs(r.rows[i].loss - w) / w).toBeLessThan(1e-4);
+      expect(Math.abs(r.rows[i].loss - w) / w, `row ${row} i ${i}`).toBeLessThan(1e-4);
     });
-    expect(Object.keys(r.peakBytes).sort()).toEqual(['activations', 'adapter', 'grads', 'optimizer', 'total', 'weights', 'workspace']);
+    expect(Object.keys(r.peakBytes).sort()).toEqual(['activations', 'adapter', 'grads', 'kvcache', 'optimizer', 'total', 'weights', 'workspace']);
   });
 
   it('f32, untied head, vocab 4096', async () => {
@@ -93,8 +93,8 @@ describe('mesp eval vs the float64 reference', () => {
       const quantErr = Math.abs(wantQ - f32.meanLoss);
       const engineErr = Math.abs(r.meanLoss - wantQ) / wantQ;
       console.log(`[max diff] eval ${quant}: loss ${r.meanLoss.toFixed(6)} vs f32 ${f32.meanLoss.toFixed(6)}: quantization error ${quantErr.toExponential(3)}; engine vs float64 on the dequantized weights rel ${engineErr.toExponential(3)}`);
-      expect(engineErr).toBeLessThan(1e-4);
-      expect(Math.abs(r.meanLoss - f32.meanLoss)).toBeLessThan(quantErr + 1e-4 * wantQ);
+      expect(engineErr, `quant ${quant}`).toBeLessThan(1e-4);
+      expect(Math.abs(r.meanLoss - f32.meanLoss), `quant ${quant}`).toBeLessThan(quantErr + 1e-4 * wantQ);
       // Weights in the ledger: matrices at bits + 0.5 bits per parameter, norms and biases in f32.
       let matrixParams = 0;
       let otherParams = 0;
@@ -104,7 +104,7 @@ describe('mesp eval vs the float64 reference', () => {
       }
       const matrixBits = ((r.peakBytes.weights - otherParams * 4) * 8) / matrixParams;
       console.log(`${quant}: ${matrixBits.toFixed(3)} bits per matrix parameter (${r.peakBytes.weights} weight bytes)`);
-      expect(matrixBits).toBeCloseTo(bits + 0.5, 6);
+      expect(matrixBits, `quant ${quant}`).toBeCloseTo(bits + 0.5, 6);
     }
   });
 });

@@ -44,10 +44,10 @@ describe('rmsnorm', () => {
       const wantRstd = rmsnormForwardRef(wantOut, x, w, d);
       const rOut = report(`rmsnorm forward out N${N} C${C}`, out, wantOut);
       const rRstd = report(`rmsnorm forward rstd N${N} C${C}`, rstd, wantRstd);
-      expect(rOut.maxRel).toBeLessThan(1e-6);
-      expect(rRstd.maxRel).toBeLessThan(1e-6);
-      expect(rstd[0]).toBeCloseTo(1 / Math.sqrt(eps), 0);
-      expect(equalBits(out, out2)).toBe(true); // with or without saving rstd: same bits
+      expect(rOut.maxRel, `d ${JSON.stringify(d)}`).toBeLessThan(1e-6);
+      expect(rRstd.maxRel, `d ${JSON.stringify(d)}`).toBeLessThan(1e-6);
+      expect(rstd[0], `d ${JSON.stringify(d)}`).toBeCloseTo(1 / Math.sqrt(eps), 0);
+      expect(equalBits(out, out2), `d ${JSON.stringify(d)}`).toBe(true); // with or without saving rstd: same bits
 
       // backward: dx = ..., then dx += ..., then in place on dout
       const tDout = upload(ctx, 'dout', [N, C], dout);
@@ -67,9 +67,9 @@ describe('rmsnorm', () => {
       rmsnormBackwardRef(wantAcc, dout, x, w, { N, C, accumulate: true }, eps);
       const rDx = report(`rmsnorm backward dx N${N} C${C}`, dx, wantDx);
       const rAcc = report(`rmsnorm backward dx+= N${N} C${C}`, dxAcc, wantAcc);
-      expect(rDx.maxRel).toBeLessThan(2e-6);
-      expect(rAcc.maxRel).toBeLessThan(2e-6);
-      expect(equalBits(dx, dxIn)).toBe(true); // in place = out of place, bit for bit
+      expect(rDx.maxRel, `d ${JSON.stringify(d)}`).toBeLessThan(2e-6);
+      expect(rAcc.maxRel, `d ${JSON.stringify(d)}`).toBeLessThan(2e-6);
+      expect(equalBits(dx, dxIn), `d ${JSON.stringify(d)}`).toBe(true); // in place = out of place, bit for bit
 
       // finite differences of the float64 forward on a few coordinates (rows 1.. so that eps does not dominate)
       const fwd = (xv: Float64Array): Float64Array => {
@@ -81,12 +81,12 @@ describe('rmsnorm', () => {
       const fd = idx.map((i) => fdGrad(fwd, x, dout, i));
       const got = idx.map((i) => dx[i]);
       const rFd = report(`rmsnorm backward vs finite differences N${N} C${C} at [${idx.join(',')}]`, got, fd);
-      expect(rFd.maxRel).toBeLessThan(1e-5);
+      expect(rFd.maxRel, `d ${JSON.stringify(d)}`).toBeLessThan(1e-5);
 
       // recomputing the forward gives the same bits
       rmsnormForward(ctx, tOut2, tRstd, tX, tW, d);
-      expect(equalBits(await ctx.readF32(tOut2), out)).toBe(true);
-      expect(equalBits(await ctx.readF32(tRstd), rstd)).toBe(true);
+      expect(equalBits(await ctx.readF32(tOut2), out), `d ${JSON.stringify(d)}`).toBe(true);
+      expect(equalBits(await ctx.readF32(tRstd), rstd), `d ${JSON.stringify(d)}`).toBe(true);
       ctx.free(tX, tW, tOut, tOut2, tRstd, tDout, tDx, tDxAcc, tInPlace);
     });
   }

@@ -28,14 +28,14 @@ describe('rope', () => {
       }
       // f32 angles differ from exact ones by a few ulp of t·inv_freq (≤ 63 here), i.e. ≲ 1e-5
       const r = report(`rope table vs float64 angles theta ${theta}`, tab, want);
-      expect(r.maxAbs).toBeLessThan(2e-5);
-      expect(r.maxAbs).toBeGreaterThan(0); // the f32 angle rounding is visible: this is not the float64 table
+      expect(r.maxAbs, `theta ${theta}`).toBeLessThan(2e-5);
+      expect(r.maxAbs, `theta ${theta}`).toBeGreaterThan(0); // the f32 angle rounding is visible: this is not the float64 table
       // position 1, pair 0: inv_freq = 1, angle = 1
-      expect(tab[HS]).toBe(Math.fround(Math.cos(1)));
-      expect(tab[HS + HS / 2]).toBe(Math.fround(Math.sin(1)));
+      expect(tab[HS], `theta ${theta}`).toBe(Math.fround(Math.cos(1)));
+      expect(tab[HS + HS / 2], `theta ${theta}`).toBe(Math.fround(Math.sin(1)));
       // position 0: cos 1, sin 0
-      expect(tab.slice(0, HS / 2).every((v) => v === 1)).toBe(true);
-      expect(tab.slice(HS / 2, HS).every((v) => v === 0)).toBe(true);
+      expect(tab.slice(0, HS / 2).every((v) => v === 1), `theta ${theta}`).toBe(true);
+      expect(tab.slice(HS / 2, HS).every((v) => v === 0), `theta ${theta}`).toBe(true);
     }
     const ctx = await gpu();
     const t = ropeTable(ctx, 10, 16, 1e6);
@@ -69,8 +69,8 @@ describe('rope', () => {
       const want = new Float64Array(n);
       ropeRef(want, x, tableV, d);
       const r = report(`rope forward ${JSON.stringify(d)}`, out, want);
-      expect(r.maxAbs).toBeLessThan(1e-6);
-      expect(equalBits(out, outIn)).toBe(true);
+      expect(r.maxAbs, `d ${JSON.stringify(d)}`).toBeLessThan(1e-6);
+      expect(equalBits(out, outIn), `d ${JSON.stringify(d)}`).toBe(true);
 
       const tDout = upload(ctx, 'dout', [B * T, H * HS], dout);
       const tDx = ctx.alloc('workspace', 'dx', [B * T, H * HS]);
@@ -82,8 +82,8 @@ describe('rope', () => {
       const wantDx = new Float64Array(n);
       ropeRef(wantDx, dout, tableV, d, true);
       const rb = report(`rope backward ${JSON.stringify(d)}`, dx, wantDx);
-      expect(rb.maxAbs).toBeLessThan(1e-6);
-      expect(equalBits(dx, dxIn)).toBe(true);
+      expect(rb.maxAbs, `d ${JSON.stringify(d)}`).toBeLessThan(1e-6);
+      expect(equalBits(dx, dxIn), `d ${JSON.stringify(d)}`).toBe(true);
 
       const fwd = (xv: Float64Array): Float64Array => {
         const y = new Float64Array(n);
@@ -92,12 +92,12 @@ describe('rope', () => {
       };
       const idx = probeIndices(n);
       const rf = report(`rope backward vs finite differences ${JSON.stringify(d)}`, idx.map((i) => dx[i]), idx.map((i) => fdGrad(fwd, x, dout, i)));
-      expect(rf.maxAbs).toBeLessThan(1e-6);
+      expect(rf.maxAbs, `d ${JSON.stringify(d)}`).toBeLessThan(1e-6);
 
       // the transpose undoes the rotation: backward(forward(x)) ≈ x
       ropeBackward(ctx, tIn, tIn, table, d);
       const rt = report(`rope backward(forward(x)) vs x ${JSON.stringify(d)}`, await ctx.readF32(tIn), x);
-      expect(rt.maxAbs).toBeLessThan(2e-6);
+      expect(rt.maxAbs, `d ${JSON.stringify(d)}`).toBeLessThan(2e-6);
       ctx.free(table, tX, tOut, tIn, tDout, tDx, tDin);
     });
   }

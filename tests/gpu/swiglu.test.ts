@@ -29,8 +29,8 @@ describe('swiglu', () => {
       const want = new Float64Array(N);
       swigluForwardRef(want, gate, up, { N });
       const r = report(`swiglu forward N ${N}`, out, want);
-      expect(out.every(Number.isFinite)).toBe(true);
-      expect(r.maxAbs).toBeLessThan(1e-5); // |out| ≤ 200 here, typically ≤ 24
+      expect(out.every(Number.isFinite), `N ${N}`).toBe(true);
+      expect(r.maxAbs, `N ${N}`).toBeLessThan(1e-5); // |out| ≤ 200 here, typically ≤ 24
 
       const tDg = ctx.alloc('workspace', 'dgate', [N]);
       const tDu = ctx.alloc('workspace', 'dup', [N]);
@@ -42,14 +42,14 @@ describe('swiglu', () => {
       swigluBackwardRef(wantDg, wantDu, dout, gate, up, { N });
       const rg = report(`swiglu backward dgate N ${N}`, dg, wantDg);
       const ru = report(`swiglu backward dup N ${N}`, du, wantDu);
-      expect(dg.every(Number.isFinite)).toBe(true);
-      expect(rg.maxAbs).toBeLessThan(5e-6);
-      expect(ru.maxAbs).toBeLessThan(5e-6);
+      expect(dg.every(Number.isFinite), `N ${N}`).toBe(true);
+      expect(rg.maxAbs, `N ${N}`).toBeLessThan(5e-6);
+      expect(ru.maxAbs, `N ${N}`).toBeLessThan(5e-6);
 
       // in place: gate → dgate, up → dup; the same bits as out of place
       swigluBackwardInPlace(ctx, tG, tU, tD, { N });
-      expect(equalBits(await ctx.readF32(tG), dg)).toBe(true);
-      expect(equalBits(await ctx.readF32(tU), du)).toBe(true);
+      expect(equalBits(await ctx.readF32(tG), dg), `N ${N}`).toBe(true);
+      expect(equalBits(await ctx.readF32(tU), du), `N ${N}`).toBe(true);
 
       if (N < 10000) {
         // finite differences of the float64 forward w.r.t. gate and up (away from the extreme gates)
@@ -58,8 +58,8 @@ describe('swiglu', () => {
         const fdU = idx.map((i) => fdGrad((u) => { const y = new Float64Array(N); swigluForwardRef(y, gate, u, { N }); return y; }, up, dout, i));
         const rfg = report(`swiglu dgate vs finite differences N ${N}`, idx.map((i) => dg[i]), fdG);
         const rfu = report(`swiglu dup vs finite differences N ${N}`, idx.map((i) => du[i]), fdU);
-        expect(rfg.maxRel).toBeLessThan(1e-5);
-        expect(rfu.maxRel).toBeLessThan(1e-5);
+        expect(rfg.maxRel, `N ${N}`).toBeLessThan(1e-5);
+        expect(rfu.maxRel, `N ${N}`).toBeLessThan(1e-5);
       }
       ctx.free(tG, tU, tD, tOut, tDg, tDu);
     });

@@ -1,4 +1,4 @@
-// Issue 3's training checks on tiny Qwen2 models (f32): one SGD step with lr 1 moves the adapter by exactly the
+// Training checks on tiny Qwen2 models (f32): one SGD step with lr 1 moves the adapter by exactly the
 // gradient; full, mebp and mesp give the same 50-step loss curve; the plan predicts every method's peak within 2 %;
 // the ledger returns to its baseline after every step (200 steps, no leak).
 import { writeFileSync } from 'node:fs';
@@ -68,8 +68,8 @@ describe('training methods', () => {
       const rel = maxRelDiff(moved, grads);
       const relRef = maxRelDiff(moved, refGrads(grads, want));
       console.log(`[max diff] ${method}: θ₀ − θ₁ vs the engine's gradient rel ${rel.toExponential(3)}, vs the float64 reference gradient rel ${relRef.toExponential(3)}`);
-      expect(rel).toBeLessThan(1e-5);
-      expect(relRef).toBeLessThan(1e-4);
+      expect(rel, `method ${method}`).toBeLessThan(1e-5);
+      expect(relRef, `method ${method}`).toBeLessThan(1e-4);
       for (const layer of lora.layers) for (const p of lora.targets) ctx.free(layer[p]!.A, layer[p]!.B);
     }
   });
@@ -110,7 +110,7 @@ describe('training methods', () => {
         const measured = ctx.ledger.snapshot().peakTotal;
         const rel = Math.abs(plan.peakBytes - measured) / measured;
         console.log(`[plan] ${method}: planned ${plan.peakBytes} B, measured ${measured} B, difference ${(rel * 100).toFixed(3)} %`);
-        expect(rel).toBeLessThan(0.02);
+        expect(rel, `method ${method}`).toBeLessThan(0.02);
       } finally {
         ctx.destroy();
       }

@@ -71,7 +71,7 @@ describe('runs', () => {
     expect(r.stderr).toMatch(/over the cap of .* by /);
     const after = Object.fromEntries(readdirSync(ckpt.path).map((f) => [f, readFileSync(join(ckpt.path, f))]));
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
-    for (const f of Object.keys(before)) expect(after[f].equals(before[f])).toBe(true);
+    for (const f of Object.keys(before)) expect(after[f].equals(before[f]), `f ${f}`).toBe(true);
     expect(store.latestCheckpoint()).toEqual(ckpt);
     const err = store.readEvents().filter((e) => e.type === 'error').pop();
     expect(err && err.type === 'error' && err.code).toBe('OUT_OF_BUDGET');

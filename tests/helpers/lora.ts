@@ -1,7 +1,9 @@
 // LoRA helpers for tests: a host adapter as the float64 reference takes it, and the reference's gradients as a
 // HostAdapter for maxRelDiff.
+import { PROJECTIONS } from '../../core/model/weights';
 import type { HostAdapter } from '../../core/train/lora';
 import type { Ref64Lora } from './ref64';
+import type { TinyModel } from './tiny';
 
 export function toRef64(h: HostAdapter): Ref64Lora {
   return {
@@ -17,4 +19,29 @@ export function refGrads(like: HostAdapter, g: { gradA: Map<string, Float64Array
     A: new Map([...g.gradA].map(([k, v]) => [k, Float32Array.from(v)])),
     B: new Map([...g.gradB].map(([k, v]) => [k, Float32Array.from(v)])),
   };
+}
+
+/** A non-zero adapter on every projection (A and B uniform in ±0.15 from a seeded LCG), in PEFT shapes. */
+export function randomAdapter(m: Pick<TinyModel, 'cfg'>, rank: number, alpha: number, seed: number): HostAdapter {
+  let s = seed >>> 0;
+  const r = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s / 4294967296 - 0.5) * 0.3;
+  };
+  const c = m.cfg;
+  const hs = c.hidden / c.heads;
+  const shape: Record<string, [number, number]> = {
+    q: [c.heads * hs, c.hidden], k: [c.kvHeads * hs, c.hidden], v: [c.kvHeads * hs, c.hidden], o: [c.hidden, c.heads * hs],
+    gate: [c.intermediate, c.hidden], up: [c.intermediate, c.hidden], down: [c.hidden, c.intermediate],
+  };
+  const A = new Map<string, Float32Array>();
+  const B = new Map<string, Float32Array>();
+  for (let l = 0; l < c.layers; l++) {
+    for (const p of PROJECTIONS) {
+      const [out, inF] = shape[p];
+      A.set(`${l}.${p}`, Float32Array.from({ length: rank * inF }, r));
+      B.set(`${l}.${p}`, Float32Array.from({ length: out * rank }, r));
+    }
+  }
+  return { rank, alpha, targets: [...PROJECTIONS], A, B };
 }

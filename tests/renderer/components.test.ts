@@ -12,6 +12,7 @@ import { useProfilesStore } from '../../renderer/src/stores/profiles';
 import CompareView from '../../renderer/src/views/CompareView.vue';
 import DevicesView from '../../renderer/src/views/DevicesView.vue';
 import TrainView from '../../renderer/src/views/TrainView.vue';
+import { TrainSpecSchema } from '../../core/api/train';
 import { DATASET, MODEL, PROFILES, fakeClient, type FakeClient } from './fake';
 
 let pinia: Pinia;
@@ -91,7 +92,7 @@ describe('TrainView', () => {
     await flushPromises();
     await w.get('[data-testid=method-mebp] input').setValue(true);
     await w.get('[data-testid=set-steps]').setValue(5);
-    await w.get('[data-testid=set-cap]').setValue(3);
+    await w.get('[data-testid=set-cap-bytes]').setValue(3);
     expect(w.get('[data-testid=train-start]').attributes('disabled')).toBeUndefined();
     await w.get('[data-testid=train-start]').trigger('click');
     await flushPromises();
@@ -107,13 +108,47 @@ describe('TrainView', () => {
   });
 });
 
+describe('TrainView settings form', () => {
+  it('offers every TrainSpec field, each with an input', () => {
+    client();
+    const w = mount(TrainView, { global: global() });
+    for (const key of Object.keys(TrainSpecSchema.shape)) {
+      const field = w.find(`[data-testid=train-settings] [data-field=${key}]`);
+      expect(field.exists(), `the form's ${key}`).toBe(true);
+      expect(field.find('input, select').exists(), `an input for ${key}`).toBe(true);
+    }
+  });
+
+  it('sends what the form holds, the ablations included; a bad value shows the schema\'s message and blocks the start', async () => {
+    const c = client();
+    const w = mount(TrainView, { global: global() });
+    await chooseEverything();
+    await flushPromises();
+    await w.get('[data-testid=set-store-h]').setValue(true);
+    await w.get('[data-testid=set-chunked-head]').setValue(false);
+    await w.get('[data-testid=set-schedule]').setValue('cosine');
+    await w.get('[data-testid=set-warmup]').setValue(3);
+    await w.get('[data-testid=set-clip-norm]').setValue(1.5);
+    await w.get('[data-testid=set-targets-o] input').setValue(true);
+    await w.get('[data-testid=set-seq-len]').setValue(100000);
+    expect(w.get('[data-field=seqLen] em').text()).toBe('Sequence length must be ≤ 32768');
+    expect(w.get('[data-testid=train-start]').attributes('disabled')).toBeDefined();
+    await w.get('[data-testid=set-seq-len]').setValue(64);
+    await w.get('[data-testid=train-start]').trigger('click');
+    await flushPromises();
+    expect(c.calls.find((x) => x.method === 'runs.start')!.params).toMatchObject({
+      storeH: true, chunkedHead: false, schedule: 'cosine', warmupSteps: 3, clipNorm: 1.5, targets: ['q', 'v', 'o'], seqLen: 64,
+    });
+  });
+});
+
 describe('CompareView', () => {
   it('defaults to all four methods and sends the chosen ones', async () => {
     const c = client({ 'compare.start': () => ({ compareId: 'c1' }) });
     const w = mount(CompareView, { global: global() });
     await chooseEverything();
     await flushPromises();
-    for (const m of ['full', 'mebp', 'mesp', 'mezo']) expect(w.get(`[data-testid=compare-method-${m}]`).classes()).toContain('on');
+    for (const m of ['full', 'mebp', 'mesp', 'mezo']) expect(w.get(`[data-testid=compare-method-${m}]`).classes(), `m ${m}`).toContain('on');
     await w.get('[data-testid=compare-method-full] input').trigger('change');
     await w.get('[data-testid=compare-method-mezo] input').trigger('change');
     await w.get('[data-testid=compare-start]').trigger('click');

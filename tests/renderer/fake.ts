@@ -48,4 +48,4 @@ export const DATASET = {
   preview: { index: 0, line: 1, format: 'messages', tokens: [{ id: 1, text: '<|im_start|>', trained: false }, { id: 40, text: 'Hi', trained: true }] },
 };
 
-export const live = (x: number) => ({ weights: x, adapter: 1000, grads: 500, optimizer: 0, activations: 2000, workspace: 300 });
+export const live = (x: number) => ({ weights: x, adapter: 1000, grads: 500, optimizer: 0, activations: 2000, workspace: 300, kvcache: 0 });

@@ -7,7 +7,7 @@ import { setClient } from '../../renderer/src/api';
 import { capAxis, comparePeakChart, fitChart, lossChart, memoryTimelineChart, stepPeakChart } from '../../renderer/src/charts/options';
 import { draftFrom, draftIssues, profileFrom } from '../../renderer/src/composables/useDevices';
 import { toBase64 } from '../../renderer/src/composables/useFilePicker';
-import { capOverrideMB, settingIssues } from '../../renderer/src/composables/useSelection';
+import { specOf } from '../../renderer/src/composables/useSelection';
 import { useTrain } from '../../renderer/src/composables/useTrain';
 import { overwriteDecision } from '../../renderer/src/composables/useExport';
 import { applyEvent, emptyTrace, maxMemory, progressOf, traceOf } from '../../renderer/src/lib/trace';
@@ -48,18 +48,24 @@ describe('profile drafts', () => {
 });
 
 describe('training settings', () => {
-  it('defaults are valid; bad values say what to change', () => {
-    expect(settingIssues(defaultSettings())).toEqual([]);
-    const bad = { ...defaultSettings(), rank: 0, targets: [], lr: 0, capMB: -1 };
-    expect(settingIssues(bad).map((i) => i.field)).toEqual(['rank', 'targets', 'lr', 'capMB']);
+  it('the defaults are the TrainSpec\'s and valid; bad values are the schema\'s issues, named by their labels', () => {
+    expect(specOf(defaultSettings())).toMatchObject({ issues: [], spec: { method: 'mesp', seqLen: 256, rank: 8, targets: ['q', 'v'] } });
+    const bad = { ...defaultSettings(), rank: 0, targets: [], lr: 0, capBytes: -1 };
+    const { spec, issues } = specOf(bad);
+    expect(spec).toBeNull();
+    expect(issues.map((i) => i.field)).toEqual(['rank', 'targets', 'lr', 'capBytes']);
+    expect(issues.find((i) => i.field === 'rank')?.message).toBe('LoRA rank must be ≥ 1');
+    expect(issues.find((i) => i.field === 'targets')?.message).toBe('LoRA on needs at least 1 item');
+    expect(specOf({ ...defaultSettings(), seqLen: 100000 }).issues).toEqual([{ field: 'seqLen', message: 'Sequence length must be ≤ 32768' }]);
+    expect(specOf({ ...defaultSettings(), steps: 10, epochs: 2 }).issues).toEqual([{ field: 'epochs', message: 'give Epochs or Steps, not both' }]);
   });
 
-  it('an emptied cap field means the profile\'s budget', () => {
-    // <input type=number v-model.number> holds '' once cleared.
-    const s = { ...defaultSettings(), capMB: '' as unknown as null };
-    expect(settingIssues(s)).toEqual([]);
-    expect(capOverrideMB(s)).toBeNull();
-    expect(capOverrideMB({ capMB: 3.2 })).toBe(3.2);
+  it('an emptied field takes the spec\'s default, or is off', () => {
+    // A number input that was cleared holds ''.
+    const { spec, issues } = specOf({ ...defaultSettings(), capBytes: '', seqLen: '', clipNorm: '' });
+    expect(issues).toEqual([]);
+    expect(spec).toMatchObject({ seqLen: 256, clipNorm: null });
+    expect(spec!.capBytes).toBeUndefined();
   });
 });
 
@@ -104,7 +110,7 @@ describe('charts', () => {
     });
     expect(fit.probe).toMatchObject({ points: 2, cap: 3e6, series: ['Full backprop', 'MeSP'] });
     const cmp = comparePeakChart({
-      version: 1, id: 'c', name: 'c', createdAt: '', status: 'done', profileId: 'p', capBytes: 3e6, modelName: 'm', cosine: null,
+      version: 1, id: 'c', name: 'c', createdAt: '', status: 'done', profileId: 'p', capBytes: 3e6, modelName: 'm', cosine: null, error: null,
       settings: {} as never,
       methods: [
         { method: 'mesp', status: 'done', runDir: '', predictedPeakBytes: 1, peakBytes: 2e6, atPeak: live(1e6), workingSetBytes: 1, timeline: [], loss: [], stepSeconds: 0.1, tokensPerSecond: 1, error: null },

@@ -8,7 +8,7 @@ import { useAppStore } from '../../renderer/src/stores/app';
 import { useCompareStore } from '../../renderer/src/stores/compare';
 import { useProfilesStore } from '../../renderer/src/stores/profiles';
 import { useRunsStore } from '../../renderer/src/stores/runs';
-import type { Comparison } from '../../core/api/contract';
+import { CompareSettingsSchema, type Comparison } from '../../core/api/contract';
 import { PROFILES, fakeClient, live } from './fake';
 
 beforeEach(() => {
@@ -70,13 +70,10 @@ describe('runs store', () => {
 describe('compare store', () => {
   const cmp = (): Comparison => ({
     version: 1, id: 'c1', name: 'mesp vs mebp', createdAt: '2026-11-29T00:00:00Z', status: 'running',
-    settings: {
-      modelDir: '/m', dataPath: '/d', profile: 'phone-6gb', quant: 'none', rank: 8, alpha: 16, targets: ['q', 'v'], seqLen: 128, batch: 1, steps: 2, lr: 1e-3,
-      optimizer: 'sgd', seed: 42, valFraction: 0, valEvery: 0, checkpointEvery: 0, mezoEps: 1e-3, methods: ['mesp', 'mebp'], cosineSamples: 8,
-    },
+    settings: CompareSettingsSchema.parse({ modelDir: '/m', dataPath: '/d', profile: 'phone-6gb', seqLen: 128, steps: 2, methods: ['mesp', 'mebp'] }),
     profileId: 'phone-6gb', capBytes: 2.8e9, modelName: 'qwen2-demo',
     methods: (['mesp', 'mebp'] as const).map((m) => ({ method: m, status: 'pending' as const, runDir: `/c/${m}`, predictedPeakBytes: null, peakBytes: null, atPeak: null, workingSetBytes: null, timeline: [], loss: [], stepSeconds: null, tokensPerSecond: null, error: null })),
-    cosine: null,
+    cosine: null, error: null,
   });
 
   it('updates the shown comparison live and settles on done', async () => {

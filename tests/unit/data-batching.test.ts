@@ -46,13 +46,13 @@ describe('shuffle', () => {
   it('is close to uniform (each of 4 items lands in each slot about 1/4 of the time)', () => {
     const counts = Array.from({ length: 4 }, () => [0, 0, 0, 0]);
     for (let s = 0; s < 4000; s++) shuffle([0, 1, 2, 3], s).forEach((v, slot) => counts[v][slot]++);
-    for (const row of counts) for (const c of row) expect(Math.abs(c - 1000)).toBeLessThan(150);
+    for (const [i, row] of counts.entries()) for (const [j, c] of row.entries()) expect(Math.abs(c - 1000), `count [${i}][${j}]`).toBeLessThan(150);
   });
 
   it('rejects a non-integer seed', () => {
     expect(() => shuffle([1, 2], 1.5)).toThrow(ConfigError);
     const r = new SeededRng(9);
-    for (let i = 0; i < 100; i++) expect(r.below(7)).toBeLessThan(7);
+    for (let i = 0; i < 100; i++) expect(r.below(7), `i ${i}`).toBeLessThan(7);
   });
 });
 
@@ -125,7 +125,7 @@ describe('iterateEpochs', () => {
     expect(all).toHaveLength(9);
     for (let e = 0; e < 3; e++) {
       const seen = all.filter((b) => b.epoch === e).flatMap((b) => b.rows);
-      expect([...seen].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect([...seen].sort((a, b) => a - b), `e ${e}`).toEqual([0, 1, 2, 3, 4, 5, 6]);
     }
     expect(all[0].rows).not.toEqual(all[3].rows);
     expect(all.map((b) => b.next)).toEqual([
@@ -142,7 +142,7 @@ describe('iterateEpochs', () => {
   it('resumes at (epoch, index) with exactly the remaining batches', () => {
     for (const cut of [1, 4, 6]) {
       const resumed = [...iterateEpochs(data, { ...opts, start: all[cut - 1].next })];
-      expect(resumed.map(key)).toEqual(all.slice(cut).map(key));
+      expect(resumed.map(key), `cut ${cut}`).toEqual(all.slice(cut).map(key));
     }
   });
 
@@ -150,7 +150,7 @@ describe('iterateEpochs', () => {
     const plain = [...iterateEpochs(data, { ...opts, epochs: 1, shuffle: false })];
     expect(plain.flatMap((b) => b.rows)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     const it = iterateEpochs(data, { ...opts, epochs: Infinity });
-    for (let i = 0; i < 20; i++) expect(it.next().done).toBe(false);
+    for (let i = 0; i < 20; i++) expect(it.next().done, `i ${i}`).toBe(false);
   });
 
   it('rejects bad cursors and sizes', () => {

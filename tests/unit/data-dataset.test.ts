@@ -30,7 +30,7 @@ function labeledRuns(ex: { labels: number[] }): Array<[number, number]> {
 
 function expectLabelsAreIds(ex: { inputIds: number[]; labels: number[] }): void {
   ex.labels.forEach((l, t) => {
-    if (l !== IGNORE_INDEX) expect(l).toBe(ex.inputIds[t]);
+    if (l !== IGNORE_INDEX) expect(l, `l ${l} t ${t}`).toBe(ex.inputIds[t]);
   });
 }
 
@@ -162,17 +162,17 @@ describe('errors name the file and the 1-based line', () => {
   for (const [name, , rows, re, tk, vocab] of cases) {
     it(name, () => {
       const e = dataError(() => parseJsonl(jsonl(...rows), FILE, tk, vocab ? { vocabSize: vocab } : {}));
-      expect(e.file).toBe(FILE);
-      expect(e.message.startsWith(`${FILE}:${e.line}: `)).toBe(true);
-      expect(e.message).toMatch(re);
+      expect(e.file, `name ${name}`).toBe(FILE);
+      expect(e.message.startsWith(`${FILE}:${e.line}: `), `name ${name}`).toBe(true);
+      expect(e.message, `name ${name}`).toMatch(re);
     });
   }
 
   it('an empty dataset is a DataError at line 0', () => {
     for (const text of ['', '\n\n  \n']) {
       const e = dataError(() => parseJsonl(text, FILE, tok));
-      expect(e.line).toBe(0);
-      expect(e.message).toMatch(/^data\/train\.jsonl:0: has no rows/);
+      expect(e.line, `text ${text}`).toBe(0);
+      expect(e.message, `text ${text}`).toMatch(/^data\/train\.jsonl:0: has no rows/);
     }
   });
 
@@ -239,36 +239,36 @@ describe('real Qwen tokenizer: masks are exactly the assistant contents + <|im_e
   for (const [k, msgs] of conversations.entries()) {
     it(`conversation ${k + 1} with Qwen2.5's template`, () => {
       const [ex] = parseJsonl(jsonl({ messages: msgs }), FILE, q25);
-      expect(ex.inputIds).toEqual(q25.encode(q25.applyChatTemplate(msgs), { addSpecialTokens: false }));
+      expect(ex.inputIds, `k ${k}`).toEqual(q25.encode(q25.applyChatTemplate(msgs), { addSpecialTokens: false }));
       expectLabelsAreIds(ex);
       const runs = labeledRuns(ex).map(([a, b]) => q25.decode(ex.inputIds.slice(a, b)));
       if (k === 2) {
         // The leading "\n\n" of the content merges with the template's "\n" into one token "\n\n\n": that token
         // holds content characters, so it is trained (as HF's assistant mask does); the run reads "\n" + content.
-        expect(runs).toEqual([`\n${msgs[1].content}<|im_end|>`, '<|im_end|>']);
+        expect(runs, `k ${k}`).toEqual([`\n${msgs[1].content}<|im_end|>`, '<|im_end|>']);
       } else {
-        expect(runs).toEqual(expectedRuns(msgs));
+        expect(runs, `k ${k}`).toEqual(expectedRuns(msgs));
       }
     });
 
     it(`conversation ${k + 1}: the marker and prefix methods agree`, () => {
       const a = tokenizeChat(q25, msgs, { file: FILE, line: 1 }, 'markers');
       const b = tokenizeChat(q25, msgs, { file: FILE, line: 1 }, 'prefixes');
-      expect(b).toEqual(a);
+      expect(b, `k ${k}`).toEqual(a);
     });
 
     it(`conversation ${k + 1} with Qwen3's template (think block of the last turn is not trained)`, () => {
       if (k === 1) {
         // Qwen3's template lstrip('\n')s the last reply; @huggingface/jinja 0.5 strips all whitespace there (Python
         // strips only newlines), so the reply " Six..." is rewritten and the mask cannot be located: a clear DataError.
-        expect(() => parseJsonl(jsonl({ messages: msgs }), FILE, q3)).toThrow(/:1: cannot locate the assistant messages/);
+        expect(() => parseJsonl(jsonl({ messages: msgs }), FILE, q3), `k ${k}`).toThrow(/:1: cannot locate the assistant messages/);
         return;
       }
       const [ex] = parseJsonl(jsonl({ messages: msgs }), FILE, q3);
       expectLabelsAreIds(ex);
       const runs = labeledRuns(ex).map(([a, b]) => q3.decode(ex.inputIds.slice(a, b)));
-      expect(runs.join('')).not.toContain('<think>');
-      if (k === 0) expect(runs).toEqual(expectedRuns(msgs));
+      expect(runs.join(''), `k ${k}`).not.toContain('<think>');
+      if (k === 0) expect(runs, `k ${k}`).toEqual(expectedRuns(msgs));
     });
   }
 
@@ -300,7 +300,7 @@ describe('real Qwen tokenizer: masks are exactly the assistant contents + <|im_e
     }
     for (const msgs of [...conversations, long]) {
       const [ex] = parseJsonl(jsonl({ messages: msgs }), FILE, q25);
-      expect(ex.labels).toEqual(oracleLabels(q25, msgs));
+      expect(ex.labels, `conversation ${JSON.stringify(msgs).slice(0, 80)}`).toEqual(oracleLabels(q25, msgs));
     }
     const t0 = performance.now();
     parseJsonl(jsonl(...Array.from({ length: 10 }, () => ({ messages: long }))), FILE, q25);

@@ -28,7 +28,7 @@ describe('demo model', () => {
     const st = files.get('model.safetensors')!;
     const h = parseSafetensors(st, 'model.safetensors');
     expect(h.metadata.format).toBe('pt');
-    for (const t of expectedTensors(cfg)) expect(h.tensors.get(t.name)?.shape).toEqual(t.shape);
+    for (const t of expectedTensors(cfg)) expect(h.tensors.get(t.name)?.shape, `tensor ${t.name}`).toEqual(t.shape);
     const norm = readTensorF32(st, h.tensors.get('model.layers.0.input_layernorm.weight')!, 'm');
     const q = readTensorF32(st, h.tensors.get('model.layers.0.self_attn.q_proj.weight')!, 'm');
     const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
@@ -74,7 +74,7 @@ describe('demo tokenizer', () => {
     const vocab = tj.model.vocab as Record<string, number>;
     expect(Object.keys(vocab).length).toBe(1021);
     const b2u = bytesToUnicode();
-    for (let b = 0; b < 256; b++) expect(vocab[b2u[b]]).toBe(b);
+    for (let b = 0; b < 256; b++) expect(vocab[b2u[b]], `b ${b}`).toBe(b);
     expect(tj.added_tokens.map((t: { id: number; content: string }) => [t.id, t.content])).toEqual([
       [1021, '<|endoftext|>'],
       [1022, '<|im_start|>'],
@@ -133,8 +133,8 @@ describe('demo dataset', () => {
     const rows = text.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(rows.length).toBe(200);
     for (const r of rows) {
-      expect(r.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
-      expect(r.messages[1].content.length).toBeGreaterThan(0);
+      expect(r.messages.map((m: { role: string }) => m.role), `row ${JSON.stringify(r).slice(0, 80)}`).toEqual(['user', 'assistant']);
+      expect(r.messages[1].content.length, `row ${JSON.stringify(r).slice(0, 80)}`).toBeGreaterThan(0);
     }
     expect(rows.some((r) => r.messages[0].content === 'What is the capital of France?')).toBe(true);
     const plain = demoDatasetJsonl('text').trimEnd().split('\n').map((l) => JSON.parse(l));

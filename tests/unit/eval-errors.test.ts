@@ -1,4 +1,4 @@
-// Bad input to `mesp eval` (issue 2): a truncated safetensors file, a header whose offsets run past the end, a dtype we
+// Bad input to `mesp eval`: a truncated safetensors file, a header whose offsets run past the end, a dtype we
 // do not support, a config with a missing field, a tokenizer.json that is not JSON and a dataset line that is not JSON
 // each end the command with a clear message naming the file (and the line or field), exit code 5, no crash, no hang.
 import { spawnSync } from 'node:child_process';
@@ -64,8 +64,8 @@ describe('mesp eval: bad input', () => {
     it(what, () => {
       const r = evalIt(make());
       console.log(`[error] ${what}: ${r.stderr.trim().split('\n').pop()}`);
-      expect(r.status).toBe(5);
-      expect(r.stderr).toMatch(pattern);
+      expect(r.status, `what ${what}`).toBe(5);
+      expect(r.stderr, `what ${what}`).toMatch(pattern);
     });
   }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BundleManifestSchema, type ExportResult } from '../../core/api/export';
 import { ConfigError, ShapeError } from '../../core/common/errors';
 import { readGgufLora } from '../../core/export/gguf';
@@ -15,13 +15,13 @@ import { readMlx } from '../../core/export/mlx';
 import { readPeft } from '../../core/export/peft';
 import { parseQwen2Config, type Qwen2Config } from '../../core/model/config';
 import { AtomicWriter } from '../../core/node/atomic';
-import { main } from '../../core/node/cli/main';
 import { exportRun, importAdapter, parseFormats, previewExport } from '../../core/node/export';
 import type { HostAdapter } from '../../core/train/lora';
 import { ortLogits } from '../helpers/ort';
 import { ref64 } from '../helpers/ref64';
 import { listTree, makeRunFolder, randomAdapter, type RunFolder } from '../helpers/runfolder';
 import { makeTinyModel, tokenRows, type TinyModel } from '../helpers/tiny';
+import { runMain as cli } from '../helpers/cli';
 
 let model: TinyModel;
 let cfg: Qwen2Config;
@@ -47,27 +47,11 @@ const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).
 function expectAdapter(got: HostAdapter, want: HostAdapter): void {
   expect([got.rank, got.alpha, got.targets]).toEqual([want.rank, want.alpha, want.targets]);
   expect([...got.A.keys()].sort()).toEqual([...want.A.keys()].sort());
-  for (const [k, v] of want.A) expect(got.A.get(k)).toEqual(v);
-  for (const [k, v] of want.B) expect(got.B.get(k)).toEqual(v);
+  for (const [k, v] of want.A) expect(got.A.get(k), `k ${k}`).toEqual(v);
+  for (const [k, v] of want.B) expect(got.B.get(k), `k ${k}`).toEqual(v);
 }
 
 /** Run the CLI, capturing stdout/stderr; returns the exit code and the text. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const l = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += a.join(' ') + '\n'));
-  const w = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    l.mockRestore();
-    e.mockRestore();
-    w.mockRestore();
-  }
-}
 
 describe('exportRun: the deployment bundle', () => {
   let r: ExportResult;
@@ -85,8 +69,8 @@ describe('exportRun: the deployment bundle', () => {
       'peft/README.md', 'peft/adapter_config.json', 'peft/adapter_model.safetensors',
     ]);
     for (const f of r.files) {
-      expect(statSync(f.path).size).toBe(f.bytes);
-      expect(sha(f.path)).toBe(f.sha256);
+      expect(statSync(f.path).size, `file ${f.relPath}`).toBe(f.bytes);
+      expect(sha(f.path), `file ${f.relPath}`).toBe(f.sha256);
     }
   });
 
@@ -119,7 +103,7 @@ describe('exportRun: the deployment bundle', () => {
     expect(m.target.inference.fitsBudget).toBe(true);
     const listed = new Map(m.files.map((f) => [f.relPath, f]));
     expect([...listed.keys()].sort()).toEqual(listTree(out).filter((f) => f !== 'manifest.json'));
-    for (const [rel, f] of listed) expect([rel, sha(join(out, rel))]).toEqual([rel, f.sha256]);
+    for (const [rel, f] of listed) expect([rel, sha(join(out, rel))], `rel ${rel}`).toEqual([rel, f.sha256]);
     expect(m.readmes).toEqual({ peft: 'peft/README.md', gguf: 'gguf/README.md', mlx: 'mlx/README.md', onnx: 'onnx/README.md' });
   });
 
@@ -131,7 +115,7 @@ describe('exportRun: the deployment bundle', () => {
     expect(rd('peft/README.md')).toContain('PeftModel.from_pretrained(base, "peft")');
     expect(rd('onnx/README.md')).toContain('ort.InferenceSession("onnx/model.onnx"');
     expect(r.readme).toBe(rd('README.md'));
-    for (const s of ['## PEFT adapter', '## GGUF LoRA adapter', '## MLX adapter', '## Merged ONNX model', 'Target device']) expect(r.readme).toContain(s);
+    for (const s of ['## PEFT adapter', '## GGUF LoRA adapter', '## MLX adapter', '## Merged ONNX model', 'Target device']) expect(r.readme, `s ${s}`).toContain(s);
   });
 
   it('the bundled ONNX model runs in onnxruntime-web and matches the float64 reference', async () => {
@@ -149,16 +133,16 @@ describe('exportRun: the deployment bundle', () => {
     expect(d / s).toBeLessThan(1e-4);
   }, 60_000);
 
-  it('previews each format\'s size before writing, and what an export there would replace', () => {
-    const p = previewExport({ runDir: run.dir, outDir: out });
+  it('previews each format\'s size before writing, and what an export there would replace', async () => {
+    const p = await previewExport({ runDir: run.dir, outDir: out, formats: ['peft', 'gguf', 'mlx', 'onnx'] });
     expect(p.lora).toEqual({ rank: 4, alpha: 8, targets: ['q_proj', 'v_proj', 'down_proj'], layers: 2 });
     const written = new Map(r.files.map((f) => [f.relPath, f.bytes]));
     for (const f of p.formats.flatMap((x) => x.files)) {
-      if (f.exact) expect([f.relPath, f.bytes]).toEqual([f.relPath, written.get(f.relPath)]);
-      else expect(Math.abs(f.bytes - written.get(f.relPath)!) / written.get(f.relPath)!).toBeLessThan(0.01);
+      if (f.exact) expect([f.relPath, f.bytes], `file ${f.relPath}`).toEqual([f.relPath, written.get(f.relPath)]);
+      else expect(Math.abs(f.bytes - written.get(f.relPath)!) / written.get(f.relPath)!, `file ${f.relPath}`).toBeLessThan(0.01);
     }
     expect(p.existing.sort()).toEqual(listTree(out));
-    expect(previewExport(run.dir).existing).toEqual([]);
+    expect((await previewExport(run.dir)).existing).toEqual([]);
   });
 
   it('never replaces existing files without overwrite; replaces them all with it', async () => {
@@ -180,11 +164,15 @@ describe('f16 and bf16 bundles', () => {
     const out = join(work, 'bf16');
     const r = await exportRun({ runDir: run.dir, formats: parseFormats('all'), outDir: out, dtype: 'bf16' });
     const dt = Object.fromEntries(r.files.filter((f) => f.dtype).map((f) => [f.relPath, f.dtype]));
-    expect(dt).toEqual({ 'peft/adapter_model.safetensors': 'bf16', 'gguf/adapter.gguf': 'bf16', 'mlx/adapters.safetensors': 'bf16', 'onnx/model.onnx': 'f16' });
+    expect(dt).toEqual({
+      'peft/adapter_model.safetensors': 'bf16', 'gguf/adapter.gguf': 'bf16', 'mlx/adapters.safetensors': 'bf16', 'onnx/model.onnx': 'f16',
+      // the GGUF models in --gguf-type (default f16), the merged safetensors in the base's dtype (the tiny base is f32)
+      'gguf/base.gguf': 'f16', 'gguf/merged.gguf': 'f16', 'hf-merged/model-00001-of-00001.safetensors': 'f32',
+    });
     const g = readGgufLora(readFileSync(join(out, 'gguf/adapter.gguf')), 'a');
     for (const [k, v] of adapter.A) {
       const got = g.A.get(k)!;
-      for (let i = 0; i < v.length; i++) expect(Math.abs(got[i] - v[i])).toBeLessThanOrEqual(Math.abs(v[i]) * 2 ** -8);
+      for (let i = 0; i < v.length; i++) expect(Math.abs(got[i] - v[i]), `k ${k} i ${i}`).toBeLessThanOrEqual(Math.abs(v[i]) * 2 ** -8);
     }
   }, 60_000);
 });
@@ -195,12 +183,12 @@ describe('import-adapter', () => {
     await exportRun({ runDir: run.dir, formats: ['peft', 'gguf', 'mlx'], outDir: out });
     for (const [from, format] of [['peft', 'peft'], ['gguf/adapter.gguf', 'gguf'], ['gguf', 'gguf'], ['mlx', 'mlx']] as const) {
       const dest = join(work, `imp-${from.replace('/', '-')}`);
-      const res = importAdapter({ from: join(out, from), outDir: dest, modelDir: model.dir });
-      expect(res.format).toBe(format);
-      expect(listTree(dest)).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+      const res = await importAdapter({ from: join(out, from), outDir: dest, modelDir: model.dir });
+      expect(res.format, `from ${from}`).toBe(format);
+      expect(listTree(dest), `from ${from}`).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
       const back = readPeft(readFileSync(join(dest, 'adapter_config.json'), 'utf8'), readFileSync(join(dest, 'adapter_model.safetensors')), { config: 'c', weights: 'w' });
       expectAdapter(back, adapter);
-      expect(back.baseModel).toBe(run.config.model.name);
+      expect(back.baseModel, `from ${from}`).toBe(run.config.model.name);
     }
     const c = await cli(['import-adapter', '--from', join(out, 'gguf/adapter.gguf'), '--out', join(work, 'imp-cli'), '--model', model.dir, '--json']);
     expect(c.code).toBe(0);
@@ -237,14 +225,15 @@ describe('bad input: a clear error, exit code 5, no partial file', () => {
 
   it('a format we do not know', async () => {
     expect(() => parseFormats('peft,tflite')).toThrow(ConfigError);
-    expect(() => parseFormats('peft,tflite')).toThrow(/unknown export format "tflite"; use peft, gguf, mlx, onnx or all/);
+    expect(() => parseFormats('peft,tflite')).toThrow(/unknown export format "tflite"; use peft, gguf, gguf-base, gguf-merged, mlx, onnx, hf-merged or all/);
     const parent = mkdtempSync(join(work, 'p-'));
     const out = join(parent, 'out');
     await expect(exportRun({ runDir: run.dir, formats: ['tflite' as 'peft'], outDir: out })).rejects.toThrow(/unknown export format "tflite"/);
     const c = await cli(['export', '--run', run.dir, '--format', 'tflite', '--out', out]);
-    expect([c.code, c.err]).toEqual([5, expect.stringMatching(/unknown export format "tflite"/)]);
+    // On the command line a bad --format is a usage error (exit 2) naming the flag.
+    expect([c.code, c.err]).toEqual([2, expect.stringMatching(/--format: unknown export format "tflite"/)]);
     const i = await cli(['import-adapter', '--from', run.dir, '--format', 'onnx', '--out', out]);
-    expect([i.code, i.err]).toEqual([5, expect.stringMatching(/unknown adapter format "onnx"/)]);
+    expect([i.code, i.err]).toEqual([2, expect.stringMatching(/--format must be one of peft, gguf, mlx, got "onnx"/)]);
     noPartial(out, parent, []);
   });
 
@@ -285,6 +274,22 @@ describe('bad input: a clear error, exit code 5, no partial file', () => {
     const c2 = await cli(['export', '--run', run.dir, '--format', 'peft', '--out', join(parent, 'out2'), '--model', changed.dir]);
     expect([c2.code, c2.err]).toEqual([5, expect.stringMatching(/is not the base model this run was trained on/)]);
     expect(existsSync(join(parent, 'out2'))).toBe(false);
+  });
+
+  it('a base of the same shapes with other weights: the weights\' hash refuses it unless --force', async () => {
+    const parent = mkdtempSync(join(work, 'p-'));
+    // Same config and dtypes (so the same fingerprint), other weights.
+    const other = makeTinyModel({ tokenizer: true, tokenizerVocab: 600, seed: 991 });
+    cleanups.push(other.cleanup);
+    const c = await cli(['export', '--run', run.dir, '--format', 'peft', '--out', join(parent, 'out'), '--model', other.dir]);
+    expect([c.code, c.err]).toEqual([5, expect.stringMatching(/weights' SHA-256 \w+… differ from the run's base .*add --force/)]);
+    expect(existsSync(join(parent, 'out'))).toBe(false);
+    const forced = await cli(['export', '--run', run.dir, '--format', 'peft', '--out', join(parent, 'out'), '--model', other.dir, '--force', '--json']);
+    expect(forced.code, forced.err).toBe(0);
+    const m = (JSON.parse(forced.out) as ExportResult).manifest;
+    expect(m.baseModel.weightsSha256, 'the manifest names the base it was exported for').toBe(
+      createHash('sha256').update(`${sha(join(other.dir, 'model.safetensors'))}  model.safetensors\n`).digest('hex'),
+    );
   });
 
   it('a failure while writing or moving files leaves nothing behind and restores what was there', () => {
@@ -331,6 +336,6 @@ describe('mesp export (CLI)', () => {
     const c = await cli(['export', '--run', run.dir, '--format', 'peft']);
     expect(c.code).toBe(0);
     expect(listTree(join(run.dir, 'exports'))).toEqual(['README.md', 'manifest.json', 'peft/README.md', 'peft/adapter_config.json', 'peft/adapter_model.safetensors']);
-    expect(previewExport({ runDir: run.dir, formats: ['peft'] }).existing.length).toBe(5);
+    expect((await previewExport({ runDir: run.dir, formats: ['peft'] })).existing.length).toBe(5);
   });
 });

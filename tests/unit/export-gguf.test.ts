@@ -31,8 +31,8 @@ function expectSameAdapter(got: HostAdapter, want: HostAdapter, round?: 'f16' | 
   expect(got.alpha).toBe(want.alpha);
   expect(got.targets).toEqual(want.targets);
   expect([...got.A.keys()].sort()).toEqual([...want.A.keys()].sort());
-  for (const [k, v] of want.A) expect(got.A.get(k)).toEqual(round ? rounded(v, round) : v);
-  for (const [k, v] of want.B) expect(got.B.get(k)).toEqual(round ? rounded(v, round) : v);
+  for (const [k, v] of want.A) expect(got.A.get(k), `k ${k}`).toEqual(round ? rounded(v, round) : v);
+  for (const [k, v] of want.B) expect(got.B.get(k), `k ${k}`).toEqual(round ? rounded(v, round) : v);
 }
 
 describe('GGUF container', () => {
@@ -96,19 +96,19 @@ describe('GGUF LoRA adapter', () => {
       const file = join(dir, `adapter-${dtype}.gguf`);
       writeFileSync(file, writeGgufLora(small, { baseModel: 'Qwen/Qwen2.5-0.5B' }, dtype));
       const { metadata, tensorInfos, tensorDataOffset, littleEndian, typedMetadata } = await gguf(file, { allowLocalFile: true, typedMetadata: true });
-      expect(littleEndian).toBe(true);
-      expect(metadata.version).toBe(3);
+      expect(littleEndian, `dtype ${dtype}`).toBe(true);
+      expect(metadata.version, `dtype ${dtype}`).toBe(3);
       const md = metadata as unknown as Record<string, unknown>;
       // The metadata convert_lora_to_gguf.py writes, and the three keys llama-adapter.cpp requires.
-      expect(md['general.architecture']).toBe('qwen2');
-      expect(md['general.type']).toBe('adapter');
-      expect(md['adapter.type']).toBe('lora');
-      expect(md['adapter.lora.alpha']).toBe(16);
-      expect(typedMetadata['adapter.lora.alpha'].type).toBe(GGUFValueType.FLOAT32);
-      expect(md['general.quantization_version']).toBe(2);
-      expect(md['general.file_type']).toBe(dtype === 'f32' ? 0 : 1);
-      expect(md['general.base_model.0.name']).toBe('Qwen/Qwen2.5-0.5B');
-      expect(md['general.alignment']).toBeUndefined(); // the default, 32
+      expect(md['general.architecture'], `dtype ${dtype}`).toBe('qwen2');
+      expect(md['general.type'], `dtype ${dtype}`).toBe('adapter');
+      expect(md['adapter.type'], `dtype ${dtype}`).toBe('lora');
+      expect(md['adapter.lora.alpha'], `dtype ${dtype}`).toBe(16);
+      expect(typedMetadata['adapter.lora.alpha'].type, `dtype ${dtype}`).toBe(GGUFValueType.FLOAT32);
+      expect(md['general.quantization_version'], `dtype ${dtype}`).toBe(2);
+      expect(md['general.file_type'], `dtype ${dtype}`).toBe(dtype === 'f32' ? 0 : 1);
+      expect(md['general.base_model.0.name'], `dtype ${dtype}`).toBe('Qwen/Qwen2.5-0.5B');
+      expect(md['general.alignment'], `dtype ${dtype}`).toBeUndefined(); // the default, 32
       // The tensors, in order: per layer and projection, lora_a with ne [in, r] then lora_b with ne [r, out].
       const T = dtype === 'f32' ? GGMLQuantizationType.F32 : GGMLQuantizationType.F16;
       const expected: [string, number[]][] = [
@@ -119,16 +119,16 @@ describe('GGUF LoRA adapter', () => {
         ['blk.1.attn_v.weight.lora_a', [64, 4]], ['blk.1.attn_v.weight.lora_b', [4, 32]],
         ['blk.1.ffn_down.weight.lora_a', [128, 4]], ['blk.1.ffn_down.weight.lora_b', [4, 64]],
       ];
-      expect(tensorInfos.map((t) => [t.name, t.shape.map(Number)])).toEqual(expected);
-      expect(tensorInfos.every((t) => t.n_dims === 2 && t.dtype === T)).toBe(true);
-      expect(tensorInfos.every((t) => Number(t.offset) % 32 === 0)).toBe(true);
-      expect(Number(tensorDataOffset) % 32).toBe(0);
+      expect(tensorInfos.map((t) => [t.name, t.shape.map(Number)]), `dtype ${dtype}`).toEqual(expected);
+      expect(tensorInfos.every((t) => t.n_dims === 2 && t.dtype === T), `dtype ${dtype}`).toBe(true);
+      expect(tensorInfos.every((t) => Number(t.offset) % 32 === 0), `dtype ${dtype}`).toBe(true);
+      expect(Number(tensorDataOffset) % 32, `dtype ${dtype}`).toBe(0);
       // llama-adapter.cpp's checks against the base tensors (ne [in, out]): a.ne[0] = in, b.ne[1] = out, a.ne[1] = b.ne[0].
       const base: Record<string, [number, number]> = { attn_q: [64, 64], attn_v: [64, 32], ffn_down: [128, 64] };
       for (let i = 0; i < tensorInfos.length; i += 2) {
         const [a, b] = [tensorInfos[i], tensorInfos[i + 1]];
         const [inF, outF] = base[a.name.split('.')[2]];
-        expect([Number(a.shape[0]), Number(b.shape[1]), Number(a.shape[1])]).toEqual([inF, outF, Number(b.shape[0])]);
+        expect([Number(a.shape[0]), Number(b.shape[1]), Number(a.shape[1])], `dtype ${dtype} i ${i}`).toEqual([inF, outF, Number(b.shape[0])]);
       }
     }
   });

@@ -64,7 +64,7 @@ describe('merged ONNX export', () => {
     const ops = new Set(graph.node.map((n) => n.opType));
     const standard = ['Cast', 'Shape', 'Gather', 'Range', 'Unsqueeze', 'Mul', 'Concat', 'Cos', 'Sin', 'Greater', 'Where', 'Reshape',
       'ReduceMean', 'Add', 'Sqrt', 'Reciprocal', 'Gemm', 'Transpose', 'Split', 'Neg', 'MatMul', 'Softmax', 'Sigmoid'];
-    for (const op of ops) expect(standard).toContain(op);
+    for (const op of ops) expect(standard, `op ${op}`).toContain(op);
     expect(graph.node.every((n) => !n.domain)).toBe(true);
     expect(graph.input.map((i) => i.name)).toEqual(['input_ids']);
     expect(graph.output.map((o) => o.name)).toEqual(['logits']);

@@ -34,8 +34,8 @@ const round = (v: Float32Array, d: 'f16' | 'bf16'): Float32Array => (d === 'f16'
 function expectSame(got: HostAdapter, want: HostAdapter, r?: 'f16' | 'bf16'): void {
   expect([got.rank, got.alpha, got.targets]).toEqual([want.rank, want.alpha, want.targets]);
   expect([...got.A.keys()].sort()).toEqual([...want.A.keys()].sort());
-  for (const [k, v] of want.A) expect(got.A.get(k)).toEqual(r ? round(v, r) : v);
-  for (const [k, v] of want.B) expect(got.B.get(k)).toEqual(r ? round(v, r) : v);
+  for (const [k, v] of want.A) expect(got.A.get(k), `k ${k}`).toEqual(r ? round(v, r) : v);
+  for (const [k, v] of want.B) expect(got.B.get(k), `k ${k}`).toEqual(r ? round(v, r) : v);
 }
 
 describe('PEFT adapter files', () => {
@@ -49,7 +49,7 @@ describe('PEFT adapter files', () => {
     expect(h.raw).toMatch(/^\{.*\} *$/s);
     expect(weights.length).toBe(8 + h.length + 7168);
     const cfgJson = JSON.parse(config) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(fixture.adapter_config)) expect([k, cfgJson[k]]).toEqual([k, v]);
+    for (const [k, v] of Object.entries(fixture.adapter_config)) expect([k, cfgJson[k]], `k ${k}`).toEqual([k, v]);
   });
 
   it('writes f16 and bf16 with the same keys and shapes, half the bytes', () => {
@@ -58,7 +58,7 @@ describe('PEFT adapter files', () => {
       for (const [k, v] of Object.entries(fixture.header)) {
         if (k === '__metadata__') continue;
         const e = v as { shape: number[]; data_offsets: [number, number] };
-        expect(h[k]).toEqual({ dtype: st, shape: e.shape, data_offsets: [e.data_offsets[0] / 2, e.data_offsets[1] / 2] });
+        expect(h[k], `d ${JSON.stringify(d)} k ${k}`).toEqual({ dtype: st, shape: e.shape, data_offsets: [e.data_offsets[0] / 2, e.data_offsets[1] / 2] });
       }
     }
   });
@@ -68,7 +68,7 @@ describe('PEFT adapter files', () => {
       const { config, weights } = writePeft(adapter, '/home/me/models/Qwen2.5-0.5B', d);
       const back = readPeft(config, weights, { config: 'c.json', weights: 'w.safetensors' });
       expectSame(back, adapter, d === 'f32' ? undefined : d);
-      expect(back.baseModel).toBe('Qwen2.5-0.5B');
+      expect(back.baseModel, `d ${JSON.stringify(d)}`).toBe('Qwen2.5-0.5B');
     }
   });
 });
@@ -119,7 +119,7 @@ describe('MLX adapter files', () => {
         mlx += xa * b[r * 128 + o];
         peft += xA * B[o * R + r];
       }
-      expect(scale * mlx).toBeCloseTo((adapter.alpha / adapter.rank) * peft, 12);
+      expect(scale * mlx, `o ${JSON.stringify(o)}`).toBeCloseTo((adapter.alpha / adapter.rank) * peft, 12);
     }
   });
 
@@ -128,7 +128,7 @@ describe('MLX adapter files', () => {
       const { config, weights } = writeMlx(adapter, 'Qwen/Qwen2.5-0.5B', cfg.layers, d);
       const back = readMlx(config, weights, { config: 'adapter_config.json', weights: 'adapters.safetensors' });
       expectSame(back, adapter, d === 'f32' ? undefined : d);
-      expect(back.baseModel).toBe('Qwen/Qwen2.5-0.5B');
+      expect(back.baseModel, `d ${JSON.stringify(d)}`).toBe('Qwen/Qwen2.5-0.5B');
     }
   });
 

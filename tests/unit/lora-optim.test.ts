@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseQwen2Config } from '../../core/model/config';
 import { QWEN25_CONFIGS } from '../../core/model/shapes';
-import { initHostAdapter, loraParamCount, parseTargets } from '../../core/train/lora';
+import { parseTargets } from '../../core/api/names';
+import { initHostAdapter, loraParamCount } from '../../core/train/lora';
 import { DEFAULT_OPTIMIZER, lrAt } from '../../core/train/optimizer';
 
 const cfg = parseQwen2Config({ ...QWEN25_CONFIGS['qwen2.5-0.5b'], num_hidden_layers: 2 }, 'test');
@@ -16,7 +17,7 @@ describe('LoRA init', () => {
     expect([...a.A.keys()]).toEqual(['0.q', '0.down', '1.q', '1.down']);
     for (const [key, A] of a.A) {
       const inF = key.endsWith('down') ? cfg.intermediate : cfg.hidden;
-      expect(A.length).toBe(8 * inF);
+      expect(A.length, `key ${key}`).toBe(8 * inF);
       const bound = 1 / Math.sqrt(inF);
       let mx = 0;
       let mean = 0;
@@ -26,13 +27,13 @@ describe('LoRA init', () => {
         mean += v / A.length;
         sq += (v * v) / A.length;
       }
-      expect(mx).toBeLessThanOrEqual(bound);
-      expect(mx).toBeGreaterThan(0.98 * bound);
-      expect(Math.abs(mean)).toBeLessThan(0.05 * bound);
-      expect(sq).toBeCloseTo((bound * bound) / 3, 2); // variance of U(−b, b)
-      expect(a.B.get(key)!.every((v) => v === 0)).toBe(true);
-      expect(b.A.get(key)).toEqual(A);
-      expect(c.A.get(key)).not.toEqual(A);
+      expect(mx, `key ${key}`).toBeLessThanOrEqual(bound);
+      expect(mx, `key ${key}`).toBeGreaterThan(0.98 * bound);
+      expect(Math.abs(mean), `key ${key}`).toBeLessThan(0.05 * bound);
+      expect(sq, `key ${key}`).toBeCloseTo((bound * bound) / 3, 2); // variance of U(−b, b)
+      expect(a.B.get(key)!.every((v) => v === 0), `key ${key}`).toBe(true);
+      expect(b.A.get(key), `key ${key}`).toEqual(A);
+      expect(c.A.get(key), `key ${key}`).not.toEqual(A);
     }
     expect(a.A.get('0.q')).not.toEqual(a.A.get('1.q')); // one stream per layer and projection
   });

@@ -59,7 +59,7 @@ describe('openModelFolder', () => {
     ]);
     expect(three.tensorNames).toEqual(one.tensorNames);
     expect(three.tensorNames).toContain('lm_head.weight');
-    for (const name of one.tensorNames) expect(three.read(name)).toEqual(one.read(name));
+    for (const name of one.tensorNames) expect(three.read(name), `name ${name}`).toEqual(one.read(name));
     expect(three.totalBytes).toBe(one.totalBytes);
     const index = JSON.parse(readFileSync(join(dir3, 'model.safetensors.index.json'), 'utf8'));
     expect(index.metadata.total_size).toBe(one.totalBytes);
@@ -73,8 +73,8 @@ describe('openModelFolder', () => {
     const hf = openModelFolder(folder({ dtype: 'F16' }), { chunkBytes: 64 }).read(name);
     expect(openModelFolder(folder(), { chunkBytes: 100 }).read(name)).toEqual(want);
     for (let i = 0; i < want.length; i++) {
-      expect(bf[i]).toBe(bf16ToF32(f32ToBf16(want[i])));
-      expect(hf[i]).toBe(f16ToF32(f32ToF16(want[i])));
+      expect(bf[i], `i ${i}`).toBe(bf16ToF32(f32ToBf16(want[i])));
+      expect(hf[i], `i ${i}`).toBe(f16ToF32(f32ToF16(want[i])));
     }
   });
 

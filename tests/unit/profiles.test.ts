@@ -44,22 +44,22 @@ describe('built-in profiles', () => {
 
   for (const p of listBuiltinProfiles()) {
     it(`${p.id} validates and its numbers are plausible for a phone`, () => {
-      expect(parseProfile(JSON.parse(JSON.stringify(p)), `profiles/${p.id}.json`)).toEqual(p);
+      expect(parseProfile(JSON.parse(JSON.stringify(p)), `profiles/${p.id}.json`), `profile ${p.id}`).toEqual(p);
       // phones expose the WebGPU defaults for buffers (128 MiB binding, 256 MiB buffer)
-      expect(p.webgpu.maxStorageBufferBindingSize).toBe(128 * 2 ** 20);
-      expect(p.webgpu.maxBufferSize).toBe(256 * 2 ** 20);
-      expect([16384, 32768]).toContain(p.webgpu.maxComputeWorkgroupStorageSize);
-      expect(p.webgpu.maxComputeInvocationsPerWorkgroup).toBe(256);
+      expect(p.webgpu.maxStorageBufferBindingSize, `profile ${p.id}`).toBe(128 * 2 ** 20);
+      expect(p.webgpu.maxBufferSize, `profile ${p.id}`).toBe(256 * 2 ** 20);
+      expect([16384, 32768], `profile ${p.id}`).toContain(p.webgpu.maxComputeWorkgroupStorageSize);
+      expect(p.webgpu.maxComputeInvocationsPerWorkgroup, `profile ${p.id}`).toBe(256);
       // an app gets between a quarter and 60% of RAM
       const share = capBytesOf(p) / (p.ramGB * 1e9);
-      expect(share).toBeGreaterThan(0.25);
-      expect(share).toBeLessThan(0.6);
-      expect(p.gpu.peakFlopsF32).toBeGreaterThan(5e10);
-      expect(p.gpu.peakFlopsF32).toBeLessThan(1e13);
-      expect(p.gpu.peakFlopsF16).toBeGreaterThanOrEqual(p.gpu.peakFlopsF32);
-      expect(p.gpu.bandwidthGBs).toBeGreaterThan(10);
-      expect(p.gpu.bandwidthGBs).toBeLessThan(150);
-      expect(p.sources.some((s) => /https:\/\//.test(s))).toBe(true);
+      expect(share, `profile ${p.id}`).toBeGreaterThan(0.25);
+      expect(share, `profile ${p.id}`).toBeLessThan(0.6);
+      expect(p.gpu.peakFlopsF32, `profile ${p.id}`).toBeGreaterThan(5e10);
+      expect(p.gpu.peakFlopsF32, `profile ${p.id}`).toBeLessThan(1e13);
+      expect(p.gpu.peakFlopsF16, `profile ${p.id}`).toBeGreaterThanOrEqual(p.gpu.peakFlopsF32);
+      expect(p.gpu.bandwidthGBs, `profile ${p.id}`).toBeGreaterThan(10);
+      expect(p.gpu.bandwidthGBs, `profile ${p.id}`).toBeLessThan(150);
+      expect(p.sources.some((s) => /https:\/\//.test(s)), `profile ${p.id}`).toBe(true);
     });
   }
 
@@ -119,10 +119,10 @@ describe('bad profiles name the file and the field', () => {
   for (const [name, edit, field, re] of cases) {
     it(name, () => {
       const e = configError(() => parseProfile(edit(base()), FILE));
-      expect(e.file).toBe(FILE);
-      expect(e.message.startsWith(`${FILE}: invalid device profile: `)).toBe(true);
-      expect(e.message).toMatch(re);
-      expect(e.field ?? '').toBe(field);
+      expect(e.file, `name ${name}`).toBe(FILE);
+      expect(e.message.startsWith(`${FILE}: invalid device profile: `), `name ${name}`).toBe(true);
+      expect(e.message, `name ${name}`).toMatch(re);
+      expect(e.field ?? '', `name ${name}`).toBe(field);
     });
   }
 

@@ -50,7 +50,7 @@ describe('ref64 (float64 Qwen2 + LoRA)', () => {
             t[i] = x0;
             const fd = (lp - lm) / (2 * h);
             worst = Math.max(worst, Math.abs(fd - grad[i]));
-            expect(Math.abs(fd - grad[i])).toBeLessThan(1e-7 + 1e-5 * Math.abs(fd));
+            expect(Math.abs(fd - grad[i]), `key ${key} which ${which} i ${i}`).toBeLessThan(1e-7 + 1e-5 * Math.abs(fd));
           }
         }
       }

@@ -35,7 +35,7 @@ function expectFormatError(fn: () => unknown, ...parts: (string | RegExp)[]): Fo
   const fe = err as FormatError;
   expect(fe.message).toContain(F);
   expect(fe.file).toBe(F);
-  for (const p of parts) expect(fe.message).toMatch(p);
+  for (const p of parts) expect(fe.message, `p ${p}`).toMatch(p);
   return fe;
 }
 
@@ -69,15 +69,15 @@ describe('round trips', () => {
     const half = readTensorF32(bytes, h.tensors.get('h')!, F);
     const bf = readTensorF32(bytes, h.tensors.get('g')!, F);
     for (let i = 0; i < a.length; i++) {
-      expect(half[i]).toBe(f16ToF32(f32ToF16(a[i])));
-      expect(bf[i]).toBe(bf16ToF32(f32ToBf16(a[i])));
+      expect(half[i], `i ${i}`).toBe(f16ToF32(f32ToF16(a[i])));
+      expect(bf[i], `i ${i}`).toBe(bf16ToF32(f32ToBf16(a[i])));
     }
     expect(readTensorF32(bytes, h.tensors.get('bits')!, F)).toEqual(Float32Array.from([1, -2]));
     expect(readTensorU16(bytes, h.tensors.get('bits')!, F)).toEqual(Uint16Array.from([0x3f80, 0xc000]));
   });
 
   test('bf16 conversion: exact values stay exact, others round to nearest even', () => {
-    for (const v of [0, 1, -2, 0.5, 3.140625, 256, -1e30]) expect(bf16ToF32(f32ToBf16(v))).toBe(Math.fround(bf16ToF32(f32ToBf16(v))));
+    for (const v of [0, 1, -2, 0.5, 3.140625, 256, -1e30]) expect(bf16ToF32(f32ToBf16(v)), `v ${v}`).toBe(Math.fround(bf16ToF32(f32ToBf16(v))));
     expect(bf16ToF32(f32ToBf16(1))).toBe(1);
     expect(bf16ToF32(f32ToBf16(3.140625))).toBe(3.140625);
     // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties to even (1).

@@ -2,7 +2,7 @@
 // validated; the demo model and dataset are written on first launch; profiles are listed, validated, saved and
 // deleted; the model and dataset are inspected (with a masked token preview); "will it fit?" plans all four methods;
 // a run folder whose process died shows as interrupted and resumable; and only paths under the service's folders are
-// allowed — a path outside is refused, also through a symlink.
+// allowed — a path outside is refused, also through a symlink, and so is a run's sample-prompts file.
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,15 +91,15 @@ describe('will it fit', () => {
     expect(by.mebp.peakBytes).toBeLessThan(by.full.peakBytes);
     for (const m of fit.methods) {
       const sum = Object.values(m.atPeak).reduce((s, b) => s + b, 0);
-      expect(sum).toBe(m.peakBytes);
-      expect(m.fits).toBe(true);
+      expect(sum, `method ${m.method}`).toBe(m.peakBytes);
+      expect(m.fits, `method ${m.method}`).toBe(true);
     }
     const tight = await host.call('plan.fit', { modelDir: info.demo.modelDir, profile: 'phone-6gb', capBytes: 3_500_000, seqLen: 64 });
     expect(tight.methods.find((m) => m.method === 'full')!.fits).toBe(false);
   });
 
   it('plans a real Qwen2.5 shape without its weights, the same numbers as `mesp bench` plans', async () => {
-    const fit = await host.call('plan.fit', { shape: 'qwen2.5-0.5b', profile: 'phone-6gb', quant: 'int4', seqLen: 256, methods: ['mebp', 'mesp'] });
+    const fit = await host.call('plan.fit', { shape: 'qwen2.5-0.5b', profile: 'phone-6gb', quant: 'int4', seqLen: 256, optimizer: 'sgd', methods: ['mebp', 'mesp'] });
     expect(fit.model).toBe('qwen2.5-0.5b');
     const by = Object.fromEntries(fit.methods.map((m) => [m.method, m]));
     // docs/benchmarks.md: planned (and measured) peaks 462.5 MB and 328.2 MB, working sets 184.4 MB and 50.0 MB
@@ -122,16 +122,25 @@ describe('paths', () => {
     const r = await host.handle({ id: 3, method: 'dataset.inspect', params: { dataPath: '/etc/passwd', modelDir: host.data.demoModelDir } });
     expect(r).toMatchObject({ ok: false, error: { code: 'BAD_CONFIG', field: 'dataPath' } });
     await expect(host.call('files.browse', { dir: outside })).rejects.toThrow(/outside/);
+    // A run's sample prompts are a file it reads, under the same policy (refused before any run exists).
+    const runsBefore = (await host.call('runs.list', {})).runs.length;
+    const start = await host.handle({
+      id: 4, method: 'runs.start',
+      params: { modelDir: host.data.demoModelDir, dataPath: host.data.demoDataPath, profile: 'phone-6gb', samplePrompts: join(outside, 'secret.jsonl') },
+    });
+    expect(start).toMatchObject({ ok: false, error: { code: 'BAD_CONFIG', field: 'samplePrompts' } });
+    expect((await host.call('runs.list', {})).runs, 'no run folder was made').toHaveLength(runsBefore);
     const roots = await host.call('files.browse', {});
     expect(roots.entries.map((e) => e.path)).toEqual(expect.arrayContaining([allowedRoot]));
   });
 
   it('accepts uploads into the app-data folder', async () => {
     const text = '{"text":"hello"}\n{"text":"world"}\n';
-    const up = await host.call('files.upload', { kind: 'dataset', name: 'mine.jsonl', base64: Buffer.from(text).toString('base64') });
+    const up = await host.call('files.upload', { kind: 'dataset', name: 'mine.jsonl', size: text.length, offset: 0, base64: Buffer.from(text).toString('base64') });
+    expect(up).toMatchObject({ done: true, received: text.length });
     expect(up.path.startsWith(host.data.uploadsDir)).toBe(true);
     expect((await host.call('files.check', { kind: 'dataset', path: up.path })).ok).toBe(true);
-    await expect(host.call('files.upload', { kind: 'dataset', name: '../escape.jsonl', base64: '' })).rejects.toThrow(/file name/);
+    await expect(host.call('files.upload', { kind: 'dataset', name: '../escape.jsonl', size: 0, offset: 0, base64: '' })).rejects.toThrow(/file name/);
   });
 });
 
@@ -148,7 +157,7 @@ describe('runs on disk', () => {
     };
     store.create(config);
     store.append({ t: 1, type: 'start', runDir: dir, totalSteps: 10, startStep: 0, method: 'mesp', adapter: 'x' });
-    const peak = { total: 1, weights: 1, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0 };
+    const peak = { total: 1, weights: 1, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0, kvcache: 0 };
     for (const step of [1, 2, 3]) store.append({ t: 2, type: 'step', step, steps: 10, loss: 7, lr: 1e-3, tokens: 1, tokensPerSecond: 1, stepSeconds: 1, peakBytes: peak, workingSetBytes: 0, elapsedSeconds: step, etaSeconds: 1 });
     const { runs } = await host.call('runs.list', {});
     const r = runs.find((x) => x.id === '20260101-000000-mesp')!;

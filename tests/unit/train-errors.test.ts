@@ -1,4 +1,4 @@
-// Bad input to `mesp train` (issue 3): an adapter whose shapes do not fit the model, a rank mismatch, a prompt longer
+// Bad input to `mesp train`: an adapter whose shapes do not fit the model, a rank mismatch, a prompt longer
 // than --seq-len, an empty dataset and a chat row with an unknown role each give a clear message naming the file,
 // line, tensor or flag, exit code 5, and no run folder left behind half-made. No GPU is reached.
 import { spawnSync } from 'node:child_process';

@@ -1,18 +1,26 @@
 // The contract's compare domain (core/api/contract.ts): a comparison of methods on the same model, data and profile
-// (measured peaks, memory timelines, loss, step time, MeZO's gradient cosine) and its events. Pure TS.
+// (measured peaks, memory timelines, loss, step time, MeZO's gradient cosine), its controls and its events. Its
+// settings are a run's (RunParamsSchema, from the TrainSpec) with the methods in place of one method. Pure TS.
 import { z } from 'zod';
-import { MethodSchema, RunEventSchema } from '../train';
-import { TrainSettingsSchema } from './plan';
-import { ByCategorySchema, METHOD_NAMES, ServiceErrorSchema } from './shared';
+import { METHODS, MethodSchema } from '../names';
+import { RunEventSchema, TrainSpecSchema, checkSpec } from '../train';
+import { RunParamsSchema, RunStatusSchema } from './runs';
+import { ByCategorySchema, ServiceErrorSchema } from './shared';
 
-export const CompareStartSchema = TrainSettingsSchema.extend({
-  methods: z.array(MethodSchema).min(1).default([...METHOD_NAMES]),
-  steps: z.number().int().min(1).max(10_000).default(8),
+export const CompareSettingsSchema = RunParamsSchema.omit({ method: true }).extend({
+  methods: z.array(MethodSchema).min(1).default([...METHODS]),
+  /** A comparison is short: the spec's steps, at most 10 000 a method, 8 unless asked. */
+  steps: TrainSpecSchema.shape.steps.unwrap().max(10_000).default(8),
   /** How many MeZO directions z to compare with the exact gradient. */
   cosineSamples: z.number().int().min(1).max(64).default(8),
   name: z.string().max(80).optional(),
 });
+export const CompareStartSchema = CompareSettingsSchema.superRefine(checkSpec);
 export type CompareStartParams = z.input<typeof CompareStartSchema>;
+
+export const CompareRefSchema = z.object({ compareId: z.string().min(1) });
+/** A comparison runs its methods through the same run lifecycle as a single run: it pauses, resumes and stops. */
+export const CompareControlResultSchema = z.object({ compareId: z.string(), status: RunStatusSchema });
 
 export const TimelinePointSchema = z.object({ ms: z.number(), live: ByCategorySchema });
 export type TimelinePoint = z.infer<typeof TimelinePointSchema>;
@@ -57,12 +65,14 @@ export const ComparisonSchema = z.object({
   name: z.string(),
   createdAt: z.string(),
   status: z.enum(['running', 'done', 'stopped', 'failed', 'interrupted']),
-  settings: CompareStartSchema,
+  settings: CompareSettingsSchema,
   profileId: z.string(),
   capBytes: z.number(),
   modelName: z.string(),
   methods: z.array(CompareMethodSchema),
   cosine: CosineSchema.nullable(),
+  /** Why the comparison as a whole failed (each method's own failure is in its row). */
+  error: ServiceErrorSchema.nullable().default(null),
 });
 export type Comparison = z.infer<typeof ComparisonSchema>;
 
@@ -80,6 +90,8 @@ export type CompareSummary = z.infer<typeof CompareSummarySchema>;
 export const CompareEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('start'), comparison: ComparisonSchema }),
   z.object({ type: z.literal('method-start'), method: MethodSchema, index: z.number() }),
+  /** The comparison's state as the run lifecycle moves it (running, paused, stopping). */
+  z.object({ type: z.literal('status'), status: RunStatusSchema }),
   z.object({ type: z.literal('run'), method: MethodSchema, event: RunEventSchema }),
   z.object({ type: z.literal('method-done'), method: MethodSchema, result: CompareMethodSchema }),
   z.object({ type: z.literal('cosine'), cosine: CosineSchema }),

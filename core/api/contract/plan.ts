@@ -1,45 +1,27 @@
-// The contract's training settings and memory plan (core/api/contract.ts): the settings plan.fit, runs.start and
-// compare.start share, and plan.fit's predicted peak by method (the engine's dry run, DESIGN.md §3). Pure TS.
+// The contract's memory plan (core/api/contract.ts): plan.fit's params (the TrainSpec settings a step's memory depends
+// on, a model folder or a real Qwen2.5 shape, the profile and the methods) and its predicted peak by method (the
+// engine's dry run, DESIGN.md §3). Pure TS.
 import { z } from 'zod';
-import { QuantSchema } from '../eval';
-import { MethodSchema, ProjectionSchema } from '../train';
-import { ByCategorySchema, METHOD_NAMES, path } from './shared';
-
-export const TrainSettingsSchema = z.object({
-  modelDir: path,
-  dataPath: path,
-  /** A built-in profile id or a saved user copy's id. */
-  profile: z.string().min(1),
-  quant: QuantSchema.default('none'),
-  rank: z.number().int().min(1).max(256).default(8),
-  alpha: z.number().positive().default(16),
-  targets: z.array(ProjectionSchema).min(1).default(['q', 'v']),
-  seqLen: z.number().int().min(2).max(32768).default(128),
-  batch: z.number().int().min(1).max(1024).default(1),
-  steps: z.number().int().min(1).max(1_000_000).default(20),
-  lr: z.number().positive().default(1e-3),
-  optimizer: z.enum(['sgd', 'adamw']).default('sgd'),
-  seed: z.number().int().min(0).default(42),
-  valFraction: z.number().min(0).max(0.5).default(0),
-  valEvery: z.number().int().min(0).default(0),
-  checkpointEvery: z.number().int().min(0).default(0),
-  mezoEps: z.number().positive().default(1e-3),
-  /** A smaller cap than the profile's budget, in bytes (to see what a tighter phone does). */
-  capBytes: z.number().int().positive().optional(),
-});
-export type TrainSettings = z.input<typeof TrainSettingsSchema>;
+import { METHODS, MethodSchema } from '../names';
+import { TrainInputsSchema, TrainSpecSchema, specMask } from '../train';
+import { ByCategorySchema, path } from './shared';
 
 /** The real Qwen2.5 shapes "will it fit?" can plan without their weights (core/model/shapes.ts). */
 export const FIT_SHAPES = ['qwen2.5-0.5b', 'qwen2.5-1.5b', 'qwen2.5-3b'] as const;
 
-export const FitParamsSchema = TrainSettingsSchema.omit({ steps: true, valEvery: true, checkpointEvery: true, valFraction: true, lr: true, mezoEps: true }).extend({
+/** The settings a training step's memory depends on (what plan.fit passes to the engine's plan). */
+export const FIT_SPEC_KEYS = ['quant', 'seqLen', 'batch', 'rank', 'alpha', 'targets', 'optimizer', 'storeH', 'chunkedHead', 'headChunk', 'capBytes'] as const;
+
+export const FitParamsSchema = TrainSpecSchema.pick(specMask(FIT_SPEC_KEYS)).extend({
+  profile: TrainInputsSchema.shape.profile,
   /** The chosen model folder; or, with `shape`, none. */
   modelDir: path.optional(),
   /** Plan a real Qwen2.5 shape instead of the chosen model (nothing needs to be downloaded). */
   shape: z.enum(FIT_SHAPES).optional(),
   dataPath: path.optional(),
-  methods: z.array(MethodSchema).min(1).default([...METHOD_NAMES]),
+  methods: z.array(MethodSchema).min(1).default([...METHODS]),
 }).refine((p) => (p.modelDir === undefined) !== (p.shape === undefined), { message: 'give modelDir or shape, not both', path: ['modelDir'] });
+export type FitParams = z.input<typeof FitParamsSchema>;
 
 export const FitMethodSchema = z.object({
   method: MethodSchema,

@@ -1,18 +1,22 @@
-// The contract's runs domain (core/api/contract.ts): starting, pausing, resuming, stopping, listing and opening
-// runs (a run folder, core/node/runstore.ts). Pure TS.
+// The contract's runs domain (core/api/contract.ts): a run's parameters (the TrainSpec plus the chosen model, dataset
+// and profile: core/api/train.ts), and starting, pausing, resuming, stopping, listing and opening runs (a run folder,
+// core/node/runstore.ts). Pure TS.
 import { z } from 'zod';
-import { MethodSchema, RunConfigSchema, RunEventSchema } from '../train';
-import { TrainSettingsSchema } from './plan';
+import { MethodSchema } from '../names';
+import { RunConfigSchema, RunEventSchema, TrainInputsSchema, TrainSpecSchema, checkSpec } from '../train';
 import { ServiceErrorSchema } from './shared';
 
 export const RunStatusSchema = z.enum(['queued', 'running', 'paused', 'stopping', 'done', 'stopped', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
-export const RunStartSchema = TrainSettingsSchema.extend({
-  method: MethodSchema.default('mesp'),
-  /** A label for the Runs list (the folder name is made from it and the time). */
-  name: z.string().max(80).optional(),
-});
+/** What the app sends for a run: every TrainSpec setting and the ids (paths) of the chosen model, dataset and profile. */
+export const RunParamsSchema = TrainInputsSchema.extend(TrainSpecSchema.shape);
+export type RunParams = z.input<typeof RunParamsSchema>;
+
+/** A label for the Runs list (the folder name is made from it and the time). */
+const label = z.string().max(80).optional();
+
+export const RunStartSchema = RunParamsSchema.extend({ name: label }).superRefine(checkSpec);
 export type RunStartParams = z.input<typeof RunStartSchema>;
 
 export const RunSummarySchema = z.object({

@@ -1,21 +1,23 @@
 // `mesp bench`: prints each method's planned peak before running, then a Markdown table of measured memory, time and
-// FLOP/s beside the paper's numbers; --json FILE writes the result.
-import { writeFileSync } from 'node:fs';
-import { parseTargets } from '../../train/lora';
-import { METHODS, type Method } from '../../train/methods';
+// FLOP/s beside the paper's numbers; --json FILE writes the result. `mesp bench --generate` is generation's
+// (cmd-bench-generate.ts).
+import { BenchRequestSchema } from '../../api/bench';
+import { CATEGORIES } from '../../api/names';
+import type { Method } from '../../train/methods';
+import { writeFileAtomic } from '../atomic';
 import { PAPER_MB, runBench, type BenchResult } from '../service/bench';
-import { UsageError, choiceFlag, intFlag, numFlag, parseFlags, required } from './args';
+import { BENCH_GENERATE, cmdBenchGenerate } from './cmd-bench-generate';
+import { command } from './flags';
 import { mb, table } from './format';
 import { autotuneTable, profileHeader, profileTable, projectionNote, projectionTable } from './bench-report';
 import { autotuneProgressLine } from '../autotune';
 
-export const BENCH_HELP = `mesp bench --shape qwen2.5-0.5b|qwen2.5-1.5b|qwen2.5-3b|CONFIG.json [--methods full,mebp,mesp,mezo]
-           [--seq-len 256] [--rank 8] [--alpha 16] [--targets q,v] [--quant int4] [--steps 1] [--batch 1]
-           [--store-h] [--no-chunked-head] [--head-chunk N] [--profile] [--json FILE]
-  The paper's memory table in this engine: real Qwen2.5 shapes with deterministic random weights, real SGD steps.
-  Also the roofline projection of each method's step on every built-in phone profile.
-  --profile   one more step per method, each dispatch timed (GPU timestamps where the adapter has them, else queue
-              completion): a table per kernel of calls, time, share, FLOPs, bytes, GFLOP/s and GB/s.`;
+export const BENCH = command({
+  usage: ['mesp bench --shape qwen2.5-0.5b|qwen2.5-1.5b|qwen2.5-3b|CONFIG.json [--methods full,mebp,mesp,mezo] [flags] [--json FILE]'],
+  about: 'The paper\'s memory table in this engine: real Qwen2.5 shapes with deterministic random weights, real SGD steps.',
+  shape: [BenchRequestSchema],
+  schema: BenchRequestSchema,
+});
 
 function pct(a: number, b: number): string {
   return `${(((a - b) / b) * 100).toFixed(2)} %`;
@@ -26,16 +28,14 @@ export function benchTable(r: BenchResult): string {
   const rows = (Object.keys(r.methods) as Method[]).map((m) => {
     const x = r.methods[m]!;
     return [
-      m, mb(x.peakBytes.total), mb(x.workingSetBytes), mb(x.peakBytes.weights), mb(x.peakBytes.adapter), mb(x.peakBytes.grads),
-      mb(x.peakBytes.optimizer), mb(x.peakBytes.activations), mb(x.peakBytes.workspace), mb(x.predictedPeakBytes),
+      m, mb(x.peakBytes.total), mb(x.workingSetBytes), ...CATEGORIES.map((c) => mb(x.peakBytes[c])), mb(x.predictedPeakBytes),
       pct(x.predictedPeakBytes, x.peakBytes.total), x.stepSeconds.toFixed(2), x.tokensPerSecond.toFixed(1),
       (x.flopsPerStep / 1e9).toFixed(1), (x.achievedFlops / 1e9).toFixed(2), `${((x.achievedFlops / r.matmulPeakFlops) * 100).toFixed(0)} %`,
       paper[m] !== undefined ? `${paper[m]} MB` : '—',
     ];
   });
   return table(
-    ['method', 'peak total', 'working set', 'weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace',
-      'planned peak', 'plan − measured', 'step s', 'tokens/s', 'GFLOP/step', 'GFLOP/s', 'of matmul peak', 'paper (working set)'],
+    ['method', 'peak total', 'working set', ...CATEGORIES, 'planned peak', 'plan − measured', 'step s', 'tokens/s', 'GFLOP/step', 'GFLOP/s', 'of matmul peak', 'paper (working set)'],
     rows,
   );
 }
@@ -52,33 +52,13 @@ export function benchSummary(r: BenchResult): string[] {
   return lines;
 }
 
+/** `mesp bench --help`: the training table's flags, then --generate's. */
+export const BENCH_HELP = `${BENCH.help}\n\n${BENCH_GENERATE.help}`;
+
 export async function cmdBench(argv: string[]): Promise<number> {
-  const v = parseFlags(argv, {
-    shape: { type: 'string' }, methods: { type: 'string' }, 'seq-len': { type: 'string' }, rank: { type: 'string' },
-    alpha: { type: 'string' }, targets: { type: 'string' }, quant: { type: 'string' }, steps: { type: 'string' },
-    batch: { type: 'string' }, seed: { type: 'string' }, lr: { type: 'string' }, 'store-h': { type: 'boolean' },
-    'no-chunked-head': { type: 'boolean' }, 'head-chunk': { type: 'string' }, json: { type: 'string' },
-    profile: { type: 'boolean' },
-  }, 'bench');
-  const methods = ((v.methods as string | undefined) ?? 'full,mebp,mesp,mezo').split(',').map((s) => s.trim()) as Method[];
-  for (const m of methods) if (!METHODS.includes(m)) throw new UsageError(`mesp bench: unknown method "${m}" (use ${METHODS.join(', ')})`);
-  const req = {
-    shape: required(v, 'shape', 'bench'),
-    methods,
-    seqLen: intFlag(v, 'seq-len', 'bench', 256, 2),
-    batch: intFlag(v, 'batch', 'bench', 1),
-    rank: intFlag(v, 'rank', 'bench', 8),
-    alpha: numFlag(v, 'alpha', 'bench', 16),
-    targets: parseTargets((v.targets as string | undefined) ?? 'q,v'),
-    quant: choiceFlag(v, 'quant', 'bench', ['none', 'int8', 'int4'] as const, 'int4'),
-    steps: intFlag(v, 'steps', 'bench', 1),
-    seed: intFlag(v, 'seed', 'bench', 0, 0),
-    lr: numFlag(v, 'lr', 'bench', 1e-4),
-    storeH: !!v['store-h'],
-    chunkedHead: !v['no-chunked-head'],
-    headChunk: v['head-chunk'] !== undefined ? intFlag(v, 'head-chunk', 'bench', 16) : undefined,
-    profile: !!v.profile,
-  };
+  if (argv.includes('--generate')) return cmdBenchGenerate(argv);
+  const { values } = BENCH.parse(argv);
+  const { json, ...req } = values;
   console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, SGD, ${req.steps} step(s)`);
   const r = await runBench(req, (p) => {
     switch (p.type) {
@@ -109,7 +89,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
   console.log(`\n${benchTable(r)}\n`);
   for (const l of benchSummary(r)) console.log(l);
   console.log(`\n${projectionNote()}\nf32:\n${projectionTable(r, 'f32')}\nf16 arithmetic:\n${projectionTable(r, 'f16')}`);
-  if (typeof v.json === 'string') {
+  if (json !== undefined) {
     const methodsOut: Record<string, unknown> = {};
     for (const [m, x] of Object.entries(r.methods)) {
       methodsOut[m] = {
@@ -119,11 +99,11 @@ export async function cmdBench(argv: string[]): Promise<number> {
         kernels: x!.kernels, projections: x!.projections, profile: x!.profile,
       };
     }
-    writeFileSync(v.json, JSON.stringify({
+    writeFileAtomic(json, JSON.stringify({
       shape: r.shape, seqLen: r.seqLen, rank: r.rank, quant: r.quant, batch: r.batch, targets: r.targets, adapter: r.adapter,
       matmulPeakFlops: r.matmulPeakFlops, autotune: r.autotune, methods: methodsOut,
     }, null, 2) + '\n');
-    console.log(`wrote ${v.json}`);
+    console.log(`wrote ${json}`);
   }
   return 0;
 }

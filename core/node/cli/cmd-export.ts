@@ -1,35 +1,66 @@
-// `mesp export` (a run's adapter as PEFT, GGUF LoRA, MLX and merged ONNX, with manifest.json and READMEs) and
+// `mesp export` (a run's adapter as PEFT, GGUF LoRA, MLX and merged ONNX; the base and merged model as GGUF with an
+// Ollama Modelfile; the merged model as Hugging Face safetensors; with manifest.json, the parity measured in llama.cpp
+// and READMEs) and
 // `mesp import-adapter` (any of our PEFT, GGUF or MLX outputs back to a PEFT folder for `mesp train --init-adapter`).
 // Both call the service in core/node/export.ts, as the app does. Bad input (a run without an adapter, an unknown
 // format, a destination we cannot write, an adapter that does not fit) exits with code 5 and writes nothing.
 import { relative } from 'node:path';
-import { IMPORT_FORMATS, type ExportDType, type ImportFormat } from '../../api/export';
-import { ConfigError } from '../../common/errors';
-import { exportRun, importAdapter, parseFormats, previewExport } from '../export';
-import { choiceFlag, parseFlags, required } from './args';
+import { z } from 'zod';
+import { described } from '../../api/fields';
+import { EXPORT_FORMATS, ExportRequestSchema, GGUF_TYPES, ImportRequestSchema, type ExportResult } from '../../api/export';
+import { exportRun, importAdapter, previewExport } from '../export';
+import { command } from './flags';
 import { formatBytes, mb, table } from './format';
+import { ProgressBar } from './progress';
 
-export const EXPORT_HELP = `mesp export --run RUN_DIR --format peft|gguf|mlx|onnx|all [--out DIR] [--dtype f32|f16|bf16] [--force] [--model DIR] [--profile ID|FILE] [--seq-len N] [--dry-run] [--json]
-  Export a trained adapter for phones: PEFT, GGUF LoRA (llama.cpp), MLX, merged ONNX, with a manifest and READMEs.
-  Formats: PEFT (Transformers), GGUF LoRA (llama.cpp --lora), MLX (mlx-lm) and/or the base model with the adapter
-  merged as ONNX (ONNX Runtime), plus manifest.json (base weights' SHA-256, tokenizer hash, LoRA settings, the
-  target profile's predicted inference memory) and a README per format with the command to use it. Several formats:
-  --format peft,gguf. --out defaults to RUN_DIR/exports. Writes all files or none; never replaces existing files
-  unless --force. --dry-run prints each format's size and the files that would be replaced, writing nothing.
-  ONNX has no bf16: --dtype bf16 writes its weights in f16.`;
+const JsonOption = z.object({ json: described(z.boolean().default(false), { label: 'JSON', group: 'options', help: 'print the result as one JSON object' }) });
+const ExportOptions = JsonOption.extend({
+  dryRun: described(z.boolean().default(false), { label: 'Dry run', group: 'options', help: 'print each format\'s size and the files that would be replaced; write nothing' }),
+});
+
+export const EXPORT = command({
+  usage: [
+    `mesp export --run RUN_DIR --format ${EXPORT_FORMATS.join('|')}|all [--out DIR] [--dtype f32|f16|bf16]`,
+    `            [--gguf-type ${GGUF_TYPES.join('|')}] [--parity-rows N] [--force] [--model DIR] [--profile ID|FILE] [--seq-len N] [--dry-run] [--json]`,
+  ],
+  about: 'Export a trained run for phones and servers, with manifest.json (base weights\' SHA-256, tokenizer hash, LoRA\n' +
+    'settings, the target profile\'s predicted inference memory, the parity measured in llama.cpp) and a README per format\n' +
+    'with the command to use it. Formats, comma-separated, or all:\n' +
+    '  peft         the adapter for Transformers + PEFT\n' +
+    '  gguf         the adapter as a GGUF LoRA (llama.cpp --lora, Ollama ADAPTER)\n' +
+    '  gguf-base    the base model as GGUF (llama.cpp -m base.gguf --lora adapter.gguf), with an Ollama Modelfile\n' +
+    '  gguf-merged  the base with the adapter merged in, as GGUF (llama.cpp, Ollama), with a Modelfile\n' +
+    '  mlx          the adapter for mlx-lm\n' +
+    '  onnx         the merged model as ONNX (ONNX Runtime, web and mobile)\n' +
+    '  hf-merged    the merged model as a plain Hugging Face folder (transformers, vLLM), in the base\'s dtype\n' +
+    '--dtype is the adapters\' precision (ONNX has no bf16: --dtype bf16 writes its weights in f16); --gguf-type the GGUF\n' +
+    'models\' storage. Merged formats start from the base checkpoint\'s own weights, also after a --quant int4 run. With a\n' +
+    'GGUF model and node-llama-cpp installed, llama.cpp\'s loss on --parity-rows rows of the run\'s data is compared with\n' +
+    'our engine\'s and recorded in manifest.json. Writes all files or none; never replaces existing files unless --force.',
+  shape: [ExportRequestSchema, ExportOptions],
+  schema: ExportRequestSchema.extend(ExportOptions.shape),
+});
+
+function printParity(r: ExportResult): void {
+  const p = r.manifest.parity;
+  if (!p) return;
+  if (p.status === 'skipped') {
+    console.log(`parity in llama.cpp: skipped (${p.reason})`);
+    return;
+  }
+  console.log(`\nparity in llama.cpp (${p.checks[0]?.runtimeVersion}), ${p.data?.rows} ${p.data?.split} rows of ${p.data?.file}:`);
+  console.log(table(['files', 'type', 'max rel. diff vs our engine, same weights', 'bound', '', 'vs the f32 model'], p.checks.map((c) => [
+    c.files.join(' + '), `${c.modelType}${c.adapterDType ? ` + ${c.adapterDType}` : ''}`, c.maxRelDiff.toExponential(2), c.bound.toExponential(0), c.pass ? 'pass' : 'FAIL',
+    c.maxRelDiffVsF32.toExponential(2),
+  ])));
+}
 
 export async function cmdExport(argv: string[]): Promise<number> {
-  const v = parseFlags(argv, {
-    run: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, dtype: { type: 'string' }, force: { type: 'boolean' },
-    model: { type: 'string' }, profile: { type: 'string' }, 'seq-len': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
-  }, 'export');
-  const runDir = required(v, 'run', 'export');
-  const formats = parseFormats(required(v, 'format', 'export'));
-  const dtype = choiceFlag(v, 'dtype', 'export', ['f32', 'f16', 'bf16'] as const, 'f32') as ExportDType;
-  const modelDir = v.model as string | undefined;
-  if (v['dry-run']) {
-    const p = previewExport({ runDir, formats, dtype, modelDir, outDir: v.out as string | undefined });
-    if (v.json) {
+  const { values: v } = EXPORT.parse(argv);
+  const { json, dryRun, ...req } = v;
+  if (dryRun) {
+    const p = await previewExport(req);
+    if (json) {
       process.stdout.write(JSON.stringify(p) + '\n');
       return 0;
     }
@@ -38,16 +69,26 @@ export async function cmdExport(argv: string[]): Promise<number> {
     if (p.existing.length) console.log(`\nwould replace (needs --force): ${p.existing.join(', ')}`);
     return 0;
   }
-  let seqLen: number | undefined;
-  if (v['seq-len'] !== undefined) {
-    seqLen = Number(v['seq-len']);
-    if (!Number.isInteger(seqLen) || seqLen < 1) throw new ConfigError(`--seq-len must be a positive integer, got "${String(v['seq-len'])}"`, { field: 'seq-len' });
-  }
-  const json = !!v.json;
+  let bar: ProgressBar | null = null;
+  let barFormat = '';
   const r = await exportRun(
-    { runDir, formats, outDir: v.out as string | undefined, dtype, overwrite: !!v.force, modelDir, profile: v.profile as string | undefined, seqLen },
+    req,
     (p) => {
-      if (!json) process.stderr.write(`  ${p.message}\n`);
+      if (json) return;
+      if (p.total !== undefined && p.done !== undefined) {
+        if (!bar || barFormat !== p.format) {
+          bar?.done();
+          bar = new ProgressBar(`  ${p.message}`, p.total);
+          barFormat = p.format;
+        }
+        bar.update(p.done, 'tensors');
+        if (p.done === p.total) {
+          bar.done();
+          bar = null;
+        }
+        return;
+      }
+      process.stderr.write(`  ${p.message}\n`);
     },
   );
   if (json) {
@@ -58,28 +99,23 @@ export async function cmdExport(argv: string[]): Promise<number> {
   const inf = r.manifest.target.inference;
   console.log(`\nbase ${r.manifest.baseModel.id} (weights sha256 ${r.manifest.baseModel.weightsSha256.slice(0, 16)}…), LoRA r ${r.manifest.lora.rank}, alpha ${r.manifest.lora.alpha}`);
   console.log(`target ${r.manifest.target.profile.name}: predicted inference peak ${mb(inf.predictedPeakBytes)} at ${inf.seqLen} tokens, cap ${mb(r.manifest.target.profile.capBytes)}${inf.fitsBudget ? '' : ' (OVER the budget)'}`);
+  printParity(r);
   console.log(`\nwrote ${r.files.length} files to ${r.outDir} in ${r.seconds.toFixed(1)} s; how to use them: ${relative(process.cwd(), `${r.outDir}/README.md`)}`);
   return 0;
 }
 
-export const IMPORT_HELP = `mesp import-adapter --from FILE_OR_DIR --out DIR [--format peft|gguf|mlx] [--model DIR] [--force] [--json]
-  Read an exported adapter (PEFT, GGUF or MLX) back as a PEFT folder for \`mesp train --init-adapter\`.
-  --from: a PEFT folder, a GGUF LoRA file or an mlx-lm adapter folder (the format is detected when --format is
-  absent). The PEFT folder is written in f32, all files or none. With --model, checks that it fits that base model.`;
+export const IMPORT = command({
+  usage: ['mesp import-adapter --from FILE_OR_DIR --out DIR [--format peft|gguf|mlx] [--model DIR] [--force] [--json]'],
+  about: 'Read an exported adapter (PEFT, GGUF or MLX) back as a PEFT folder for `mesp train --init-adapter`, in f32, all files\n' +
+    'or none. With --model, checks that it fits that base model.',
+  shape: [ImportRequestSchema, JsonOption],
+  schema: ImportRequestSchema.extend(JsonOption.shape),
+});
 
-export function cmdImportAdapter(argv: string[]): number {
-  const v = parseFlags(argv, {
-    from: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, model: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' },
-  }, 'import-adapter');
-  let format: ImportFormat | undefined;
-  if (v.format !== undefined) {
-    const f = String(v.format).toLowerCase();
-    if (!(IMPORT_FORMATS as readonly string[]).includes(f)) {
-      throw new ConfigError(`unknown adapter format "${f}"; use ${IMPORT_FORMATS.join(', ')} (ONNX holds merged weights, not an adapter)`, { field: 'format' });
-    }
-    format = f as ImportFormat;
-  }
-  const r = importAdapter({ from: required(v, 'from', 'import-adapter'), outDir: required(v, 'out', 'import-adapter'), format, modelDir: v.model as string | undefined, overwrite: !!v.force });
+export async function cmdImportAdapter(argv: string[]): Promise<number> {
+  const { values: v } = IMPORT.parse(argv);
+  const { json: _json, ...req } = v;
+  const r = await importAdapter(req);
   if (v.json) {
     process.stdout.write(JSON.stringify(r) + '\n');
     return 0;

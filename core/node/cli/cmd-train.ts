@@ -1,127 +1,135 @@
-// `mesp train`: a training run on the command line, with a progress bar and ETA on a TTY and one line per step
-// otherwise. Exit code 3 when the memory cap is reached (the last checkpoint stays intact).
-import type { TrainRequest } from '../../api/train';
+// `mesp train`: a training run on the command line through the run lifecycle the app uses
+// (core/node/service/lifecycle.ts), with a progress bar and ETA on a TTY and one line per step otherwise. Its flags
+// are the TrainRequest's fields (core/api/train.ts). Ctrl-C (SIGINT) or SIGTERM finishes the step in flight, writes
+// a checkpoint, says how to resume and exits 130. Exit code 3 when the memory cap is reached (the last checkpoint
+// stays intact).
+import { z } from 'zod';
+import { described } from '../../api/fields';
+import { TrainRequestSchema, TrainSpecSchema, type RunEvent, type TrainRequest } from '../../api/train';
 import { formatBytes } from '../../common/errors';
-import { parseTargets } from '../../train/lora';
-import { runTrain } from '../service/train';
-import { UsageError, choiceFlag, intFlag, numFlag, parseFlags, required } from './args';
+import { PullCancelled } from '../hub/http';
+import { RunStore } from '../runstore';
+import { launchRun, RunControl } from '../service/lifecycle';
+import { command, givenValues, only, validate } from './flags';
 import { mb } from './format';
-import { ProgressBar, formatSeconds } from './progress';
+import { ProgressBar, formatSeconds, stderrIsTty } from './progress';
 
-export const TRAIN_HELP = `mesp train --model DIR --data FILE --out RUN_DIR [flags]      mesp train --resume RUN_DIR
-  Fine-tune a LoRA adapter with one of four methods under a device profile's memory cap.
-  --model DIR            HF Qwen2 folder (config.json, model.safetensors[.index.json], tokenizer.json)
-  --data FILE            jsonl: {"text"}, {"prompt","completion"}, {"messages":[...]} or {"input_ids"[,"labels"]}
-  --val FILE             validation jsonl (else --val-fraction of the data)     --val-fraction F (default 0)
-  --method M             full | mebp | mesp | mezo (default mesp)
-  --profile ID|FILE      device profile whose budget is the hard cap (default phone-8gb; see \`mesp profiles\`)
-  --rank R --alpha A     LoRA rank and alpha (default 8 and 16)
-  --targets LIST         any of q,k,v,o,gate,up,down, or all (default q,v)
-  --seq-len N            truncate rows to N tokens (default 256)      --batch B (default 1)
-  --steps N | --epochs E optimizer steps, or whole passes over the data (default 1 epoch)
-  --lr LR                learning rate (default 1e-3)      --optimizer sgd|adamw (default sgd)
-  --schedule constant|cosine  --warmup N  --weight-decay W  --clip-norm X (off by default)
-  --seed S               init, shuffling and MeZO seed (default 42)
-  --quant none|int8|int4 quantize the frozen weights on load (default none)
-  --init-adapter DIR     start from a PEFT adapter
-  --out RUN_DIR          the run folder: config.json, events.jsonl, checkpoints/, adapter/
-  --resume RUN_DIR       continue a stopped run (same curve as an uninterrupted one)
-  --checkpoint-every N   also checkpoint every N steps (a checkpoint is always written at the end)
-  --val-every N          validation loss every N steps
-  --mezo-eps E           MeZO's perturbation (default 1e-3)
-  --store-h              MeSP ablation: keep h = x·Aᵀ instead of recomputing it
-  --no-chunked-head      MeSP ablation: materialize the (T, V) logits
-  --cap-bytes N          a smaller cap than the profile's (bytes)
-  --json                 one JSON event per line on stdout`;
+/** Exit code of a run stopped by a signal (128 + SIGINT), as shells report Ctrl-C. */
+export const EXIT_STOPPED = 130;
+
+export const TrainOptionsSchema = z.object({
+  resume: described(z.string().min(1).optional(), {
+    label: 'Resume', arg: 'RUN_DIR', group: 'options', help: 'continue a stopped run from its newest checkpoint (the same curve as an uninterrupted run)',
+  }),
+  json: described(z.boolean().default(false), { label: 'JSON', group: 'options', help: 'one JSON event per line on stdout' }),
+});
+
+export const TRAIN = command({
+  usage: ['mesp train --model DIR --data FILE --out RUN_DIR [flags]      mesp train --resume RUN_DIR [--cap-bytes N]'],
+  about: 'Fine-tune a LoRA adapter with one of four methods under a device profile\'s memory cap. Ctrl-C stops after the\n' +
+    'step in flight with a checkpoint; --resume continues on the same curve.',
+  shape: [TrainRequestSchema, TrainOptionsSchema],
+  schema: TrainOptionsSchema,
+});
+
+/** What a resume may change: the cap (to retry a refused run with more room) and the output. */
+const RESUME_KEYS = ['resume', 'json', 'capBytes'];
+
+function printEvent(e: RunEvent, tty: boolean, bar: { current: ProgressBar | null }): void {
+  switch (e.type) {
+    case 'start':
+      console.log(`run ${e.runDir}: ${e.method}, ${e.totalSteps} steps${e.startStep ? `, resuming after step ${e.startStep}` : ''} on ${e.adapter}` +
+        (e.predictedPeakBytes ? `; planned peak ${mb(e.predictedPeakBytes)}` : ''));
+      bar.current = new ProgressBar('train', e.totalSteps);
+      break;
+    case 'step': {
+      const info = `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${e.tokensPerSecond.toFixed(0)} tok/s peak ${mb(e.peakBytes.total)}`;
+      if (tty) bar.current?.update(e.step, info, e.etaSeconds);
+      else console.log(`step ${e.step}/${e.steps} ${info} elapsed ${formatSeconds(e.elapsedSeconds)} ETA ${formatSeconds(e.etaSeconds)}`);
+      break;
+    }
+    case 'val':
+      if (tty) process.stderr.write('\n');
+      console.log(`step ${e.step}: validation loss ${e.valLoss.toFixed(4)} (${e.tokens} tokens)`);
+      break;
+    case 'sample':
+      if (tty) process.stderr.write('\n');
+      console.log(`step ${e.step} sample: ${JSON.stringify(e.prompt)} → ${JSON.stringify(e.reply)}`);
+      break;
+    case 'checkpoint':
+      if (!tty) console.log(`checkpoint ${e.path}`);
+      break;
+    case 'done':
+      if (tty) bar.current?.done();
+      console.log(`${e.reason === 'done' ? 'finished' : 'stopped'} after step ${e.step}; adapter in ${e.adapterDir}`);
+      break;
+    case 'error':
+      if (tty) bar.current?.done();
+      if (e.budget) console.error(`over budget by ${formatBytes(e.budget.overshootBytes)}; last checkpoint: ${e.lastCheckpoint ?? 'none yet'}`);
+      break;
+  }
+}
 
 export async function cmdTrain(argv: string[]): Promise<number> {
-  const v = parseFlags(argv, {
-    model: { type: 'string' }, data: { type: 'string' }, val: { type: 'string' }, 'val-fraction': { type: 'string' },
-    method: { type: 'string' }, profile: { type: 'string' }, rank: { type: 'string' }, alpha: { type: 'string' },
-    targets: { type: 'string' }, 'seq-len': { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' },
-    epochs: { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' }, schedule: { type: 'string' },
-    warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, 'clip-norm': { type: 'string' }, seed: { type: 'string' },
-    quant: { type: 'string' }, 'init-adapter': { type: 'string' }, out: { type: 'string' }, resume: { type: 'string' },
-    'checkpoint-every': { type: 'string' }, 'val-every': { type: 'string' }, 'mezo-eps': { type: 'string' },
-    'store-h': { type: 'boolean' }, 'no-chunked-head': { type: 'boolean' }, 'head-chunk': { type: 'string' },
-    'cap-bytes': { type: 'string' }, json: { type: 'boolean' },
-  }, 'train');
-  const json = !!v.json;
+  const { values: opts, read } = TRAIN.parse(argv);
   let input: TrainRequest | { resume: string };
-  if (typeof v.resume === 'string') {
-    const extra = Object.keys(v).filter((k) => !['resume', 'json', 'cap-bytes'].includes(k) && v[k] !== undefined);
-    if (extra.length) throw new UsageError(`mesp train --resume takes its settings from the run's config.json; drop --${extra[0]}`);
-    input = { resume: v.resume };
+  let capBytes: number | undefined;
+  if (opts.resume !== undefined) {
+    only(read, RESUME_KEYS, TRAIN.table, `cannot be changed on --resume: the run's settings are in ${opts.resume}/config.json`);
+    capBytes = validate(TrainSpecSchema.pick({ capBytes: true }), read, TRAIN.table).capBytes;
+    const store = new RunStore(opts.resume);
+    const config = store.readConfig();
+    const ckpt = store.latestCheckpoint();
+    if (!ckpt) console.error(`mesp train: ${store.dir} has no checkpoint yet, so the run starts again from step 0.`);
+    else if (ckpt.step >= config.totalSteps) {
+      console.error(`mesp train: ${store.dir} finished all ${config.totalSteps} steps; nothing to resume (its adapter is in ${store.adapterDir}).`);
+      return 0;
+    }
+    input = { resume: opts.resume };
   } else {
-    if (v.steps !== undefined && v.epochs !== undefined) throw new UsageError('mesp train: give --steps or --epochs, not both');
-    input = {
-      modelDir: required(v, 'model', 'train'),
-      dataPath: required(v, 'data', 'train'),
-      outDir: required(v, 'out', 'train'),
-      valPath: v.val as string | undefined,
-      valFraction: numFlag(v, 'val-fraction', 'train', 0),
-      method: choiceFlag(v, 'method', 'train', ['full', 'mebp', 'mesp', 'mezo'] as const, 'mesp'),
-      profile: (v.profile as string | undefined) ?? 'phone-8gb',
-      rank: v.rank !== undefined ? intFlag(v, 'rank', 'train', 8) : undefined,
-      alpha: v.alpha !== undefined ? numFlag(v, 'alpha', 'train', 16) : undefined,
-      targets: typeof v.targets === 'string' ? parseTargets(v.targets) : undefined,
-      seqLen: intFlag(v, 'seq-len', 'train', 256, 2),
-      batch: intFlag(v, 'batch', 'train', 1),
-      steps: v.steps !== undefined ? intFlag(v, 'steps', 'train', 1) : undefined,
-      epochs: v.epochs !== undefined ? intFlag(v, 'epochs', 'train', 1) : undefined,
-      lr: numFlag(v, 'lr', 'train', 1e-3),
-      optimizer: choiceFlag(v, 'optimizer', 'train', ['sgd', 'adamw'] as const, 'sgd'),
-      schedule: choiceFlag(v, 'schedule', 'train', ['constant', 'cosine'] as const, 'constant'),
-      warmupSteps: intFlag(v, 'warmup', 'train', 0, 0),
-      weightDecay: numFlag(v, 'weight-decay', 'train', 0.01),
-      clipNorm: v['clip-norm'] !== undefined ? numFlag(v, 'clip-norm', 'train', 1) : null,
-      seed: intFlag(v, 'seed', 'train', 42, 0),
-      quant: choiceFlag(v, 'quant', 'train', ['none', 'int8', 'int4'] as const, 'none'),
-      initAdapter: v['init-adapter'] as string | undefined,
-      checkpointEvery: intFlag(v, 'checkpoint-every', 'train', 0, 0),
-      valEvery: intFlag(v, 'val-every', 'train', 0, 0),
-      mezoEps: numFlag(v, 'mezo-eps', 'train', 1e-3),
-      storeH: !!v['store-h'],
-      chunkedHead: !v['no-chunked-head'],
-      headChunk: v['head-chunk'] !== undefined ? intFlag(v, 'head-chunk', 'train', 16) : undefined,
-    };
+    validate(TrainRequestSchema, read, TRAIN.table);
+    input = givenValues(read, TrainOptionsSchema) as TrainRequest; // the service applies the defaults
   }
-  const capBytes = v['cap-bytes'] !== undefined ? intFlag(v, 'cap-bytes', 'train', 1) : undefined;
-  let bar: ProgressBar | null = null;
-  const tty = !json && !!process.stderr.isTTY;
-  await runTrain(input, { capBytes }, (e) => {
-    if (json) {
-      process.stdout.write(JSON.stringify(e) + '\n');
-      return;
+  const tty = !opts.json && stderrIsTty();
+  const bar = { current: null as ProgressBar | null };
+  let lastStep = 0;
+  let begun = false;
+  const control = new RunControl();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!control.stopRequested) {
+      if (tty) process.stderr.write('\n');
+      console.error(begun
+        ? `mesp train: ${sig}: stopping after step ${lastStep + 1} finishes, with a checkpoint (to abandon the step instead, press Ctrl-\\).`
+        : `mesp train: ${sig}: stopping before the first step (a model or dataset being pulled keeps its bytes for the next try).`);
     }
-    switch (e.type) {
-      case 'start':
-        console.log(`run ${e.runDir}: ${e.method}, ${e.totalSteps} steps${e.startStep ? `, resuming after step ${e.startStep}` : ''} on ${e.adapter}` +
-          (e.predictedPeakBytes ? `; planned peak ${mb(e.predictedPeakBytes)}` : ''));
-        bar = new ProgressBar('train', e.totalSteps);
-        break;
-      case 'step': {
-        const info = `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${e.tokensPerSecond.toFixed(0)} tok/s peak ${mb(e.peakBytes.total)}`;
-        if (tty) bar?.update(e.step, info, e.etaSeconds);
-        else console.log(`step ${e.step}/${e.steps} ${info} elapsed ${formatSeconds(e.elapsedSeconds)} ETA ${formatSeconds(e.etaSeconds)}`);
-        break;
-      }
-      case 'val':
-        if (tty) process.stderr.write('\n');
-        console.log(`step ${e.step}: validation loss ${e.valLoss.toFixed(4)} (${e.tokens} tokens)`);
-        break;
-      case 'checkpoint':
-        if (!tty) console.log(`checkpoint ${e.path}`);
-        break;
-      case 'done':
-        if (tty) bar?.done();
-        console.log(`${e.reason === 'done' ? 'finished' : 'stopped'} after step ${e.step}; adapter in ${e.adapterDir}`);
-        break;
-      case 'error':
-        if (tty) bar?.done();
-        if (e.budget) console.error(`over budget by ${formatBytes(e.budget.overshootBytes)}; last checkpoint: ${e.lastCheckpoint ?? 'none yet'}`);
-        break;
+    control.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const run = await launchRun({
+      input, control, env: capBytes !== undefined ? { capBytes } : {},
+      onEvent: (e) => {
+        begun = true;
+        if (e.type === 'step') lastStep = e.step;
+        if (opts.json) process.stdout.write(JSON.stringify(e) + '\n');
+        else printEvent(e, tty, bar);
+      },
+    });
+    const out = await run.outcome;
+    if (out.reason === 'stopped') {
+      console.error(`stopped at step ${out.stepsDone}; resume with: mesp train --resume ${out.runDir}`);
+      return EXIT_STOPPED;
     }
-  });
-  return 0; // a failure throws: main maps it to its exit code
+    return 0; // a failure throws: main maps it to its exit code
+  } catch (e) {
+    if (e instanceof PullCancelled && control.stopRequested) {
+      console.error(`mesp train: stopped before the first step: ${e.message}`);
+      return EXIT_STOPPED;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

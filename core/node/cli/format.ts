@@ -1,4 +1,5 @@
-// Plain-text tables and byte/number formatting for the CLI.
+// Plain-text tables and byte/number formatting for the CLI. MB = 10⁶ bytes, as everywhere in MeSP Studio.
+import { CATEGORIES } from '../../api/names';
 import { formatBytes } from '../../common/errors';
 
 export { formatBytes };
@@ -15,8 +16,6 @@ export function table(head: string[], rows: (string | number)[][]): string {
   return [line(head), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
 }
 
-export const CATEGORY_ORDER = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace'] as const;
-
 export function peakTable(peak: Record<string, number>): string {
-  return table(['category', 'peak'], [...CATEGORY_ORDER.map((c) => [c, mb(peak[c] ?? 0)]), ['total (at its peak)', mb(peak.total ?? 0)]]);
+  return table(['category', 'peak'], [...CATEGORIES.map((c) => [c, mb(peak[c] ?? 0)]), ['total (at its peak)', mb(peak.total ?? 0)]]);
 }

@@ -6,6 +6,8 @@
 // dispatch by dispatch (core/gpu/profiler.ts), after the measured ones, so it changes neither their times nor their
 // peaks.
 import { readFileSync } from 'node:fs';
+import type { BenchRequest as BenchFlags } from '../../api/bench';
+import { TRAIN_DEFAULTS } from '../../api/train';
 import { ConfigError, FormatError } from '../../common/errors';
 import { Rng } from '../../common/rng';
 import { GpuContext, PHONE_LIMITS, type GpuProvider } from '../../gpu/context';
@@ -33,24 +35,8 @@ export const PAPER_MB: Partial<Record<string, Partial<Record<Method, number>>>> 
   'qwen2.5-0.5b': { mebp: 361, mesp: 136 },
 };
 
-export interface BenchRequest {
-  shape: string;
-  methods: Method[];
-  seqLen: number;
-  batch: number;
-  rank: number;
-  alpha: number;
-  targets: Projection[];
-  quant: Quant;
-  steps: number;
-  seed: number;
-  lr: number;
-  storeH: boolean;
-  chunkedHead: boolean;
-  headChunk?: number;
-  /** Time one more step per method dispatch by dispatch. */
-  profile?: boolean;
-}
+/** `mesp bench`'s request (core/api/bench.ts), without the CLI's output file. */
+export type BenchRequest = Omit<BenchFlags, 'json'>;
 
 export interface BenchMethodResult {
   peakBytes: ByCategory & { total: number };
@@ -178,7 +164,7 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
       onProgress({ type: 'loaded', method, seconds: (performance.now() - t0) / 1000 });
       const spec: TrainLoopSpec = {
         method, steps: req.steps, seed: req.seed, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk,
-        mezoEps: 1e-3, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
+        mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
       };
       const times: number[] = [];
       const flops: number[] = [];

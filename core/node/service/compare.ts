@@ -6,14 +6,14 @@
 // the cosine of ĝ = ((L₊ − L₋)/2ε)·z with ∇L, for several directions z (core/train/grads.ts).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ComparisonSchema, type Comparison, type CompareMethod, type CompareSummary, type CosineResult, type TimelinePoint } from '../../api/contract';
+import { CATEGORIES, ComparisonSchema, type Comparison, type CompareMethod, type CompareSummary, type CosineResult, type TimelinePoint } from '../../api/contract';
 import { TrainRequestSchema, type RunEvent, type TrainRequest } from '../../api/train';
 import { batchAtStep } from '../../data/batching';
 import { exactGradients, gradientCosine, gradientSize, mezoGradient } from '../../train/grads';
 import { uploadAdapter } from '../../train/lora';
 import { mezoStepSeed } from '../../train/mezo';
 import { writeFileAtomic } from '../atomic';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
 import { errorOf, isRunId } from './runs';
 import { prepare } from './train';
 
@@ -26,7 +26,7 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-const sumLive = (l: TimelinePoint['live']): number => l.weights + l.adapter + l.grads + l.optimizer + l.activations + l.workspace;
+const sumLive = (l: TimelinePoint['live']): number => CATEGORIES.reduce((s, c) => s + l[c], 0);
 
 /** What one method's run measured, from its events. */
 export function methodResult(method: CompareMethod['method'], runDir: string, events: RunEvent[], status: CompareMethod['status']): CompareMethod {
@@ -111,7 +111,7 @@ export function openComparison(dir: string, live: boolean): Comparison {
  * `samples` directions z. Runs under the same profile, limits and cap as the comparison.
  */
 export async function mezoCosine(input: TrainRequest, samples: number, env: JobEnv = {}): Promise<CosineResult> {
-  const cfg = TrainRequestSchema.parse(input);
+  const cfg = await resolveInputs(TrainRequestSchema.parse(input), env);
   const profile = loadProfile(cfg.profile);
   const folder = openModelFolder(cfg.modelDir);
   const p = prepare(cfg, folder);

@@ -1,9 +1,12 @@
-// Opening what a job needs, shared by every service call: the device profile, the GPU context under the profile's
-// limits and cap, the model folder and its weights. One path for the CLI, the app and the tests.
+// Opening what a job needs, shared by every service call: the model and data references (resolveInputs: a local path,
+// or a hub id pulled into the HF cache on first use), the device profile, the GPU context under the profile's limits
+// and cap, the model folder and its weights. One path for the CLI, the app and the tests.
 import { GpuContext, type GpuProvider } from '../../gpu/context';
 import { loadModelWeights, type ModelWeights, type Quant } from '../../model/weights';
 import { capBytesOf, type DeviceProfile } from '../../profiles/schema';
 import { dawnProvider } from '../dawn';
+import { resolveInputs } from '../hub/resolve';
+import type { HubOverrides } from '../hub/settings';
 import { openModelFolder, type ModelFolder } from '../modelfiles';
 import { loadProfile } from '../profiles';
 
@@ -12,6 +15,10 @@ export interface JobEnv {
   provider?: GpuProvider;
   /** Overrides the profile's cap (tests and the "force a small cap" path). */
   capBytes?: number;
+  /** The hub and its cache (else from HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE). */
+  hub?: HubOverrides;
+  /** Stops the job's downloads (a hub pull on first use; its bytes stay for the next one): the run lifecycle's stop. */
+  signal?: AbortSignal;
 }
 
 export async function openContext(profile: DeviceProfile, env: JobEnv = {}): Promise<GpuContext> {
@@ -32,4 +39,4 @@ export function loadModel(ctx: GpuContext, folder: ModelFolder, quant: Quant): M
   return loadModelWeights(ctx, folder.config, quant, (name) => folder.read(name));
 }
 
-export { loadProfile, openModelFolder };
+export { loadProfile, openModelFolder, resolveInputs };

@@ -6,7 +6,7 @@ import { forwardNll, rowLosses } from '../../model/forward';
 import { capBytesOf } from '../../profiles/schema';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { loadAdapterFolder } from './adapters';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
 import { uploadAdapter } from '../../train/lora';
 
 export interface EvalProgress {
@@ -15,7 +15,7 @@ export interface EvalProgress {
 }
 
 export async function runEval(input: EvalRequest, env: JobEnv = {}, onProgress?: (p: EvalProgress) => void): Promise<EvalResult> {
-  const req = EvalRequestSchema.parse(input);
+  const req = await resolveInputs(EvalRequestSchema.parse(input), env);
   const t0 = performance.now();
   const profile = loadProfile(req.profile);
   const folder = openModelFolder(req.modelDir);

@@ -1,35 +1,27 @@
 // `mesp grads`: the LoRA gradients of one dataset row (mean loss over its targets) under PEFT key names, for any
 // method; for MeZO the estimate ĝ and, over K samples, each sample's cosine with the exact gradient against the
 // expected 0.8/√d (the mean |cos| of a random direction with a fixed vector in d dimensions is √(2/(πd)) ≈ 0.8/√d).
-import { writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { GradsRequest as GradsFlags } from '../../api/grads';
 import { ConfigError } from '../../common/errors';
 import { deriveSeed } from '../../common/rng';
 import { writeSafetensors, type TensorToWrite } from '../../common/safetensors';
 import { makeBatch } from '../../data/batching';
 import { peftKey } from '../../export/peft';
-import type { Projection, Quant } from '../../model/weights';
+import type { Projection } from '../../model/weights';
 import { exactGradients, gradientCosine, gradientSize, maxRelDiff, mezoGradient } from '../../train/grads';
 import { uploadAdapter, type HostAdapter } from '../../train/lora';
 import type { Method } from '../../train/methods';
+import { writeFileAtomic } from '../atomic';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { loadAdapterFolder } from './adapters';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
 
-export interface GradsRequest {
-  modelDir: string;
-  dataPath: string;
-  adapterDir: string;
-  /** Methods to run; the first is the one written to `out`. */
+/** `mesp grads`'s request (core/api/grads.ts) with its method or comparison as the methods to run (the first is the one written to `out`). */
+export interface GradsRequest extends Omit<GradsFlags, 'method' | 'compare' | 'samples'> {
   methods: Method[];
-  /** 0-based row of the dataset. */
-  row: number;
   samples: number;
-  quant: Quant;
-  profile: string;
-  seqLen: number;
-  mezoEps: number;
-  seed: number;
-  out?: string;
 }
 
 export interface GradsMethodResult {
@@ -73,7 +65,11 @@ function meanOf(ghats: HostAdapter[]): HostAdapter {
   return { ...first, A: avg((h) => h.A), B: avg((h) => h.B) };
 }
 
-export async function runGrads(req: GradsRequest, env: JobEnv = {}): Promise<GradsResult> {
+export async function runGrads(input: GradsRequest, env: JobEnv = {}): Promise<GradsResult> {
+  if (input.out && existsSync(input.out) && !input.force) {
+    throw new ConfigError(`${resolve(input.out)} already exists; add --force to replace it, or choose another --out`, { field: 'out' });
+  }
+  const req = await resolveInputs(input, env);
   const profile = loadProfile(req.profile);
   const folder = openModelFolder(req.modelDir);
   const rows = loadDataset(req.dataPath, loadTokenizer(folder.dir), { seqLen: req.seqLen, vocabSize: folder.config.vocab });
@@ -113,7 +109,7 @@ export async function runGrads(req: GradsRequest, env: JobEnv = {}): Promise<Gra
         written ??= g.grads;
       }
     }
-    if (req.out && written) writeFileSync(req.out, gradsToSafetensors(written));
+    if (req.out && written) writeFileAtomic(req.out, gradsToSafetensors(written));
     return {
       row: req.row, line: rows[req.row].line, tokens: batch.tokensWithLoss, d, expected: 0.8 / Math.sqrt(d),
       methods: results, out: req.out ?? null,

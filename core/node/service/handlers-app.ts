@@ -2,7 +2,7 @@
 // browsing and uploading files under the path policy (core/node/service/paths.ts); the device profiles (built-in and
 // the user's copies under profiles/); model and dataset inspection and the memory plan (core/node/service/inspect.ts).
 // None of them takes the GPU job slot.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DeviceProfileSchema, type ProfileEntry } from '../../api/contract';
 import { ConfigError, MespError } from '../../common/errors';
@@ -10,6 +10,7 @@ import { capBytesOf, parseProfile } from '../../profiles/schema';
 import { isBuiltinProfileId, listBuiltinProfiles } from '../../profiles/builtin';
 import { PROFILE_FILE, type Handlers, type HostState } from './hoststate';
 import { inspectDataset, inspectModel, planFit } from './inspect';
+import { nodeKind } from './paths';
 
 type AppMethods = 'app.info' | 'files.choose' | 'files.check' | 'files.browse' | 'files.upload' | 'profiles.list' | 'profiles.validate' |
   'profiles.save' | 'profiles.delete' | 'model.inspect' | 'dataset.inspect' | 'plan.fit';
@@ -52,26 +53,30 @@ export function appHandlers(host: HostState): Pick<Handlers, AppMethods> {
     'files.browse': (p) => {
       const roots = host.paths.allowedRoots;
       if (!p.dir) return { dir: null, parent: null, entries: roots.map((r) => ({ name: r, path: r, kind: 'dir' as const, bytes: 0 })), roots };
-      const dir = host.paths.require(p.dir, 'dir');
+      const dir = host.paths.require(p.dir, 'dir', false);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`${dir} is not a folder.`, { field: 'dir' });
-      const entries = readdirSync(dir, { withFileTypes: true })
-        .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || d.isFile()))
-        .map((d) => {
-          const path = join(dir, d.name);
-          return { name: d.name, path, kind: d.isDirectory() ? ('dir' as const) : ('file' as const), bytes: d.isFile() ? statSync(path).size : 0 };
-        })
-        .sort((a, b) => (a.kind !== b.kind ? (a.kind === 'dir' ? -1 : 1) : a.name.localeCompare(b.name)));
+      // Regular files and folders, and links that lead to one inside the allowed folders; never FIFOs, sockets, devices.
+      const entries = readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+        if (d.name.startsWith('.')) return [];
+        const path = join(dir, d.name);
+        let real = path;
+        if (d.isSymbolicLink()) {
+          try {
+            real = realpathSync(path);
+          } catch {
+            return [];
+          }
+          if (!host.paths.allows(real)) return [];
+        }
+        const kind = nodeKind(real);
+        if (kind !== 'dir' && kind !== 'file') return [];
+        return [{ name: d.name, path, kind, bytes: kind === 'file' ? statSync(real).size : 0 }];
+      }).sort((a, b) => (a.kind !== b.kind ? (a.kind === 'dir' ? -1 : 1) : a.name.localeCompare(b.name)));
       const parent = dirname(dir);
       return { dir, parent: parent !== dir && host.paths.allows(parent) ? parent : null, entries, roots };
     },
-    'files.upload': (p) => {
-      const uploadId = p.uploadId ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-      const folder = join(host.data.uploadsDir, uploadId);
-      mkdirSync(folder, { recursive: true });
-      const file = join(folder, p.name);
-      writeFileSync(file, Buffer.from(p.base64, 'base64'));
-      return { path: p.kind === 'model' ? folder : file, uploadId };
-    },
+    // One piece of a file, written to the caller's own upload folder (core/node/service/uploads.ts).
+    'files.upload': (p, ctx) => host.uploads.piece(ctx.client, p),
 
     'profiles.list': () => ({
       profiles: [
@@ -121,10 +126,8 @@ export function appHandlers(host: HostState): Pick<Handlers, AppMethods> {
     'plan.fit': (p) => {
       const { ref } = host.profileRef(p.profile);
       return planFit({
-        modelDir: p.modelDir ? host.paths.require(p.modelDir, 'modelDir') : undefined, shape: p.shape,
-        dataPath: p.modelDir && p.dataPath ? host.paths.require(p.dataPath, 'dataPath') : undefined,
-        profile: ref, capBytes: p.capBytes, quant: p.quant, seqLen: p.seqLen, batch: p.batch, rank: p.rank, alpha: p.alpha,
-        targets: p.targets, optimizer: p.optimizer, methods: p.methods,
+        ...p, modelDir: p.modelDir ? host.paths.require(p.modelDir, 'modelDir') : undefined,
+        dataPath: p.modelDir && p.dataPath ? host.paths.require(p.dataPath, 'dataPath') : undefined, profile: ref,
       });
     },
   };

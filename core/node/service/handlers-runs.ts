@@ -14,54 +14,40 @@ type RunMethods = 'runs.start' | 'runs.pause' | 'runs.resume' | 'runs.stop' | 'r
 export function runHandlers(host: HostState): Pick<Handlers, RunMethods> {
   return {
     'runs.start': async (p) => {
-      const { ref } = host.profileRef(p.profile);
+      const inputs = host.inputs(p);
       const id = newRunId(p.method, p.name, (x) => existsSync(join(host.data.runsDir, x)));
       const dir = join(host.data.runsDir, id);
-      const req = trainRequest(p, {
-        modelDir: host.paths.require(p.modelDir, 'modelDir'), dataPath: host.paths.require(p.dataPath, 'dataPath'), outDir: dir,
-        method: p.method, profile: ref, checkpointEvery: p.checkpointEvery,
-      });
-      await host.launch(id, dir, req);
+      await host.launch(id, dir, trainRequest(p, { ...inputs, outDir: dir }));
       return { runId: id, runDir: dir };
     },
     'runs.pause': (p) => {
       const run = host.live.get(p.runId);
       if (!run) throw new ConfigError(`run ${p.runId} is not running, so it cannot be paused.`, { field: 'runId' });
-      run.paused = true;
-      if (run.status === 'running') host.setStatus(run, 'paused');
-      return { runId: run.id, status: run.status };
+      return { runId: run.id, status: run.control.pause() };
     },
     'runs.resume': async (p) => {
       const run = host.live.get(p.runId);
-      if (run) {
-        run.paused = false;
-        run.wake?.();
-        if (run.status === 'paused') host.setStatus(run, 'running');
-        return { runId: run.id, status: run.status };
-      }
+      if (run) return { runId: run.id, status: run.control.resume() };
       const dir = host.runDir(p.runId);
       const s = summarizeRun(p.runId, dir, null);
       if (!s?.resumable) {
         throw new ConfigError(`run ${p.runId} is ${s?.status ?? 'unreadable'} at step ${s?.stepsDone ?? 0} of ${s?.totalSteps ?? '?'}: nothing to resume.`, { field: 'runId' });
       }
       await host.launch(p.runId, dir, { resume: dir }, p.capBytes);
-      return { runId: p.runId, status: host.live.get(p.runId)?.status ?? summarizeRun(p.runId, dir, null)?.status ?? 'running' };
+      return { runId: p.runId, status: host.live.get(p.runId)?.control.status ?? summarizeRun(p.runId, dir, null)?.status ?? 'running' };
     },
     'runs.stop': (p) => {
       const run = host.live.get(p.runId);
       if (!run) throw new ConfigError(`run ${p.runId} is not running, so it cannot be stopped.`, { field: 'runId' });
-      run.stop = true;
-      run.wake?.();
-      host.setStatus(run, 'stopping');
-      return { runId: run.id, status: run.status };
+      return { runId: run.id, status: run.control.stop() };
     },
-    'runs.list': () => ({ runs: listRuns(host.data.runsDir, (id) => host.live.get(id)?.status ?? null) }),
+    'runs.list': () => ({ runs: listRuns(host.data.runsDir, (id) => host.live.get(id)?.control.status ?? null) }),
     'runs.open': (p) => {
       const dir = host.runDir(p.runId);
       const store = new RunStore(dir);
       const config = store.readConfig();
       const events = store.readEvents();
-      const summary = summarizeRun(p.runId, dir, host.live.get(p.runId)?.status ?? null, config, events)!;
+      const summary = summarizeRun(p.runId, dir, host.live.get(p.runId)?.control.status ?? null, config, events)!;
       return { summary, config, events };
     },
 
@@ -69,13 +55,13 @@ export function runHandlers(host: HostState): Pick<Handlers, RunMethods> {
     'export.preview': (p) => {
       const runDir = host.runDir(p.runId);
       const outDir = p.destDir ? host.paths.require(p.destDir, 'destDir') : join(runDir, 'exports');
-      return previewExport({ runDir, formats: p.formats, dtype: p.dtype, outDir });
+      return previewExport({ runDir, formats: p.formats, dtype: p.dtype, ggufType: p.ggufType, outDir });
     },
     'export.run': (p) => {
       if (host.live.has(p.runId)) throw new ConfigError(`run ${p.runId} is still training: export it when it has finished or been stopped.`, { field: 'runId' });
       const runDir = host.runDir(p.runId);
       const outDir = p.destDir ? host.paths.require(p.destDir, 'destDir') : join(runDir, 'exports');
-      return exportRun({ runDir, formats: p.formats, dtype: p.dtype, outDir, overwrite: p.overwrite });
+      return exportRun({ runDir, formats: p.formats, dtype: p.dtype, ggufType: p.ggufType, outDir, overwrite: p.overwrite });
     },
   };
 }

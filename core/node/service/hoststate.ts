@@ -1,30 +1,33 @@
 // What the service's handlers share (core/node/service/host.ts dispatches each request to them): the app-data folder,
 // the path policy, the event listeners, the live runs and comparisons, and the one GPU job at a time (a run or a
-// comparison: the GPU and the CPU cores are shared). launch() starts runTrain in the background as a run the app can
-// pause, resume and stop; everything the run does is in its folder as it happens (core/node/runstore.ts).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+// comparison: the GPU and the CPU cores are shared). launch() starts a run through the run lifecycle
+// (core/node/service/lifecycle.ts, the one `mesp train` uses too) as a run the app can pause, resume and stop;
+// everything the run does is in its folder as it happens (core/node/runstore.ts).
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { z } from 'zod';
 import {
+  APP_VERSION,
   ContractError,
   type ContractMethod,
   type ParsedParamsOf,
   type ResultOf,
-  type RunStatus,
+  type RunParams,
   type ServiceError,
   type ServiceEvent,
-  type TrainSettingsSchema,
 } from '../../api/contract';
-import type { RunEvent, TrainRequest } from '../../api/train';
+import type { TrainRequest } from '../../api/train';
 import { errorMessage, ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
 import { parseProfile, type DeviceProfile } from '../../profiles/schema';
 import { isBuiltinProfileId, listBuiltinProfiles } from '../../profiles/builtin';
 import { RunStore } from '../runstore';
 import { AppData } from './appdata';
+import { isHubRef } from '../hub/resolve';
+import { hubCacheDir, hubSettings, type HubOverrides, type HubSettings } from '../hub/settings';
 import type { JobEnv } from './context';
 import { PathPolicy } from './paths';
+import { launchRun, RunControl } from './lifecycle';
 import { isRunId, summarizeRun } from './runs';
-import { runTrain } from './train';
+import { Uploads } from './uploads';
 
 export interface HostOptions {
   /** The app-data folder (runs, comparisons, profiles, uploads, demo). */
@@ -35,26 +38,40 @@ export interface HostOptions {
   /** GPU provider and cap overrides (tests). */
   env?: JobEnv;
   version?: string;
+  /** The hub and its cache for hub.* (else HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE); its cache folder is readable. */
+  hub?: HubOverrides & { freeBytes?: (dir: string) => number };
+}
+
+/** A hub pull running in the background (hub.pull); hub.cancel aborts it, and a later pull resumes its bytes. */
+export interface LivePull {
+  id: string;
+  repo: string;
+  kind: 'model' | 'dataset';
+  file?: string;
+  abort: AbortController;
+  done: Promise<void>;
 }
 
 export interface LiveRun {
   id: string;
   dir: string;
-  status: RunStatus;
-  paused: boolean;
-  stop: boolean;
-  wake: (() => void) | null;
+  control: RunControl;
   done: Promise<void>;
 }
 
 export interface LiveCompare {
   id: string;
-  stop: boolean;
-  current: LiveRun | null;
+  control: RunControl;
   done: Promise<void>;
 }
 
-export type Handlers = { [M in ContractMethod]: (p: ParsedParamsOf<M>) => Promise<ResultOf<M>> | ResultOf<M> };
+/** Who calls: a browser-mode page connection (uploads go to its own folder), or the process itself ('local'). */
+export interface CallContext {
+  client: string;
+}
+export const LOCAL_CALLER: CallContext = { client: 'local' };
+
+export type Handlers = { [M in ContractMethod]: (p: ParsedParamsOf<M>, ctx: CallContext) => Promise<ResultOf<M>> | ResultOf<M> };
 
 /** An error as the contract carries it: code, message (what, where, what to do), field, budget report. */
 export function toServiceError(e: unknown): ServiceError {
@@ -67,16 +84,16 @@ export function toServiceError(e: unknown): ServiceError {
   return { code: 'ERROR', message: errorMessage(e) };
 }
 
-/** The training service's request for a run of these settings (runs.start, and each method of compare.start). */
-export function trainRequest(
-  p: z.output<typeof TrainSettingsSchema>,
-  at: Pick<TrainRequest, 'modelDir' | 'dataPath' | 'outDir' | 'method' | 'profile' | 'checkpointEvery'>,
-): TrainRequest {
-  return {
-    modelDir: at.modelDir, dataPath: at.dataPath, outDir: at.outDir, method: at.method, profile: at.profile, quant: p.quant, rank: p.rank,
-    alpha: p.alpha, targets: p.targets, seqLen: p.seqLen, batch: p.batch, steps: p.steps, lr: p.lr, optimizer: p.optimizer, seed: p.seed,
-    valFraction: p.valFraction, valEvery: p.valEvery, checkpointEvery: at.checkpointEvery, mezoEps: p.mezoEps, capBytes: p.capBytes,
-  };
+/** The files a run reads, each resolved under the path policy. */
+type RunPathKey = 'modelDir' | 'dataPath' | 'valPath' | 'initAdapter' | 'samplePrompts';
+
+/**
+ * The training request of a run: the params' settings as they are, with the inputs the host resolved (paths under its
+ * policy, the profile's file) and the run folder it chose.
+ */
+export function trainRequest(p: RunParams & { name?: string }, at: Pick<TrainRequest, RunPathKey | 'profile' | 'outDir'>): TrainRequest {
+  const { name: _name, ...settings } = p;
+  return { ...settings, ...at };
 }
 
 /** A user copy's file name under profiles/. */
@@ -90,17 +107,27 @@ export class HostState {
   readonly version: string;
   readonly live = new Map<string, LiveRun>();
   readonly compares = new Map<string, LiveCompare>();
+  readonly uploads: Uploads;
+  readonly pulls = new Map<string, LivePull>();
+  readonly hubOptions: NonNullable<HostOptions['hub']>;
   busy: { kind: 'run' | 'compare'; id: string } | null = null;
   private readonly listeners = new Set<(e: ServiceEvent) => void>();
 
   constructor(opts: HostOptions) {
     this.mode = opts.mode;
-    this.env = opts.env ?? {};
-    this.version = opts.version ?? '0.1.0';
+    // Jobs resolve hub ids (resolveInputs) against the same hub and cache as the hub.* requests.
+    this.env = { ...(opts.hub ? { hub: opts.hub } : {}), ...opts.env };
+    this.version = opts.version ?? APP_VERSION;
     this.data = new AppData(opts.dataDir);
     this.data.ensureDemo();
-    const granted = opts.mode === 'electron' ? this.data.readSettings().granted : [];
-    this.paths = new PathPolicy([this.data.dir, ...(opts.roots ?? [])], granted);
+    this.hubOptions = opts.hub ?? {};
+    this.paths = new PathPolicy([this.data.dir, ...(opts.roots ?? []), hubCacheDir(this.hubOptions)]);
+    this.uploads = new Uploads(this.data.uploadsDir);
+  }
+
+  /** The hub settings now (read per request: a bad HF_TOKEN fails the hub requests, not the service). */
+  hub(): HubSettings {
+    return hubSettings(this.hubOptions);
   }
 
   onEvent(listener: (e: ServiceEvent) => void): () => void {
@@ -133,10 +160,6 @@ export class HostState {
     if (this.busy?.id === id) this.busy = null;
   }
 
-  setStatus(run: LiveRun, status: RunStatus): void {
-    run.status = status;
-    this.emit({ type: 'run.status', runId: run.id, status });
-  }
 
   /** A built-in id, or the id of a user copy saved under profiles/ (its file path is what the engine loads). */
   profileRef(id: string): { ref: string; profile: DeviceProfile } {
@@ -156,49 +179,44 @@ export class HostState {
   }
 
   /**
-   * Start runTrain in the background as run `id`. Resolves once the run has begun (its first event) so the caller can
-   * follow it; a request that fails before the run exists (a bad dataset row, a missing file) rejects instead.
+   * The params' input paths, resolved under the path policy, and the profile's file (what the engine loads). A hub id
+   * (model OWNER/NAME[@REV], data hf://datasets/…) stays an id: the job resolves it into the hub cache, an allowed root.
+   */
+  inputs(p: Pick<TrainRequest, RunPathKey> & { profile: string }): Pick<TrainRequest, RunPathKey | 'profile'> {
+    const data = (v: string, field: string): string => (isHubRef(v, 'dataset') ? v : this.paths.require(v, field));
+    return {
+      modelDir: isHubRef(p.modelDir, 'model') ? p.modelDir : this.paths.require(p.modelDir, 'modelDir'),
+      dataPath: data(p.dataPath, 'dataPath'),
+      ...(p.valPath ? { valPath: data(p.valPath, 'valPath') } : {}),
+      ...(p.initAdapter ? { initAdapter: this.paths.require(p.initAdapter, 'initAdapter') } : {}),
+      ...(p.samplePrompts ? { samplePrompts: this.paths.require(p.samplePrompts, 'samplePrompts') } : {}),
+      profile: this.profileRef(p.profile).ref,
+    };
+  }
+
+  /**
+   * Start (or resume) run `id` through the run lifecycle, under the one GPU job slot. Resolves once the run has begun
+   * so the caller can follow it; a request that fails before the run exists rejects instead.
    */
   async launch(id: string, dir: string, input: TrainRequest | { resume: string }, capBytes?: number): Promise<void> {
     this.claim('run', id);
-    const run: LiveRun = { id, dir, status: 'running', paused: false, stop: false, wake: null, done: Promise.resolve() };
+    const control = new RunControl((status) => this.emit({ type: 'run.status', runId: id, status }));
+    const run: LiveRun = { id, dir, control, done: Promise.resolve() };
     this.live.set(id, run);
-    this.setStatus(run, 'running');
-    let sawEvent = false;
-    let begun!: () => void;
-    const started = new Promise<void>((r) => (begun = r));
-    const control = async (): Promise<'run' | 'stop'> => {
-      while (run.paused && !run.stop) {
-        if (run.status !== 'paused') this.setStatus(run, 'paused');
-        await new Promise<void>((r) => (run.wake = r));
-        run.wake = null;
-      }
-      if (run.stop) return 'stop';
-      if (run.status !== 'running') this.setStatus(run, 'running');
-      return 'run';
-    };
-    const onEvent = (e: RunEvent): void => {
-      sawEvent = true;
-      this.emit({ type: 'run', runId: id, event: e });
-      begun();
-    };
-    const job = runTrain(input, { ...this.env, ...(capBytes ? { capBytes } : {}) }, onEvent, control);
-    run.done = job.then(
-      () => undefined,
-      () => undefined,
-    ).finally(() => {
+    this.emit({ type: 'run.status', runId: id, status: 'running' });
+    const finish = (): void => {
       this.live.delete(id);
       this.release(id);
       const s = summarizeRun(id, dir, null);
       if (s) this.emit({ type: 'run.status', runId: id, status: s.status });
-    });
+    };
+    let launched;
     try {
-      await Promise.race([started, job.then(() => undefined)]);
+      launched = await launchRun({ input, env: { ...this.env, ...(capBytes ? { capBytes } : {}) }, control, onEvent: (e) => this.emit({ type: 'run', runId: id, event: e }) });
     } catch (e) {
-      if (!sawEvent) {
-        if (!('resume' in input)) rmSync(dir, { recursive: true, force: true }); // nothing ran: leave no empty run
-        throw e;
-      }
+      finish();
+      throw e;
     }
+    run.done = launched.outcome.then(() => undefined, () => undefined).finally(finish);
   }
 }

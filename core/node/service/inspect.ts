@@ -1,9 +1,10 @@
 // The app's "Model and data" and "will it fit?" answers: a model folder's shape and sizes, a dataset's rows, tokens
 // and a tokenized, masked preview, and each method's predicted peak memory by category from the engine's own plan
 // (core/train/plan.ts: a dry run of the real schedule, so the prediction is what the run will allocate).
-import { basename } from 'node:path';
 import type { DatasetInfo, FitMethod, FitResult, ModelInfo } from '../../api/contract';
-import type { MethodName } from '../../api/train';
+import type { FIT_SPEC_KEYS } from '../../api/contract/plan';
+import { zeroByCategory, type MethodName } from '../../api/names';
+import type { TrainSpec } from '../../api/train';
 import { errorMessage } from '../../common/errors';
 import { IGNORE_INDEX } from '../../data/dataset';
 import { GpuContext } from '../../gpu/context';
@@ -12,7 +13,6 @@ import { parameterCount } from '../../model/names';
 import { qwen25Config, type Qwen25Id } from '../../model/shapes';
 import { capBytesOf } from '../../profiles/schema';
 import { planTrainStep } from '../../train/plan';
-import type { Projection } from '../../model/weights';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { openModelFolder } from '../modelfiles';
 import { loadProfile } from '../profiles';
@@ -42,7 +42,7 @@ export function inspectModel(dir: string): ModelInfo {
   }
   return {
     dir: f.dir,
-    name: basename(f.dir),
+    name: f.name,
     architecture: Array.isArray(raw.architectures) && typeof raw.architectures[0] === 'string' ? raw.architectures[0] : 'Qwen2ForCausalLM',
     parameters: parameterCount(c),
     layers: c.layers,
@@ -110,23 +110,16 @@ export function inspectDataset(dataPath: string, modelDir: string, seqLen: numbe
   };
 }
 
-export interface FitInput {
+/** plan.fit's params (core/api/contract/plan.ts: the spec's FIT_SPEC_KEYS), with the paths resolved and the profile's file. */
+export type FitInput = Pick<TrainSpec, (typeof FIT_SPEC_KEYS)[number]> & {
   /** A model folder, or `shape` (a real Qwen2.5 shape, planned without weights). */
   modelDir?: string;
   shape?: Qwen25Id;
   dataPath?: string;
   /** A built-in id or a profile file path. */
   profile: string;
-  capBytes?: number;
-  quant: Quant;
-  seqLen: number;
-  batch: number;
-  rank: number;
-  alpha: number;
-  targets: Projection[];
-  optimizer: 'sgd' | 'adamw';
   methods: MethodName[];
-}
+};
 
 /** Each method's predicted peak of a training step, by category, against the profile's cap. */
 export async function planFit(p: FitInput): Promise<FitResult> {
@@ -146,17 +139,17 @@ export async function planFit(p: FitInput): Promise<FitResult> {
   for (const method of p.methods) {
     try {
       const r = await planTrainStep({
-        cfg, quant: p.quant, limits: { ...profile.webgpu }, seqLen, batch, method,
-        rank: p.rank, alpha: p.alpha, targets: p.targets, optimizer: { kind: p.optimizer },
+        cfg, quant: p.quant, limits: { ...profile.webgpu }, seqLen, batch, method, rank: p.rank, alpha: p.alpha, targets: p.targets,
+        optimizer: { kind: p.optimizer }, storeH: p.storeH, chunkedHead: p.chunkedHead, headChunk: p.headChunk,
       });
       methods.push({
         method, peakBytes: r.peakBytes, atPeak: { ...r.atPeak }, peakByCategory: { ...r.peakByCategory },
         workingSetBytes: r.peakWorkingSet, fits: r.peakBytes <= capBytes, error: null,
       });
     } catch (e) {
-      const zero = { weights: 0, adapter: 0, grads: 0, optimizer: 0, activations: 0, workspace: 0 };
+      const zero = zeroByCategory();
       methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e) });
     }
   }
-  return { model: folder ? basename(folder.dir) : p.shape ?? 'qwen2.5-0.5b', capBytes, profileId: profile.id, seqLen, methods };
+  return { model: folder ? folder.name : p.shape ?? 'qwen2.5-0.5b', capBytes, profileId: profile.id, seqLen, methods };
 }

@@ -1,28 +1,31 @@
 // `mesp train` and the app's Train view: a training run from a request to a run folder (core/node/runstore.ts),
-// streaming events (step, val, checkpoint, timeline, done, error) to the caller and to events.jsonl. Resuming reads the
+// streaming events (step, val, checkpoint, sample, timeline, done, error) to the caller and to events.jsonl. Resuming reads the
 // run's config.json and newest checkpoint and continues on the same batches, so the curve is the uninterrupted one.
-import { basename } from 'node:path';
-import { TrainRequestSchema, type RunConfig, type RunEvent, type TrainConfig, type TrainRequest } from '../../api/train';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseSettings } from '../../api/fields';
+import { TrainRequestSchema, pickSpec, type RunConfig, type RunEvent, type TrainConfig, type TrainRequest } from '../../api/train';
 import { errorMessage, ConfigError, MespError, OutOfBudgetError } from '../../common/errors';
 import { batchAtStep, batchesPerEpoch, makeBatches, splitValidation } from '../../data/batching';
 import type { Example } from '../../data/dataset';
 import type { GpuContext } from '../../gpu/context';
 import { parameterCount } from '../../model/names';
-import type { Projection } from '../../model/weights';
 import { capBytesOf } from '../../profiles/schema';
 import { initHostAdapter, loraParamCount, uploadAdapter, type HostAdapter } from '../../train/lora';
-import { DEFAULT_OPTIMIZER, Optimizer } from '../../train/optimizer';
+import { Optimizer, optimizerOf } from '../../train/optimizer';
 import { planTrainStep } from '../../train/plan';
 import { autotune, autotuneProgressLine } from '../autotune';
 import { dawnProvider } from '../dawn';
-import { restoreMoments, trainLoop, type LoopResult, type TrainData, type TrainState } from '../../train/trainer';
+import { LOOP_SPEC_KEYS, restoreMoments, trainLoop, type LoopResult, type TrainData, type TrainState } from '../../train/trainer';
 import { publishableBaseName } from '../../export/peft';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { RunStore } from '../runstore';
 import { loadAdapterFolder } from './adapters';
-import { loadModel, loadProfile, openContext, openModelFolder, type JobEnv } from './context';
+import { loadModel, loadProfile, openContext, openModelFolder, resolveInputs, type JobEnv } from './context';
+import { answerSamples, prepareSamples, samplesDue } from './train-samples';
 
-export type RunControl = () => Promise<'run' | 'stop'> | 'run' | 'stop';
+/** Awaited between steps (core/node/service/lifecycle.ts RunControl.gate): 'stop' ends the run cleanly. */
+export type RunGate = () => Promise<'run' | 'stop'> | 'run' | 'stop';
 
 export interface TrainOutcome extends LoopResult {
   runDir: string;
@@ -31,7 +34,6 @@ export interface TrainOutcome extends LoopResult {
 
 export interface Prepared {
   cfg: TrainConfig;
-  lora: { rank: number; alpha: number; targets: Projection[] };
   init: HostAdapter;
   train: Example[];
   val: Example[];
@@ -40,6 +42,22 @@ export interface Prepared {
 }
 
 const MAX_TIMELINE_POINTS = 4000;
+
+/**
+ * With --init-adapter the adapter's rank, alpha and targets are the run's (prepare takes them): a value given for one
+ * of them that differs is an error, rather than silently ignored.
+ */
+function checkInitAdapter(dir: string, given: Partial<TrainRequest>, init: HostAdapter): void {
+  if (given.rank !== undefined && given.rank !== init.rank) {
+    throw new ConfigError(`rank mismatch: --init-adapter ${dir} has r = ${init.rank}, but --rank ${given.rank} was asked; drop --rank or use an adapter of rank ${given.rank}`, { field: 'rank' });
+  }
+  if (given.alpha !== undefined && given.alpha !== init.alpha) {
+    throw new ConfigError(`alpha mismatch: --init-adapter ${dir} has alpha ${init.alpha}, but --alpha ${given.alpha} was asked; drop --alpha`, { field: 'alpha' });
+  }
+  if (given.targets !== undefined && [...given.targets].sort().join() !== [...init.targets].sort().join()) {
+    throw new ConfigError(`--targets ${given.targets.join(',')} differ from the --init-adapter's ${init.targets.join(',')}`, { field: 'targets' });
+  }
+}
 
 /** Tokenize, split and size a run (shared with the Compare view's gradient-cosine check). */
 export function prepare(cfg: TrainConfig, folder: ReturnType<typeof openModelFolder>): Prepared {
@@ -50,22 +68,21 @@ export function prepare(cfg: TrainConfig, folder: ReturnType<typeof openModelFol
   if (!split.train.length) throw new ConfigError(`${cfg.dataPath}: no rows left to train on after the validation split`, { file: cfg.dataPath, field: 'valFraction' });
   const perEpoch = batchesPerEpoch(split.train.length, cfg.batch);
   const totalSteps = cfg.steps ?? (cfg.epochs ?? 1) * perEpoch;
-  let init: HostAdapter;
-  if (cfg.initAdapter) {
-    init = loadAdapterFolder(cfg.initAdapter, folder.config);
-    if (cfg.rank !== undefined && cfg.rank !== init.rank) {
-      throw new ConfigError(`rank mismatch: --init-adapter ${cfg.initAdapter} has r = ${init.rank}, but --rank ${cfg.rank} was asked; drop --rank or use an adapter of rank ${cfg.rank}`, { field: 'rank' });
-    }
-    if (cfg.targets && [...cfg.targets].sort().join() !== [...init.targets].sort().join()) {
-      throw new ConfigError(`--targets ${cfg.targets.join(',')} differ from the --init-adapter's ${init.targets.join(',')}`, { field: 'targets' });
-    }
-  } else {
-    init = initHostAdapter(folder.config, { rank: cfg.rank ?? 8, alpha: cfg.alpha ?? 16, targets: cfg.targets ?? ['q', 'v'], seed: cfg.seed });
+  const init = cfg.initAdapter
+    ? loadAdapterFolder(cfg.initAdapter, folder.config)
+    : initHostAdapter(folder.config, { rank: cfg.rank, alpha: cfg.alpha, targets: cfg.targets, seed: cfg.seed });
+  return { cfg: cfg.initAdapter ? { ...cfg, rank: init.rank, alpha: init.alpha, targets: [...init.targets] } : cfg, init, train: split.train, val: split.validation, totalSteps, padId: tokenizer?.padId ?? 0 };
+}
+
+/** A new run's folder must be new, empty, or not exist: a run never writes into a folder of other files. */
+function checkNewRunFolder(dir: string): void {
+  const store = new RunStore(dir);
+  if (store.exists()) {
+    throw new ConfigError(`${store.dir} already holds a run; use --resume ${store.dir} to continue it, or choose another --out`, { file: store.configPath, field: 'outDir' });
   }
-  return {
-    cfg, lora: { rank: init.rank, alpha: cfg.initAdapter ? init.alpha : cfg.alpha ?? 16, targets: [...init.targets] },
-    init, train: split.train, val: split.validation, totalSteps, padId: tokenizer?.padId ?? 0,
-  };
+  if (existsSync(store.dir) && readdirSync(store.dir).length > 0) {
+    throw new ConfigError(`${store.dir} is a folder with other files in it; give --out a new or empty folder for the run`, { field: 'outDir' });
+  }
 }
 
 function errorEvent(e: unknown, step: number, store: RunStore): RunEvent {
@@ -79,28 +96,46 @@ function errorEvent(e: unknown, step: number, store: RunStore): RunEvent {
   return { t: Date.now(), type: 'error', step, code: e instanceof MespError ? e.code : 'ERROR', message: errorMessage(e), lastCheckpoint: last };
 }
 
-/** Start a new run (request.outDir must not hold one) or, with `resume`, continue the run in that folder. */
+/**
+ * Start a new run (request.outDir must be new or empty) or, with `resume`, continue the run in that folder from its
+ * newest checkpoint (events of steps after it, from an attempt that died, are dropped, so each step is on disk once).
+ * A new run that fails before its first step leaves no folder behind.
+ */
 export async function runTrain(
-  input: TrainRequest | { resume: string }, env: JobEnv = {}, onEvent: (e: RunEvent) => void = () => {}, control?: RunControl,
+  input: TrainRequest | { resume: string }, env: JobEnv = {}, onEvent: (e: RunEvent) => void = () => {}, gate?: RunGate,
 ): Promise<TrainOutcome> {
   const resuming = 'resume' in input;
-  const store = new RunStore(resuming ? input.resume : input.outDir);
+  const dir = resolve(resuming ? input.resume : input.outDir);
+  const store = new RunStore(dir);
   let config: RunConfig | null = resuming ? store.readConfig() : null;
-  const cfg: TrainConfig = config ? config.request : TrainRequestSchema.parse(input);
+  if (!resuming) checkNewRunFolder(dir);
+  const existed = existsSync(dir);
+  // A new run records the resolved paths (a pulled model's snapshot, pinned to its commit), so a resume reads the same files.
+  let cfg: TrainConfig = config ? config.request : await resolveInputs(parseSettings(TrainRequestSchema, input), env);
   const profile = loadProfile(cfg.profile);
   const folder = openModelFolder(cfg.modelDir);
   const p = prepare(cfg, folder);
-  const baseName = publishableBaseName(basename(folder.dir));
+  if (!resuming && cfg.initAdapter) checkInitAdapter(cfg.initAdapter, input, p.init);
+  cfg = p.cfg;
+  const samples = prepareSamples(cfg, folder);
+  const baseName = publishableBaseName(folder.name);
   const capBytes = env.capBytes ?? cfg.capBytes ?? capBytesOf(profile);
+  let started = false;
+  /** Nothing ran: leave no half-made run (a folder that was there empty is emptied again). */
+  const discard = (): void => {
+    if (resuming) return;
+    if (!existed) rmSync(dir, { recursive: true, force: true });
+    else for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+  };
   if (!config) {
     config = {
-      version: 1, createdAt: new Date().toISOString(), request: cfg, totalSteps: p.totalSteps, lora: p.lora,
+      version: 1, createdAt: new Date().toISOString(), request: cfg, totalSteps: p.totalSteps, lora: { rank: cfg.rank, alpha: cfg.alpha, targets: [...cfg.targets] },
       model: {
         dir: folder.dir, name: baseName, fingerprint: folder.fingerprint(), layers: folder.config.layers,
         hidden: folder.config.hidden, vocab: folder.config.vocab, parameters: parameterCount(folder.config),
       },
       data: { trainRows: p.train.length, valRows: p.val.length, trainTokens: p.train.reduce((s, r) => s + r.inputIds.length, 0) },
-      loraParameters: loraParamCount(folder.config, p.lora.rank, p.lora.targets),
+      loraParameters: loraParamCount(folder.config, cfg.rank, cfg.targets),
       capBytes, profileId: profile.id,
     };
     store.create(config);
@@ -108,34 +143,27 @@ export async function runTrain(
   const latest = resuming ? store.latestCheckpoint() : null;
   const state: TrainState | null = latest ? store.readCheckpoint(latest.path) : null;
   const startStep = state?.step ?? 0;
+  if (resuming) store.dropEventsAfter(startStep);
   const emit = (e: RunEvent): void => {
     store.append(e);
     onEvent(e);
   };
 
-  const optCfg = {
-    ...DEFAULT_OPTIMIZER, kind: cfg.optimizer, lr: cfg.lr, schedule: cfg.schedule, warmupSteps: cfg.warmupSteps,
-    totalSteps: p.totalSteps, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm,
-  };
-  const spec = {
-    method: cfg.method, steps: p.totalSteps, seed: cfg.seed, storeH: cfg.storeH, chunkedHead: cfg.chunkedHead,
-    headChunk: cfg.headChunk, mezoEps: cfg.mezoEps, valEvery: cfg.valEvery, checkpointEvery: cfg.checkpointEvery, immediateUpdates: true,
-  };
-  const longest = p.train.reduce((m, r) => Math.max(m, r.inputIds.length), 1);
-  const plan = await planTrainStep({
-    cfg: folder.config, quant: cfg.quant, limits: { ...profile.webgpu }, seqLen: longest, batch: Math.min(cfg.batch, p.train.length),
-    method: cfg.method, rank: p.lora.rank, alpha: p.lora.alpha, targets: p.lora.targets, optimizer: optCfg,
-    storeH: cfg.storeH, chunkedHead: cfg.chunkedHead, headChunk: cfg.headChunk,
-  });
-
-  // Kernel variants for the plan's shape classes: measured once per adapter, then read from the cache.
-  await autotune(env.provider ?? dawnProvider, plan.tuneRequests, { limits: { ...profile.webgpu }, onProgress: (q) => {
-    if (q.type === 'class' || q.todo > 0) console.error(autotuneProgressLine(q));
-  } });
-
+  const optCfg = optimizerOf(cfg, p.totalSteps);
+  const spec = { ...pickSpec(cfg, LOOP_SPEC_KEYS), method: cfg.method, steps: p.totalSteps, immediateUpdates: true };
   let ctx: GpuContext | null = null;
   let step = startStep;
   try {
+    const longest = p.train.reduce((m, r) => Math.max(m, r.inputIds.length), 1);
+    const plan = await planTrainStep({
+      cfg: folder.config, quant: cfg.quant, limits: { ...profile.webgpu }, seqLen: longest, batch: Math.min(cfg.batch, p.train.length),
+      method: cfg.method, rank: cfg.rank, alpha: cfg.alpha, targets: cfg.targets, optimizer: optCfg,
+      storeH: cfg.storeH, chunkedHead: cfg.chunkedHead, headChunk: cfg.headChunk,
+    });
+    // Kernel variants for the plan's shape classes: measured once per adapter, then read from the cache.
+    await autotune(env.provider ?? dawnProvider, plan.tuneRequests, { limits: { ...profile.webgpu }, onProgress: (q) => {
+      if (q.type === 'class' || q.todo > 0) console.error(autotuneProgressLine(q));
+    } });
     ctx = await openContext(profile, { ...env, capBytes });
     const c = ctx;
     const model = loadModel(c, folder, cfg.quant);
@@ -146,7 +174,13 @@ export async function runTrain(
       batchAt: (k) => batchAtStep(p.train, cfg.batch, cfg.seed, k, { padId: p.padId }),
       val: p.val.length ? makeBatches(p.val, cfg.batch, { padId: p.padId }) : [],
     };
+    started = true;
     emit({ t: Date.now(), type: 'start', runDir: store.dir, totalSteps: p.totalSteps, startStep, method: cfg.method, adapter: c.adapter.description, predictedPeakBytes: plan.peakBytes });
+    const sampleAt = async (k: number): Promise<void> => {
+      if (!samples || !samplesDue(samples, k, p.totalSteps)) return;
+      for (const r of await answerSamples(c, model, lora, samples)) emit({ t: Date.now(), type: 'sample', step: k, ...r });
+    };
+    if (startStep === 0) await sampleAt(0);
     const timelineStep = Math.min(startStep + 1, p.totalSteps - 1);
     const result = await trainLoop(c, model, lora, opt, data, spec, startStep, {
       onStepStart: (k) => {
@@ -175,12 +209,14 @@ export async function runTrain(
         emit({ t: Date.now(), type: 'checkpoint', step: s.step, path });
         store.writeAdapter(s.adapter, baseName); // adapter/ always holds the newest checkpoint's adapter
       },
-      control,
+      control: gate,
+      afterStep: sampleAt,
     });
     emit({ t: Date.now(), type: 'done', step: result.stepsDone, reason: result.reason, adapterDir: store.adapterDir });
     return { ...result, runDir: store.dir, adapterDir: store.adapterDir };
   } catch (e) {
-    emit(errorEvent(e, step, store));
+    if (started || resuming) emit(errorEvent(e, step, store));
+    else discard();
     throw e;
   } finally {
     ctx?.destroy();

@@ -25,8 +25,8 @@ export async function boot(): Promise<void> {
   if (!(await models.choose(modelDir)) && modelDir !== info.demo.modelDir) await models.choose(info.demo.modelDir);
   if (models.dir) {
     const dataPath = info.recent.datasets[0] ?? info.demo.dataPath;
-    if (!(await datasets.choose(dataPath, models.dir, runs.settings.seqLen)) && dataPath !== info.demo.dataPath) {
-      await datasets.choose(info.demo.dataPath, models.dir, runs.settings.seqLen);
+    if (!(await datasets.choose(dataPath, models.dir, runs.seqLen)) && dataPath !== info.demo.dataPath) {
+      await datasets.choose(info.demo.dataPath, models.dir, runs.seqLen);
     }
   }
   await Promise.all([runs.refresh(), compare.refresh()]);

@@ -30,21 +30,26 @@ export function useCompare() {
   async function start(): Promise<void> {
     const c = sel.common.value;
     if (!c) return;
+    const { method: _method, ...settings } = c; // a comparison runs the chosen methods instead
     try {
       error.value = null;
-      await compare.start({ ...c, methods: [...compare.settings.methods], steps: compare.settings.steps, cosineSamples: compare.settings.cosineSamples, checkpointEvery: 0 });
+      await compare.start({ ...settings, methods: [...compare.settings.methods], steps: compare.settings.steps, cosineSamples: compare.settings.cosineSamples });
     } catch (e) {
       error.value = errorText(e);
     }
   }
 
-  async function stop(): Promise<void> {
+  const act = (f: () => Promise<void>) => async (): Promise<void> => {
     try {
-      await compare.stop();
+      error.value = null;
+      await f();
     } catch (e) {
       error.value = errorText(e);
     }
-  }
+  };
+  const pause = act(() => compare.pause());
+  const resume = act(() => compare.resume());
+  const stop = act(() => compare.stop());
 
   async function open(id: string): Promise<void> {
     try {
@@ -85,5 +90,8 @@ export function useCompare() {
     })),
   );
 
-  return { sel, compare, settings: compare.settings, running, canStart, blocker, error, toggle, start, stop, open, comparison: c, charts, rows, timelineWeights };
+  return {
+    sel, compare, settings: compare.settings, status: computed(() => compare.status), running, canStart, blocker, error, toggle, start, pause, resume, stop, open,
+    comparison: c, charts, rows, timelineWeights,
+  };
 }

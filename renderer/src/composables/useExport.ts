@@ -10,8 +10,11 @@ import { useRunsStore } from '../stores/runs';
 export const FORMAT_LABEL: Record<ExportFormat, string> = {
   peft: 'PEFT (Hugging Face)',
   gguf: 'GGUF LoRA (llama.cpp)',
+  'gguf-base': 'GGUF base model (llama.cpp, Ollama)',
+  'gguf-merged': 'GGUF merged model (llama.cpp, Ollama)',
   mlx: 'MLX (mlx-lm)',
   onnx: 'Merged ONNX (onnxruntime)',
+  'hf-merged': 'Merged safetensors (transformers, vLLM)',
 };
 
 /** Asks the user before files are replaced (window.confirm in the app; tests pass their own). */

@@ -2,8 +2,8 @@
 // (plan.fit → planTrainStep, a dry run of the real schedule), against the chosen profile's budget. Re-planned when the
 // profile, model, dataset or settings change (debounced).
 import { computed, ref, watch } from 'vue';
-import type { FitResult } from '../../../core/api/contract';
-import type { FIT_SHAPES } from '../../../core/api/contract/plan';
+import { FIT_SPEC_KEYS, type FIT_SHAPES, type FitParams, type FitResult } from '../../../core/api/contract/plan';
+import { pickSpec } from '../../../core/api/train';
 import { errorText, getClient } from '../api';
 import { fitChart } from '../charts/options';
 import { useSelection } from './useSelection';
@@ -19,14 +19,13 @@ export function useFitPlan(debounceMs = 250) {
   const error = ref<string | null>(null);
   let seq = 0;
 
-  const params = computed(() => {
+  /** The spec's memory-relevant settings (FIT_SPEC_KEYS), the chosen model or a Qwen2.5 shape, and the profile. */
+  const params = computed<FitParams | null>(() => {
     const c = sel.common.value;
-    if (!c) return null;
+    const spec = sel.spec.value;
+    if (!c || !spec) return null;
     const model = target.value ? { shape: target.value } : { modelDir: c.modelDir, dataPath: c.dataPath };
-    return {
-      ...model, profile: c.profile, quant: c.quant, seqLen: c.seqLen, batch: c.batch, rank: c.rank,
-      alpha: c.alpha, targets: c.targets, optimizer: c.optimizer, ...(c.capBytes ? { capBytes: c.capBytes } : {}),
-    };
+    return { ...pickSpec(spec, FIT_SPEC_KEYS), ...model, profile: c.profile };
   });
 
   async function refresh(): Promise<void> {

@@ -12,7 +12,7 @@ export function useModelData() {
   const refreshRecent = (): Promise<void> => app.refreshInfo().catch(() => undefined);
 
   async function chooseModel(path: string): Promise<void> {
-    if ((await models.choose(path)) && datasets.path) await datasets.choose(datasets.path, models.dir!, runs.settings.seqLen);
+    if ((await models.choose(path)) && datasets.path) await datasets.choose(datasets.path, models.dir!, runs.seqLen);
     await refreshRecent();
   }
 
@@ -21,12 +21,12 @@ export function useModelData() {
       datasets.error = 'Choose a model first: the dataset is tokenized with the model\'s tokenizer.';
       return;
     }
-    await datasets.choose(path, models.dir, runs.settings.seqLen);
+    await datasets.choose(path, models.dir, runs.seqLen);
     await refreshRecent();
   }
 
   async function showRow(index: number): Promise<void> {
-    if (models.dir) await datasets.preview(Math.max(0, index), models.dir, runs.settings.seqLen);
+    if (models.dir) await datasets.preview(Math.max(0, index), models.dir, runs.seqLen);
   }
 
   const modelFacts = computed(() => {

@@ -1,41 +1,36 @@
-// What every job shares: the chosen profile, model and dataset plus the training settings, as contract params —
-// or the reason a job cannot start yet (what is missing and where to set it).
+// What every job shares: the chosen profile, model and dataset plus the training settings, as the contract's run
+// params (core/api/contract/runs.ts RunParams: the TrainSpec plus those ids) — or the reason a job cannot start yet
+// (what is missing and where to set it). The settings are checked by the TrainSpec schema itself (safeParse), so the
+// form's errors are the CLI's, in the form's words; there are no range checks of its own here.
 import { computed } from 'vue';
-import type { TrainSettings } from '../../../core/api/contract';
+import type { RunParams } from '../../../core/api/contract';
+import { issueText, labelOf } from '../../../core/api/fields';
+import { TrainSpecSchema, checkSpec, type TrainSpec, type TrainSpecKey } from '../../../core/api/train';
 import { useDatasetsStore } from '../stores/datasets';
 import { useModelsStore } from '../stores/models';
 import { useProfilesStore } from '../stores/profiles';
-import { useRunsStore, type RunSettings } from '../stores/runs';
+import { useRunsStore, type SpecForm } from '../stores/runs';
 
 export interface SettingIssue {
-  field: keyof RunSettings;
+  field: TrainSpecKey;
   message: string;
 }
 
-/** The cap override in MB: null when the field is empty (an emptied number input holds ''), NaN when invalid. */
-export function capOverrideMB(s: Pick<RunSettings, 'capMB'>): number | null {
-  const v = s.capMB as unknown;
-  if (v === null || v === undefined || v === '') return null;
-  return typeof v === 'number' && v > 0 ? v : NaN;
-}
+const checked = TrainSpecSchema.superRefine(checkSpec);
+const label = (k: string): string => labelOf(TrainSpecSchema, k);
 
-/** Range checks of the training settings, with messages that say what to change. */
-export function settingIssues(s: RunSettings): SettingIssue[] {
-  const out: SettingIssue[] = [];
-  const int = (v: number, lo: number, hi: number): boolean => Number.isInteger(v) && v >= lo && v <= hi;
-  if (!int(s.rank, 1, 256)) out.push({ field: 'rank', message: 'LoRA rank must be a whole number from 1 to 256' });
-  if (!(s.alpha > 0)) out.push({ field: 'alpha', message: 'alpha must be above 0 (the scale is alpha / rank)' });
-  if (!s.targets.length) out.push({ field: 'targets', message: 'choose at least one projection to adapt' });
-  if (!int(s.seqLen, 2, 32768)) out.push({ field: 'seqLen', message: 'sequence length must be a whole number from 2 to 32768' });
-  if (!int(s.batch, 1, 1024)) out.push({ field: 'batch', message: 'batch must be a whole number from 1 to 1024' });
-  if (!int(s.steps, 1, 1_000_000)) out.push({ field: 'steps', message: 'steps must be a whole number of at least 1' });
-  if (!(s.lr > 0 && s.lr < 10)) out.push({ field: 'lr', message: 'learning rate must be above 0 (try 1e-3)' });
-  if (!int(s.seed, 0, 2 ** 31)) out.push({ field: 'seed', message: 'seed must be a whole number of at least 0' });
-  if (!(s.valFraction >= 0 && s.valFraction <= 0.5)) out.push({ field: 'valFraction', message: 'validation fraction must be between 0 and 0.5' });
-  if (!int(s.valEvery, 0, 1_000_000)) out.push({ field: 'valEvery', message: 'validate every N steps: a whole number, 0 for only at the end' });
-  if (!int(s.checkpointEvery, 0, 1_000_000)) out.push({ field: 'checkpointEvery', message: 'checkpoint every N steps: a whole number, 0 for only at the end' });
-  if (Number.isNaN(capOverrideMB(s))) out.push({ field: 'capMB', message: 'a cap override must be above 0 MB (leave it empty for the profile\'s budget)' });
-  return out;
+/** The form's values as the spec, or what is wrong with them (one message per field, naming it by its label). */
+export function specOf(form: SpecForm): { spec: TrainSpec | null; issues: SettingIssue[] } {
+  // An emptied field takes the spec's default (or is off); a number input holding a half-typed value reads as NaN.
+  const given = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== '' && v !== undefined));
+  const r = checked.safeParse(given);
+  if (r.success) return { spec: r.data, issues: [] };
+  const issues: SettingIssue[] = [];
+  for (const i of r.error.issues) {
+    const field = String(i.path[0]) as TrainSpecKey;
+    if (!issues.some((x) => x.field === field)) issues.push({ field, message: issueText(i, label(field), undefined, label) });
+  }
+  return { spec: null, issues };
 }
 
 export function useSelection() {
@@ -44,11 +39,10 @@ export function useSelection() {
   const datasets = useDatasetsStore();
   const runs = useRunsStore();
 
-  const capBytes = computed<number | null>(() => {
-    const cap = capOverrideMB(runs.settings);
-    return cap !== null && !Number.isNaN(cap) ? Math.round(cap * 1e6) : profiles.capBytes;
-  });
-  const issues = computed(() => settingIssues(runs.settings));
+  const checkedSpec = computed(() => specOf(runs.settings));
+  const spec = computed(() => checkedSpec.value.spec);
+  const issues = computed(() => checkedSpec.value.issues);
+  const capBytes = computed<number | null>(() => spec.value?.capBytes ?? profiles.capBytes);
   const missing = computed<string | null>(() => {
     if (!profiles.selected) return 'Choose a device profile in Devices.';
     if (!models.info) return 'Choose a model folder in Model & data.';
@@ -56,17 +50,16 @@ export function useSelection() {
     return null;
   });
 
-  /** The shared contract params, or null while something is missing or invalid. */
-  const common = computed<TrainSettings | null>(() => {
-    if (missing.value || issues.value.length) return null;
-    const s = runs.settings;
+  /** The run params (spec + the chosen model, dataset, profile and optional files), or null while something is missing or invalid. */
+  const common = computed<RunParams | null>(() => {
+    const s = spec.value;
+    if (missing.value || !s) return null;
+    const f = runs.files;
     return {
-      modelDir: models.dir!, dataPath: datasets.path!, profile: profiles.selectedId, quant: s.quant, rank: s.rank, alpha: s.alpha,
-      targets: [...s.targets], seqLen: s.seqLen, batch: s.batch, steps: s.steps, lr: s.lr, optimizer: s.optimizer, seed: s.seed,
-      valFraction: s.valFraction, valEvery: s.valEvery, checkpointEvery: s.checkpointEvery,
-      ...(capOverrideMB(s) !== null ? { capBytes: Math.round(capOverrideMB(s)! * 1e6) } : {}),
+      ...s, modelDir: models.dir!, dataPath: datasets.path!, profile: profiles.selectedId,
+      ...(f.valPath.trim() ? { valPath: f.valPath.trim() } : {}), ...(f.initAdapter.trim() ? { initAdapter: f.initAdapter.trim() } : {}),
     };
   });
 
-  return { profiles, models, datasets, runs, capBytes, issues, missing, common };
+  return { profiles, models, datasets, runs, spec, capBytes, issues, missing, common };
 }

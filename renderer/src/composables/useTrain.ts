@@ -1,7 +1,10 @@
-// The Train view's logic: settings (with range checks), start / pause / stop, the followed run's trace turned into the
-// four live charts, a progress bar with ETA, and — when the cap refuses an allocation — the budget report (which
-// tensor, how far over, what was live) with the last checkpoint offered to resume, with the same or a larger cap.
+// The Train view's logic: the settings form (every TrainSpec field, drawn from its metadata and checked by its schema),
+// start / pause / stop, the followed run's trace turned into the four live charts, a progress bar with ETA, and — when
+// the cap refuses an allocation — the budget report (which tensor, how far over, what was live) with the last
+// checkpoint offered to resume, with the same or a larger cap.
 import { computed, ref } from 'vue';
+import { fieldsOf, type FieldInfo } from '../../../core/api/fields';
+import { TrainSpecSchema } from '../../../core/api/train';
 import { errorText } from '../api';
 import { lossChart, memoryTimelineChart, stepPeakChart, throughputChart } from '../charts/options';
 import { mb, seconds } from '../lib/format';
@@ -9,6 +12,24 @@ import { CATEGORIES, CATEGORY_LABEL } from '../lib/theme';
 import { maxMemory, progressOf } from '../lib/trace';
 import { isLive } from '../stores/runs';
 import { useSelection } from './useSelection';
+
+/** The form's groups, in order, with a title (the method has its own picker above them). */
+export const FORM_GROUPS: { id: string; title: string; advanced: boolean }[] = [
+  { id: 'run', title: 'Run', advanced: false },
+  { id: 'lora', title: 'LoRA', advanced: false },
+  { id: 'optimizer', title: 'Optimizer', advanced: false },
+  { id: 'samples', title: 'Sample replies', advanced: true },
+  { id: 'memory', title: 'Memory', advanced: false },
+  { id: 'ablation', title: 'MeSP ablations', advanced: true },
+];
+
+/** Every TrainSpec field but the method, by form group. */
+export const FORM_FIELDS: Record<string, FieldInfo[]> = Object.fromEntries(
+  FORM_GROUPS.map((g) => [g.id, fieldsOf(TrainSpecSchema).filter((f) => f.key !== 'method' && (f.meta.group ?? 'run') === g.id)]),
+);
+
+/** With a starting adapter, its rank, alpha and targets are the run's: these fields are not the form's to set. */
+const FROM_ADAPTER = new Set(['rank', 'alpha', 'targets']);
 
 export function useTrain() {
   const sel = useSelection();
@@ -82,7 +103,9 @@ export function useTrain() {
     const c = sel.common.value;
     if (!c) return;
     starting.value = true;
-    await act(() => runs.start({ ...c, method: runs.settings.method }, sel.capBytes.value));
+    const params = { ...c };
+    if (params.initAdapter) for (const k of FROM_ADAPTER) delete (params as Record<string, unknown>)[k];
+    await act(() => runs.start(params, sel.capBytes.value));
     starting.value = false;
   }
 
@@ -90,15 +113,11 @@ export function useTrain() {
   const stop = (): Promise<void> => act(() => runs.stop(runId.value!));
   const resume = (capMB?: number): Promise<void> => act(() => runs.resume(runId.value!, capMB ? Math.round(capMB * 1e6) : undefined));
 
-  function toggleTarget(p: (typeof runs.settings.targets)[number]): void {
-    const t = runs.settings.targets;
-    runs.settings.targets = t.includes(p) ? t.filter((x) => x !== p) : [...t, p];
-  }
-
   const fieldError = (f: string): string | null => sel.issues.value.find((i) => i.field === f)?.message ?? null;
+  const fromAdapter = (key: string): boolean => FROM_ADAPTER.has(key) && runs.files.initAdapter.trim() !== '';
 
   return {
-    settings: runs.settings, profiles, sel, runId, trace, status, live, canStart, blocker, starting, progress, progressText, charts,
-    headroom, budget, otherError, actionError, start, pause, stop, resume, toggleTarget, fieldError,
+    settings: runs.settings, form: runs.settings as unknown as Record<string, unknown>, files: runs.files, profiles, sel, runId, trace, status, live, canStart, blocker, starting, progress, progressText, charts,
+    headroom, budget, otherError, actionError, start, pause, stop, resume, fieldError, fromAdapter,
   };
 }

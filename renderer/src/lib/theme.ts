@@ -1,43 +1,18 @@
-// Names and colours used across the app: the ledger's categories (DESIGN.md §3) and the four methods (§5).
-import type { CategoryName } from '../../../core/api/contract';
-import type { MethodName } from '../../../core/api/train';
+// Names and colours used across the app, derived from the one declaration of each list in core/api/names.ts: the
+// ledger's categories (DESIGN.md §3) and the four methods (§5). A category or method added there shows up in every
+// chart, table and legend.
+import { CATEGORIES, CATEGORY_INFO, METHODS, METHOD_INFO, type CategoryName, type MethodName } from '../../../core/api/contract';
 
-export const CATEGORIES: readonly CategoryName[] = ['weights', 'adapter', 'grads', 'optimizer', 'activations', 'workspace'];
+export { CATEGORIES, METHODS };
 
-export const CATEGORY_COLOR: Record<CategoryName, string> = {
-  weights: '#94a3b8',
-  adapter: '#8b5cf6',
-  grads: '#f59e0b',
-  optimizer: '#eab308',
-  activations: '#14b8a6',
-  workspace: '#ec4899',
-};
+const pick = <K extends string, V, F extends keyof V>(info: Record<K, V>, field: F): Record<K, V[F]> =>
+  Object.fromEntries(Object.entries(info).map(([k, v]) => [k, (v as V)[field]])) as Record<K, V[F]>;
 
-export const CATEGORY_LABEL: Record<CategoryName, string> = {
-  weights: 'Weights', adapter: 'Adapter', grads: 'Gradients', optimizer: 'Optimizer', activations: 'Activations', workspace: 'Workspace',
-};
+export const CATEGORY_COLOR: Record<CategoryName, string> = pick(CATEGORY_INFO, 'color');
+export const CATEGORY_LABEL: Record<CategoryName, string> = pick(CATEGORY_INFO, 'label');
 
-export const METHODS: readonly MethodName[] = ['full', 'mebp', 'mesp', 'mezo'];
-
-export const METHOD_LABEL: Record<MethodName, string> = {
-  full: 'Full backprop',
-  mebp: 'MeBP-style',
-  mesp: 'MeSP',
-  mezo: 'MeZO',
-};
-
-export const METHOD_HINT: Record<MethodName, string> = {
-  full: 'keeps every activation an autograd engine saves',
-  mebp: 'per-block checkpointing: re-runs each block, then its backward',
-  mesp: 'replays each block in reverse with hand-derived backward; exact gradients at a fraction of the memory',
-  mezo: 'zeroth order: two forwards, no backward; gradient is an estimate',
-};
-
-export const METHOD_COLOR: Record<MethodName, string> = {
-  full: '#ef4444',
-  mebp: '#f97316',
-  mesp: '#4f46e5',
-  mezo: '#0ea5e9',
-};
+export const METHOD_LABEL: Record<MethodName, string> = pick(METHOD_INFO, 'label');
+export const METHOD_HINT: Record<MethodName, string> = pick(METHOD_INFO, 'about');
+export const METHOD_COLOR: Record<MethodName, string> = pick(METHOD_INFO, 'color');
 
 export const CAP_COLOR = '#dc2626';

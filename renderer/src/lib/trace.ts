@@ -1,6 +1,6 @@
 // A run's trace: what the Train and Runs views draw, folded from the run's events (core/api/train.ts RunEvent) — live
 // as they stream, or all at once from events.jsonl when a run is reopened from disk. Plain data (a store snapshot).
-import type { BudgetReport, ByCategoryBytes } from '../../../core/api/contract';
+import { CATEGORIES, type BudgetReport, type ByCategory } from '../../../core/api/contract';
 import type { MethodName, RunEvent } from '../../../core/api/train';
 
 export interface TraceStep {
@@ -20,7 +20,7 @@ export interface TracePoint {
   ms: number;
   name: string;
   kind: 'alloc' | 'free' | 'mark';
-  live: ByCategoryBytes;
+  live: ByCategory;
 }
 
 export interface TraceError {
@@ -105,7 +105,7 @@ export function traceOf(runId: string, events: readonly RunEvent[], capBytes: nu
   return t;
 }
 
-export const liveTotal = (l: ByCategoryBytes): number => l.weights + l.adapter + l.grads + l.optimizer + l.activations + l.workspace;
+export const liveTotal = (l: ByCategory): number => CATEGORIES.reduce((s, c) => s + l[c], 0);
 
 /** Steps done, as a fraction of the run (0..1). */
 export function progressOf(t: RunTrace): number {

@@ -28,7 +28,7 @@ export const useAppStore = defineStore('app', () => {
   function dispatch(e: ServiceEvent): void {
     if (e.type === 'run' || e.type === 'run.status') useRunsStore().onEvent(e);
     else if (e.type === 'compare') useCompareStore().onEvent(e);
-    else {
+    else if (e.type === 'service') {
       connection.value = e.state === 'down' ? 'down' : 'ready';
       notice.value = e.message;
       if (e.state !== 'down') void resync();

@@ -1,11 +1,12 @@
-// Comparisons: the Compare view's choices (methods, steps), the comparison shown (live while it runs, or reopened
-// from disk), and the saved list. Live events update the shown comparison as each method trains.
+// Comparisons: the Compare view's choices (methods, steps, MeZO directions: the compare schema's defaults), the
+// comparison shown (live while it runs, or reopened from disk), its lifecycle state (running, paused, stopping) and the
+// saved list. Live events update the shown comparison as each method trains.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { CompareStartParams, CompareSummary, Comparison, ServiceEvent } from '../../../core/api/contract';
+import { CompareSettingsSchema, type CompareStartParams, type CompareSummary, type Comparison, type RunStatus, type ServiceEvent } from '../../../core/api/contract';
+import { defaultOf } from '../../../core/api/fields';
 import type { MethodName } from '../../../core/api/train';
 import { getClient } from '../api';
-import { METHODS } from '../lib/theme';
 
 export interface CompareSettings {
   methods: MethodName[];
@@ -13,10 +14,18 @@ export interface CompareSettings {
   cosineSamples: number;
 }
 
+const defaults = (): CompareSettings => ({
+  methods: [...(defaultOf(CompareSettingsSchema.shape.methods) as MethodName[])],
+  steps: defaultOf(CompareSettingsSchema.shape.steps) as number,
+  cosineSamples: defaultOf(CompareSettingsSchema.shape.cosineSamples) as number,
+});
+
 export const useCompareStore = defineStore('compare', () => {
-  const settings = ref<CompareSettings>({ methods: [...METHODS], steps: 8, cosineSamples: 8 });
+  const settings = ref<CompareSettings>(defaults());
   const current = ref<Comparison | null>(null);
   const activeId = ref<string | null>(null);
+  /** The live comparison's state in the run lifecycle. */
+  const status = ref<RunStatus | null>(null);
   const list = ref<CompareSummary[]>([]);
 
   function onEvent(e: Extract<ServiceEvent, { type: 'compare' }>): void {
@@ -24,6 +33,11 @@ export const useCompareStore = defineStore('compare', () => {
     if (ev.type === 'start') {
       current.value = ev.comparison;
       activeId.value = e.compareId;
+      status.value = 'running';
+      return;
+    }
+    if (ev.type === 'status') {
+      if (e.compareId === activeId.value) status.value = ev.status;
       return;
     }
     const c = current.value;
@@ -52,6 +66,7 @@ export const useCompareStore = defineStore('compare', () => {
     } else if (ev.type === 'done') {
       current.value = ev.comparison;
       activeId.value = null;
+      status.value = null;
       void refresh();
     }
   }
@@ -59,12 +74,18 @@ export const useCompareStore = defineStore('compare', () => {
   async function start(params: CompareStartParams): Promise<string> {
     const { compareId } = await getClient().call('compare.start', params);
     activeId.value = compareId;
+    status.value ??= 'running';
     return compareId;
   }
 
-  async function stop(): Promise<void> {
-    if (activeId.value) await getClient().call('compare.stop', { compareId: activeId.value });
+  /** Pause, resume or stop the live comparison (between steps of the method that is training). */
+  async function control(what: 'pause' | 'resume' | 'stop'): Promise<void> {
+    if (!activeId.value) return;
+    status.value = (await getClient().call(`compare.${what}`, { compareId: activeId.value })).status;
   }
+  const pause = (): Promise<void> => control('pause');
+  const resume = (): Promise<void> => control('resume');
+  const stop = (): Promise<void> => control('stop');
 
   async function refresh(): Promise<void> {
     list.value = (await getClient().call('compare.list', {})).comparisons;
@@ -74,5 +95,5 @@ export const useCompareStore = defineStore('compare', () => {
     current.value = (await getClient().call('compare.open', { compareId })).comparison;
   }
 
-  return { settings, current, activeId, list, onEvent, start, stop, refresh, open };
+  return { settings, current, activeId, status, list, onEvent, start, pause, resume, stop, refresh, open };
 });

@@ -2,15 +2,15 @@
 // (remembered across launches), and saving or deleting copies. The chosen profile's budget is every run's cap.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ProfileEntry } from '../../../core/api/contract';
+import { DEFAULT_PROFILE_ID, type ProfileEntry } from '../../../core/api/contract';
 import { getClient, trackCall } from '../api';
 
 const KEY = 'mesp.profile';
 const remembered = (): string => {
   try {
-    return localStorage.getItem(KEY) ?? 'phone-8gb';
+    return localStorage.getItem(KEY) ?? DEFAULT_PROFILE_ID;
   } catch {
-    return 'phone-8gb';
+    return DEFAULT_PROFILE_ID;
   }
 };
 
@@ -27,7 +27,7 @@ export const useProfilesStore = defineStore('profiles', () => {
   async function load(): Promise<void> {
     const apply = (r: { profiles: ProfileEntry[] }): void => {
       entries.value = r.profiles;
-      if (!entries.value.some((e) => e.profile.id === selectedId.value)) selectedId.value = 'phone-8gb';
+      if (!entries.value.some((e) => e.profile.id === selectedId.value)) selectedId.value = DEFAULT_PROFILE_ID;
     };
     await trackCall(loading, error, () => getClient().call('profiles.list', {}), apply, 'Could not load the device profiles: ');
   }
@@ -51,7 +51,7 @@ export const useProfilesStore = defineStore('profiles', () => {
 
   async function remove(id: string): Promise<void> {
     await getClient().call('profiles.delete', { id });
-    if (selectedId.value === id) select('phone-8gb');
+    if (selectedId.value === id) select(DEFAULT_PROFILE_ID);
     await load();
   }
 

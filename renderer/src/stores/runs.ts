@@ -1,48 +1,39 @@
-// Runs: the training settings the Train view edits, the Runs list (runs.list), and a trace per run followed live from
-// its events or reopened from disk (runs.open). The Train view follows `activeRunId`. Events may arrive before the
-// runs.start answer; they are kept under their run id either way.
+// Runs: the training settings the Train view edits (every TrainSpec field, with the spec's defaults: core/api/train.ts),
+// the Runs list (runs.list), and a trace per run followed live from its events or reopened from disk (runs.open). The
+// Train view follows `activeRunId`. Events may arrive before the runs.start answer; they are kept under their run id
+// either way.
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { computed, ref } from 'vue';
 import type { RunStartParams, RunStatus, RunSummary, ServiceEvent } from '../../../core/api/contract';
-import type { MethodName } from '../../../core/api/train';
+import { TRAIN_DEFAULTS, type TrainSpec, type TrainSpecKey } from '../../../core/api/train';
 import { getClient } from '../api';
 import { applyEvent, emptyTrace, traceOf, type RunTrace } from '../lib/trace';
 
-export const PROJECTIONS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
-export type Projection = (typeof PROJECTIONS)[number];
+/** The settings form: each TrainSpec field's value as typed ('' is an emptied field: the spec's default, or off). */
+export type SpecForm = { [K in TrainSpecKey]: TrainSpec[K] | '' };
 
-export interface RunSettings {
-  method: MethodName;
-  quant: 'none' | 'int8' | 'int4';
-  rank: number;
-  alpha: number;
-  targets: Projection[];
-  seqLen: number;
-  batch: number;
-  steps: number;
-  lr: number;
-  optimizer: 'sgd' | 'adamw';
-  seed: number;
-  valFraction: number;
-  valEvery: number;
-  checkpointEvery: number;
-  /** A smaller cap than the profile's budget, in MB; null = the profile's budget. */
-  capMB: number | null;
+/** The spec's own defaults (one set, shared with `mesp train`). */
+export function defaultSettings(): SpecForm {
+  return structuredClone(TRAIN_DEFAULTS) as SpecForm;
 }
 
-/** Sensible defaults: MeSP, rank 8 on q and v (PEFT's Qwen2 default), AdamW, a short run with validation and checkpoints. */
-export function defaultSettings(): RunSettings {
-  return {
-    method: 'mesp', quant: 'none', rank: 8, alpha: 16, targets: ['q', 'v'], seqLen: 128, batch: 1, steps: 30, lr: 2e-3,
-    optimizer: 'adamw', seed: 42, valFraction: 0.05, valEvery: 10, checkpointEvery: 10, capMB: null,
-  };
+/** The run's optional input files beside the model and dataset (`--val`, `--init-adapter`); '' when not used. */
+export interface RunFiles {
+  valPath: string;
+  initAdapter: string;
 }
 
 const LIVE: RunStatus[] = ['queued', 'running', 'paused', 'stopping'];
 export const isLive = (s: RunStatus | undefined): boolean => !!s && LIVE.includes(s);
 
 export const useRunsStore = defineStore('runs', () => {
-  const settings = ref<RunSettings>(defaultSettings());
+  const settings = ref<SpecForm>(defaultSettings());
+  const files = ref<RunFiles>({ valPath: '', initAdapter: '' });
+  /** The sequence length the dataset preview uses: the form's, or the spec's default while the field is not valid. */
+  const seqLen = computed(() => {
+    const v = settings.value.seqLen;
+    return typeof v === 'number' && Number.isInteger(v) && v >= 2 ? v : TRAIN_DEFAULTS.seqLen;
+  });
   const list = ref<RunSummary[]>([]);
   const activeRunId = ref<string | null>(null);
   const traces = ref<Record<string, RunTrace>>({});
@@ -68,7 +59,7 @@ export const useRunsStore = defineStore('runs', () => {
     const { runId } = await getClient().call('runs.start', params);
     const t = traceFor(runId);
     t.capBytes = capBytes;
-    t.method ??= params.method ?? 'mesp';
+    t.method ??= params.method ?? TRAIN_DEFAULTS.method;
     if (!t.totalSteps && params.steps) t.totalSteps = params.steps;
     activeRunId.value = runId;
     if (!statuses.value[runId]) statuses.value[runId] = 'running';
@@ -109,5 +100,5 @@ export const useRunsStore = defineStore('runs', () => {
     return d.summary;
   }
 
-  return { settings, list, activeRunId, traces, statuses, listError, onEvent, start, pause, stop, resume, refresh, open, traceFor };
+  return { settings, files, seqLen, list, activeRunId, traces, statuses, listError, onEvent, start, pause, stop, resume, refresh, open, traceFor };
 });
