@@ -9,7 +9,7 @@ import { TrainSpecSchema } from './train';
 /** The metadata of a TrainSpec field, for the same field with the paper's default. */
 const metaOf = (key: 'quant' | 'lr' | 'seed') => FIELDS.get(TrainSpecSchema.shape[key])!;
 
-export const BenchRequestSchema = TrainSpecSchema.pick({ seqLen: true, batch: true, rank: true, alpha: true, targets: true, storeH: true, chunkedHead: true, headChunk: true })
+export const BenchRequestSchema = TrainSpecSchema.pick({ seqLen: true, batch: true, rank: true, alpha: true, targets: true, storeH: true, chunkedHead: true, headChunk: true, precision: true })
   .extend({
     shape: described(z.string().min(1), { label: 'Shape', arg: 'ID|CONFIG.json', group: 'inputs', help: 'qwen2.5-0.5b | qwen2.5-1.5b | qwen2.5-3b, or a config.json' }),
     methods: described(z.array(MethodSchema).min(1).default([...METHODS]), { label: 'Methods', arg: 'LIST', group: 'method', help: `any of ${METHODS.join(',')}` }),

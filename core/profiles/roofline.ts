@@ -2,8 +2,11 @@
 // step's dispatches carry (FLOPs and bytes moved, core/gpu/profiler.ts; the memory plan's dry run records the very
 // same counts as a real run), each kernel takes the slower of its FLOPs at the GPU's peak and its bytes at the
 // GPU's bandwidth (`roofline` of ./schema), and the step takes the sum. Pure TS: the app's plan, the Compare view and
-// `mesp bench` call it alike.
+// `mesp bench` call it alike. The result's shape and the assumptions' text are the contract's (core/api/roofline.ts).
+import { ROOFLINE_ASSUMPTIONS, type StepProjection } from '../api/roofline';
 import { roofline, type DeviceProfile, type Precision } from './schema';
+
+export { ROOFLINE_ASSUMPTIONS, type StepProjection };
 
 /** What the projection needs of one kernel's counts (core/gpu/profiler.ts KernelCount has these). */
 export interface KernelCost {
@@ -11,28 +14,6 @@ export interface KernelCost {
   flops: number;
   bytes: number;
 }
-
-export interface StepProjection {
-  profileId: string;
-  precision: Precision;
-  /** Projected seconds per step: Σ over kernels of max(FLOPs / peak, bytes / bandwidth). */
-  seconds: number;
-  /** Tokens of the step divided by `seconds`. */
-  tokensPerSecond: number;
-  /** The parts: Σ FLOPs / peak over the compute-bound kernels, Σ bytes / bandwidth over the memory-bound ones. */
-  computeBoundSeconds: number;
-  memoryBoundSeconds: number;
-  /** FLOPs and bytes of the step. */
-  flops: number;
-  bytes: number;
-}
-
-/** What the projection assumes, printed wherever it is shown. */
-export const ROOFLINE_ASSUMPTIONS =
-  'roofline projection: every kernel runs at the GPU\'s peak FLOP/s or its DRAM bandwidth, whichever is slower ' +
-  '(bytes = each operand read once and each result written once, as an ideal cache would), with no dispatch or ' +
-  'synchronisation overhead; a lower bound on the step time, not a measurement. f16 uses the profile\'s f16 peak ' +
-  'with the bytes as counted.';
 
 /** Project one step (the counts of its dispatches) on a profile's GPU. `tokens` = batch × sequence length. */
 export function projectStep(
@@ -55,7 +36,7 @@ export function projectStep(
     bytes += k.bytes;
   }
   return {
-    profileId: profile.id, precision, seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : Number.POSITIVE_INFINITY,
+    profileId: profile.id, precision, seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, // 0: a step of no work (no dispatches)
     computeBoundSeconds, memoryBoundSeconds, flops, bytes,
   };
 }

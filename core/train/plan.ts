@@ -77,7 +77,7 @@ export async function planForward(p: PlanInput & { lora?: { rank: number; alpha:
  * ours allocates it up front, and the second step proves the ledger is back at its baseline).
  */
 export async function planTrainStep(
-  p: PlanInput & { method: Method; rank: number; alpha: number; targets: readonly Projection[]; optimizer?: Partial<OptimizerConfig> } & Partial<Pick<TrainSpec, 'storeH' | 'chunkedHead' | 'headChunk'>>,
+  p: PlanInput & { method: Method; rank: number; alpha: number; targets: readonly Projection[]; optimizer?: Partial<OptimizerConfig> } & Partial<Pick<TrainSpec, 'storeH' | 'chunkedHead' | 'headChunk' | 'precision'>>,
 ): Promise<PlanResult> {
   const ctx = GpuContext.dry({ limits: p.limits ?? PHONE_LIMITS });
   const model = loadModelWeights(ctx, p.cfg, p.quant, null);
@@ -85,7 +85,7 @@ export async function planTrainStep(
   const opt = new Optimizer(ctx, lora, { ...DEFAULT_OPTIMIZER, ...p.optimizer });
   const spec: TrainLoopSpec = {
     method: p.method, steps: 2, seed: 0, storeH: p.storeH ?? TRAIN_DEFAULTS.storeH, chunkedHead: p.chunkedHead ?? TRAIN_DEFAULTS.chunkedHead,
-    headChunk: p.headChunk ?? TRAIN_DEFAULTS.headChunk, mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
+    headChunk: p.headChunk ?? TRAIN_DEFAULTS.headChunk, precision: p.precision ?? TRAIN_DEFAULTS.precision, mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
   };
   const batch = dummyBatch(p.batch, p.seqLen);
   for (let step = 0; step < 2; step++) {

@@ -5,12 +5,13 @@ import { z } from 'zod';
 import { METHODS, MethodSchema } from '../names';
 import { TrainInputsSchema, TrainSpecSchema, specMask } from '../train';
 import { ByCategorySchema, path } from './shared';
+import { StepProjectionSchema } from '../roofline';
 
 /** The real Qwen2.5 shapes "will it fit?" can plan without their weights (core/model/shapes.ts). */
 export const FIT_SHAPES = ['qwen2.5-0.5b', 'qwen2.5-1.5b', 'qwen2.5-3b'] as const;
 
 /** The settings a training step's memory depends on (what plan.fit passes to the engine's plan). */
-export const FIT_SPEC_KEYS = ['quant', 'seqLen', 'batch', 'rank', 'alpha', 'targets', 'optimizer', 'storeH', 'chunkedHead', 'headChunk', 'capBytes'] as const;
+export const FIT_SPEC_KEYS = ['quant', 'seqLen', 'batch', 'rank', 'alpha', 'targets', 'optimizer', 'storeH', 'chunkedHead', 'headChunk', 'capBytes', 'precision'] as const;
 
 export const FitParamsSchema = TrainSpecSchema.pick(specMask(FIT_SPEC_KEYS)).extend({
   profile: TrainInputsSchema.shape.profile,
@@ -33,6 +34,8 @@ export const FitMethodSchema = z.object({
   workingSetBytes: z.number(),
   fits: z.boolean(),
   error: z.string().nullable(),
+  /** The roofline projection of the planned step on the profile's GPU, f32 then f16 arithmetic (core/api/roofline.ts); empty when the plan failed. */
+  projections: z.array(StepProjectionSchema).default([]),
 });
 export type FitMethod = z.infer<typeof FitMethodSchema>;
 

@@ -59,7 +59,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
   if (argv.includes('--generate')) return cmdBenchGenerate(argv);
   const { values } = BENCH.parse(argv);
   const { json, ...req } = values;
-  console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, SGD, ${req.steps} step(s)`);
+  console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, ${req.precision} checkpoints, SGD, ${req.steps} step(s)`);
   const r = await runBench(req, (p) => {
     switch (p.type) {
       case 'plan':
@@ -100,7 +100,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
       };
     }
     writeFileAtomic(json, JSON.stringify({
-      shape: r.shape, seqLen: r.seqLen, rank: r.rank, quant: r.quant, batch: r.batch, targets: r.targets, adapter: r.adapter,
+      shape: r.shape, seqLen: r.seqLen, rank: r.rank, quant: r.quant, precision: req.precision, batch: r.batch, targets: r.targets, adapter: r.adapter,
       matmulPeakFlops: r.matmulPeakFlops, autotune: r.autotune, methods: methodsOut,
     }, null, 2) + '\n');
     console.log(`wrote ${json}`);

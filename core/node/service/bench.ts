@@ -136,7 +136,7 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
   for (const method of req.methods) {
     const plan = await planTrainStep({
       cfg, quant: req.quant, seqLen: req.seqLen, batch: req.batch, method, rank: req.rank, alpha: req.alpha,
-      targets: req.targets, optimizer: optCfg, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk,
+      targets: req.targets, optimizer: optCfg, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk, precision: req.precision,
     });
     plans.set(method, plan);
     onProgress({ type: 'plan', method, plan });
@@ -163,7 +163,7 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
       await ctx.finish();
       onProgress({ type: 'loaded', method, seconds: (performance.now() - t0) / 1000 });
       const spec: TrainLoopSpec = {
-        method, steps: req.steps, seed: req.seed, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk,
+        method, steps: req.steps, seed: req.seed, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk, precision: req.precision,
         mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
       };
       const times: number[] = [];

@@ -3,7 +3,7 @@
 // (core/train/plan.ts: a dry run of the real schedule, so the prediction is what the run will allocate).
 import type { DatasetInfo, FitMethod, FitResult, ModelInfo } from '../../api/contract';
 import type { FIT_SPEC_KEYS } from '../../api/contract/plan';
-import { zeroByCategory, type MethodName } from '../../api/names';
+import { PRECISIONS, zeroByCategory, type MethodName } from '../../api/names';
 import type { TrainSpec } from '../../api/train';
 import { errorMessage } from '../../common/errors';
 import { IGNORE_INDEX } from '../../data/dataset';
@@ -12,7 +12,7 @@ import { loadModelWeights, type Quant } from '../../model/weights';
 import { parameterCount } from '../../model/names';
 import { qwen25Config, type Qwen25Id } from '../../model/shapes';
 import { capBytesOf } from '../../profiles/schema';
-import { planTrainStep } from '../../train/plan';
+import { planTrainStep, projectPlan } from '../../train/plan';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { openModelFolder } from '../modelfiles';
 import { loadProfile } from '../profiles';
@@ -140,15 +140,16 @@ export async function planFit(p: FitInput): Promise<FitResult> {
     try {
       const r = await planTrainStep({
         cfg, quant: p.quant, limits: { ...profile.webgpu }, seqLen, batch, method, rank: p.rank, alpha: p.alpha, targets: p.targets,
-        optimizer: { kind: p.optimizer }, storeH: p.storeH, chunkedHead: p.chunkedHead, headChunk: p.headChunk,
+        optimizer: { kind: p.optimizer }, storeH: p.storeH, chunkedHead: p.chunkedHead, headChunk: p.headChunk, precision: p.precision,
       });
       methods.push({
         method, peakBytes: r.peakBytes, atPeak: { ...r.atPeak }, peakByCategory: { ...r.peakByCategory },
         workingSetBytes: r.peakWorkingSet, fits: r.peakBytes <= capBytes, error: null,
+        projections: PRECISIONS.map((precision) => projectPlan(r, profile, precision)),
       });
     } catch (e) {
       const zero = zeroByCategory();
-      methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e) });
+      methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e), projections: [] });
     }
   }
   return { model: folder ? folder.name : p.shape ?? 'qwen2.5-0.5b', capBytes, profileId: profile.id, seqLen, methods };

@@ -158,7 +158,7 @@ export async function runTrain(
     const plan = await planTrainStep({
       cfg: folder.config, quant: cfg.quant, limits: { ...profile.webgpu }, seqLen: longest, batch: Math.min(cfg.batch, p.train.length),
       method: cfg.method, rank: cfg.rank, alpha: cfg.alpha, targets: cfg.targets, optimizer: optCfg,
-      storeH: cfg.storeH, chunkedHead: cfg.chunkedHead, headChunk: cfg.headChunk,
+      storeH: cfg.storeH, chunkedHead: cfg.chunkedHead, headChunk: cfg.headChunk, precision: cfg.precision,
     });
     // Kernel variants for the plan's shape classes: measured once per adapter, then read from the cache.
     await autotune(env.provider ?? dawnProvider, plan.tuneRequests, { limits: { ...profile.webgpu }, onProgress: (q) => {
