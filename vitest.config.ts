@@ -23,6 +23,8 @@ export default defineConfig({
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 300_000,
           hookTimeout: 300_000,
+          // Kernels run their reg variants unless a test asks for others (tests/gpu/autotune.test.ts turns it on).
+          env: { MESP_AUTOTUNE: 'off' },
         },
       },
       {

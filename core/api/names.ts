@@ -92,6 +92,12 @@ export const QUANTS = ['none', 'int8', 'int4'] as const;
 export const QuantSchema = z.enum(QUANTS);
 export type QuantName = z.infer<typeof QuantSchema>;
 
+/** The storage precision of activations, checkpoints and LoRA weights (f32 accumulation either way), and the
+ * arithmetic a roofline projection assumes (a profile's f32 or f16 peak). */
+export const PRECISIONS = ['f32', 'f16'] as const;
+export const PrecisionSchema = z.enum(PRECISIONS);
+export type Precision = z.infer<typeof PrecisionSchema>;
+
 export const OPTIMIZERS = ['sgd', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'cosine'] as const;
 

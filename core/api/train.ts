@@ -8,7 +8,7 @@
 // trainer's event types are these schemas' inferred types. Pure TS (DESIGN.md §1, §2).
 import { z } from 'zod';
 import { described } from './fields';
-import { ByCategorySchema, DEFAULT_PROFILE_ID, METHODS, MethodSchema, OPTIMIZERS, PeakBytesSchema, ProjectionSchema, PROJECTIONS, QUANTS, QuantSchema, SCHEDULES, parseTargets } from './names';
+import { ByCategorySchema, DEFAULT_PROFILE_ID, METHODS, MethodSchema, OPTIMIZERS, PeakBytesSchema, PrecisionSchema, ProjectionSchema, PROJECTIONS, QUANTS, QuantSchema, SCHEDULES, parseTargets } from './names';
 
 export { MethodSchema, ProjectionSchema, type MethodName } from './names';
 
@@ -61,6 +61,10 @@ export const TrainSpecSchema = z.object({
   storeH: described(z.boolean().default(false), { label: 'Store h', group: 'ablation', help: 'MeSP ablation: keep h = x·Aᵀ instead of recomputing it' }),
   chunkedHead: described(z.boolean().default(true), {
     label: 'Chunked head', group: 'ablation', help: 'MeSP runs the LM head and loss in chunks of tokens; off, the (T, V) logits exist whole (the paper\'s ablation)',
+  }),
+  precision: described(PrecisionSchema.default('f32'), {
+    label: 'Precision', arg: 'P', group: 'memory',
+    help: 'f16 stores the residual stream entering each layer (the checkpoints) in f16, half their bytes; every kernel still computes and accumulates in f32; needs an adapter with shader-f16 (f32 | f16)',
   }),
   headChunk: described(int(1, 32768).default(16), { label: 'Head chunk', arg: 'N', unit: 'tokens', group: 'ablation', help: 'tokens per chunk of the chunked head' }),
   samplePrompts: described(z.string().min(1).optional(), {

@@ -3,12 +3,16 @@
 //
 // A context is either real (a GPUDevice) or dry: a dry context runs the very same schedule with no device, no
 // buffers and no kernels, only the ledger. That dry run is the memory plan: it predicts each method's peak from the
-// code that allocates, so prediction and measurement cannot drift apart.
+// code that allocates, so prediction and measurement cannot drift apart. Every dispatch also carries its kernel
+// name, FLOPs and bytes moved (core/gpu/profiler.ts), counted in real and dry contexts alike, and, while a profile
+// is on (`startProfile`), timed.
 import { GpuUnavailableError } from '../common/errors';
 import { MemoryLedger, type Category } from './ledger';
 import { Params } from './params';
 import { PipelineCache, type KernelSpec } from './pipelines';
+import { DispatchTimer, KernelCounter, type DispatchCost, type KernelProfile, type TimingMode } from './profiler';
 import { Tensor, bytesOf, type DType } from './tensor';
+import { KernelTuning, tuningFor, type KernelFamily, type VariantChoice } from './tuning';
 
 /** Where a device comes from: Dawn in Node (core/node), navigator.gpu in a browser. */
 export interface GpuProvider {
@@ -41,6 +45,27 @@ export interface AdapterSummary {
   architecture: string;
   device: string;
   description: string;
+}
+
+/** The optional WebGPU features the engine uses where the adapter has them (all false in a dry context). */
+export interface DeviceFeatures {
+  /** `timestamp-query`: the profile times dispatches on the GPU. */
+  timestamps: boolean;
+  /** `subgroups`: kernel variants may use subgroup operations. */
+  subgroups: boolean;
+  /** `shader-f16`. */
+  f16: boolean;
+  /** The subgroup size when the adapter has one fixed size (subgroupMinSize = subgroupMaxSize), else 0. */
+  subgroupSize: number;
+}
+
+const NO_FEATURES: DeviceFeatures = { timestamps: false, subgroups: false, f16: false, subgroupSize: 0 };
+
+const OPTIONAL_FEATURES: Record<'timestamps' | 'subgroups' | 'f16', string> = { timestamps: 'timestamp-query', subgroups: 'subgroups', f16: 'shader-f16' };
+
+/** The key of an adapter's kernel choices (and of its autotune cache entry): what it is and its subgroup size. */
+export function adapterKey(a: AdapterSummary, f: DeviceFeatures): string {
+  return [a.provider, a.vendor, a.architecture, a.device, a.description, `subgroup ${f.subgroupSize || (f.subgroups ? 'varies' : 'none')}`].join(' | ');
 }
 
 /** A binding: a whole tensor, or a byte range of one. */
@@ -85,17 +110,24 @@ export class GpuContext {
   private readonly scopes: Set<Tensor>[] = [];
   /** Dispatches issued since the context opened (for benchmarks). */
   dispatches = 0;
-  /** Algorithmic FLOPs of the matmul-like kernels dispatched (multiply-add = 2), counted by the kernels (benchmarks). */
-  flops = 0;
+  /** Calls, FLOPs and bytes moved per kernel since the context opened (or the last reset), dry or real. */
+  readonly counts = new KernelCounter();
   submits = 0;
+  private timer: DispatchTimer | null = null;
+  /** The matmul-family variant choices of this adapter (shared by its contexts; a dry context has its own). */
+  readonly tuning: KernelTuning;
+  /** Variants this context runs whatever the tuning says (the autotune's candidates, tests of each variant). */
+  readonly forcedVariants = new Map<KernelFamily, VariantChoice>();
 
   private constructor(
     readonly device: GPUDevice | null,
     adapter: AdapterSummary,
     limits: DeviceLimits,
     capBytes: number,
+    readonly features: DeviceFeatures = NO_FEATURES,
   ) {
     this.adapter = adapter;
+    this.tuning = device ? tuningFor(adapterKey(adapter, features)) : new KernelTuning('dry');
     this.limits = limits;
     this.ledger = new MemoryLedger(capBytes);
     this.pipelines = device ? new PipelineCache(device) : null;
@@ -106,6 +138,11 @@ export class GpuContext {
 
   get dry(): boolean {
     return this.device === null;
+  }
+
+  /** Algorithmic FLOPs of every dispatch counted so far (multiply-add = 2). */
+  get flops(): number {
+    return this.counts.flops;
   }
 
   /** Open a device with exactly the profile's limits (clamped to what the adapter has) and a hard memory cap. */
@@ -126,8 +163,18 @@ export class GpuContext {
       maxComputeWorkgroupStorageSize: Math.min(limits.maxComputeWorkgroupStorageSize ?? 16384, a.maxComputeWorkgroupStorageSize),
       maxComputeInvocationsPerWorkgroup: Math.min(limits.maxComputeInvocationsPerWorkgroup ?? 256, a.maxComputeInvocationsPerWorkgroup),
     };
-    const device = await adapter.requestDevice({ label: options.label ?? 'mesp', requiredLimits });
+    const features: DeviceFeatures = { ...NO_FEATURES };
+    const requiredFeatures: string[] = [];
+    for (const [k, name] of Object.entries(OPTIONAL_FEATURES) as ['timestamps' | 'subgroups' | 'f16', string][]) {
+      if (adapter.features.has(name)) {
+        features[k] = true;
+        requiredFeatures.push(name);
+      }
+    }
+    const device = await adapter.requestDevice({ label: options.label ?? 'mesp', requiredLimits, requiredFeatures: requiredFeatures as GPUFeatureName[] });
     const info = adapter.info;
+    const sg = info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
+    if (features.subgroups && sg.subgroupMinSize && sg.subgroupMinSize === sg.subgroupMaxSize) features.subgroupSize = sg.subgroupMinSize;
     const summary: AdapterSummary = {
       provider: provider.name,
       vendor: info?.vendor ?? '',
@@ -141,7 +188,7 @@ export class GpuContext {
       maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
       maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
     };
-    return new GpuContext(device, summary, effective, options.capBytes ?? Number.POSITIVE_INFINITY);
+    return new GpuContext(device, summary, effective, options.capBytes ?? Number.POSITIVE_INFINITY, features);
   }
 
   /** A planning context: same allocations and ledger, no device. */
@@ -319,17 +366,22 @@ export class GpuContext {
 
   /**
    * Dispatch a kernel. Bindings go to @group(0) @binding(0..n-1) in order; the Params block, if any, goes to the
-   * next binding as a uniform. `workgroups` is the dispatch grid.
+   * next binding as a uniform. `workgroups` is the dispatch grid. `cost` is what the dispatch does (FLOPs, bytes
+   * moved, the profile row), counted in dry contexts too.
    */
-  run(spec: KernelSpec, bindings: Binding[], params: Params | null, workgroups: readonly [number, number?, number?]): void {
+  run(spec: KernelSpec, bindings: Binding[], params: Params | null, workgroups: readonly [number, number?, number?], cost: DispatchCost): void {
     for (const b of bindings) this.checkLive(bindingTensor(b));
     const [x, y = 1, z = 1] = workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     for (const w of [x, y, z]) {
       if (!Number.isInteger(w) || w < 0 || w > 65535) throw new RangeError(`${spec.name}: bad dispatch grid [${x}, ${y}, ${z}]`);
     }
+    if (!(cost.flops >= 0 && cost.bytes >= 0)) throw new RangeError(`${spec.name}: bad dispatch cost ${JSON.stringify(cost)}`);
     this.dispatches++;
+    const kernel = cost.kernel ?? spec.name;
+    this.counts.add(kernel, cost.flops, cost.bytes);
     if (!this.device || !this.pipelines) return;
+    this.timer?.count(kernel, cost.flops, cost.bytes);
     const pipeline = this.pipelines.get(spec);
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => {
       const t = bindingTensor(b);
@@ -347,11 +399,59 @@ export class GpuContext {
       entries.push({ binding: bindings.length, resource: { buffer: this.uniforms.buffer!, offset, size: bytes.byteLength } });
     }
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    if (!this.pass) this.pass = this.enc().beginComputePass();
+    const timer = this.timer;
+    if (timer?.mode === 'timestamps') {
+      // Its own pass, with beginning- and end-of-pass timestamps.
+      this.endPass();
+      this.pass = this.enc().beginComputePass(timer.passFor(kernel));
+    } else if (!this.pass) this.pass = this.enc().beginComputePass();
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(x, y, z);
     this.pendingCommands++;
+    if (timer?.mode === 'timestamps') {
+      this.endPass();
+      if (timer.full) this.flush();
+    } else if (timer) {
+      this.flush();
+      timer.submitted(kernel);
+    }
+  }
+
+  // ---------------------------------------------------------------- profile
+
+  /**
+   * Time every dispatch from now until `stopProfile`: with GPU timestamps where the device has `timestamp-query`
+   * (or `mode` says so), else by queue completion. The timer's buffers are ledger-counted as workspace:profile.*.
+   */
+  startProfile(mode: TimingMode | 'auto' = 'auto'): TimingMode {
+    if (!this.device) throw new Error('startProfile: a dry context has no device to time');
+    if (this.timer) throw new Error('startProfile: a profile is already running');
+    const m: TimingMode = mode === 'auto' ? (this.features.timestamps ? 'timestamps' : 'queue') : mode;
+    if (m === 'timestamps' && !this.features.timestamps) throw new Error('startProfile: this device has no timestamp-query feature; use queue timing');
+    this.flush();
+    const device = this.device;
+    this.timer = new DispatchTimer({
+      device,
+      allocBuffer: (name, bytes, usage) => this.allocRaw('workspace', name, bytes, [bytes / 4], 'u32', usage),
+      free: (t) => this.free(t),
+      reserve: (name, bytes) => this.ledger.reserve('workspace', name, bytes),
+      release: (h) => this.ledger.release(h),
+    }, m);
+    return m;
+  }
+
+  /** Wait for the profiled work, stop timing and return the per-kernel profile. */
+  async stopProfile(): Promise<KernelProfile> {
+    const timer = this.timer;
+    if (!timer) throw new Error('stopProfile: no profile is running');
+    await this.finish();
+    this.timer = null;
+    return timer.finish();
+  }
+
+  get profiling(): boolean {
+    return this.timer !== null;
   }
 
   // ---------------------------------------------------------------- submission
@@ -373,9 +473,11 @@ export class GpuContext {
     if (!this.device) return;
     this.endPass();
     if (this.encoder) {
+      const after = this.timer?.beforeSubmit(this.encoder) ?? null;
       this.device.queue.submit([this.encoder.finish()]);
       this.submits++;
       this.encoder = null;
+      after?.();
     }
     this.pendingCommands = 0;
     this.uniformSlot = 0;

@@ -1,9 +1,13 @@
-// The pipeline cache: one compute pipeline per (kernel, entry point, compile-time constants). Shapes never enter
-// the key (they go in uniforms), so a model compiles each kernel variant once (DESIGN.md §9.4).
+// The pipeline cache: one compute pipeline per (kernel, variant, entry point, compile-time constants). Shapes never
+// enter the key (they go in uniforms), so a model compiles each kernel variant once (DESIGN.md §9.4). A variant (the
+// matmul family's register-blocked, subgroup or workgroup-tiled code with its tile sizes, core/kernels/variants.ts)
+// is its own WGSL source, so it is its own shader module.
 
 export interface KernelSpec {
   /** Stable kernel name, e.g. "matmul". */
   name: string;
+  /** The variant of the kernel (e.g. "sg.8x8"), when `code` is generated per variant; part of the pipeline key. */
+  variant?: string;
   /** WGSL source. */
   code: string;
   entry?: string;
@@ -16,7 +20,12 @@ export function pipelineKey(spec: KernelSpec): string {
   const parts = Object.keys(c)
     .sort()
     .map((k) => `${k}=${Number(c[k])}`);
-  return `${spec.name}#${spec.entry ?? 'main'}(${parts.join(',')})`;
+  return `${moduleKey(spec)}#${spec.entry ?? 'main'}(${parts.join(',')})`;
+}
+
+/** The shader module a spec compiles: one per kernel name and variant. */
+export function moduleKey(spec: KernelSpec): string {
+  return spec.variant ? `${spec.name}[${spec.variant}]` : spec.name;
 }
 
 export class PipelineCache {
@@ -30,11 +39,12 @@ export class PipelineCache {
     const key = pipelineKey(spec);
     const hit = this.pipelines.get(key);
     if (hit) return hit;
-    let entry = this.modules.get(spec.name);
-    if (entry && entry.code !== spec.code) throw new Error(`pipeline cache: two different WGSL sources named "${spec.name}"`);
+    const mkey = moduleKey(spec);
+    let entry = this.modules.get(mkey);
+    if (entry && entry.code !== spec.code) throw new Error(`pipeline cache: two different WGSL sources named "${mkey}"`);
     if (!entry) {
-      entry = { code: spec.code, module: this.device.createShaderModule({ label: spec.name, code: spec.code }) };
-      this.modules.set(spec.name, entry);
+      entry = { code: spec.code, module: this.device.createShaderModule({ label: mkey, code: spec.code }) };
+      this.modules.set(mkey, entry);
     }
     const module = entry.module;
     const constants: Record<string, number> = {};

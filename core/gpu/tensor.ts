@@ -2,9 +2,10 @@
 // Shapes are row-major; packed quantized weights are u32 arrays whose shape is that of the packed words.
 import type { Category } from './ledger';
 
-export type DType = 'f32' | 'i32' | 'u32';
+/** f16: IEEE half floats, two a 32-bit word (the f16 storage of `--precision f16`, core/kernels/f16.ts). */
+export type DType = 'f32' | 'i32' | 'u32' | 'f16';
 
-export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, u32: 4 };
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, u32: 4, f16: 2 };
 
 export function numelOf(shape: readonly number[]): number {
   let n = 1;
@@ -12,9 +13,10 @@ export function numelOf(shape: readonly number[]): number {
   return n;
 }
 
-/** Bytes a buffer of this shape takes: 4-byte elements, at least 4 bytes (WebGPU needs a non-empty binding). */
+/** Bytes a buffer of this shape takes: whole 4-byte words (an odd count of f16 values takes one more half), at least 4
+ * bytes (WebGPU needs a non-empty binding of a multiple of 4 bytes). */
 export function bytesOf(shape: readonly number[], dtype: DType): number {
-  return Math.max(4, numelOf(shape) * DTYPE_BYTES[dtype]);
+  return Math.max(4, Math.ceil((numelOf(shape) * DTYPE_BYTES[dtype]) / 4) * 4);
 }
 
 export class Tensor {

@@ -7,7 +7,7 @@ import { GpuContext, PHONE_LIMITS, type DeviceLimits } from '../gpu/context';
 import type { Qwen2Config } from '../model/config';
 import type { LoraAdapter } from '../model/adapter';
 import { loadModelWeights, type ModelWeights, type Projection, type Quant } from '../model/weights';
-import type { PlanResult } from '../train/plan';
+import { planResult, type PlanResult } from '../train/plan';
 import { uploadAdapter } from '../train/lora';
 import { KvDecoder } from './decoder';
 import { kvCacheBytes } from './kvcache';
@@ -35,10 +35,8 @@ export async function planGenerate(p: {
   const ctx = GpuContext.dry({ limits: p.limits ?? PHONE_LIMITS });
   const model = loadModelWeights(ctx, p.cfg, p.quant, null);
   const lora = p.lora ? uploadAdapter(ctx, p.cfg, p.lora) : null;
+  ctx.counts.reset();
   await decoderSchedule(ctx, model, lora, p.promptTokens, p.maxNewTokens);
-  const s = ctx.ledger.snapshot();
-  return {
-    peakBytes: s.peakTotal, atPeak: s.atPeak, peakByCategory: s.peakByCategory, peakWorkingSet: s.peakWorkingSet,
-    kvCacheBytes: kvCacheBytes(p.cfg, p.promptTokens + p.maxNewTokens),
-  };
+  // the counts (core/gpu/profiler.ts) cover the prefill and the one decode step: promptTokens (+ 1) tokens
+  return { ...planResult(ctx, p.promptTokens + (p.maxNewTokens > 1 ? 1 : 0)), kvCacheBytes: kvCacheBytes(p.cfg, p.promptTokens + p.maxNewTokens) };
 }

@@ -16,6 +16,8 @@ import fwdCode from './attention_fwd.wgsl';
 import statsCode from './attention_stats.wgsl';
 import dqCode from './attention_dq.wgsl';
 import dkdvCode from './attention_dkdv.wgsl';
+import type { KernelSpec } from '../gpu/pipelines';
+import { attentionDkdvSgSource, attentionDqSgSource, attentionFwdSgSource } from './attention_variants';
 
 export interface AttentionDims {
   /** Rows (sequences). */
@@ -79,6 +81,26 @@ function checkProbsBinding(ctx: GpuContext, op: string, d: AttentionDims): void 
   }
 }
 
+type AttentionKernel = 'fwd' | 'dq' | 'dkdv';
+const SG_SOURCES = { fwd: attentionFwdSgSource, dq: attentionDqSgSource, dkdv: attentionDkdvSgSource };
+/** Largest head size the subgroup forms are generated for. */
+const SG_MAX_HS = 64;
+
+/**
+ * The kernel of one pass: the subgroup form (attention_variants.ts, the same bits) where the adapter has one fixed
+ * subgroup size that divides the 32-invocation workgroup and HS ≤ 64, else the original; ctx.forcedVariants 'attention' = reg
+ * picks the original (tests compare the two).
+ */
+function spec(ctx: GpuContext, which: AttentionKernel, d: AttentionDims): KernelSpec {
+  const base = which === 'fwd' ? FWD : which === 'dq' ? DQ : DKDV;
+  const S = ctx.features.subgroupSize;
+  const forced = ctx.forcedVariants.get('attention');
+  // HS ≤ 64 only: with 32 vec4 per row (HS 128) the generated code takes minutes to compile on lavapipe.
+  if (forced?.kind === 'reg' || !(S >= 4 && S <= TILE && TILE % S === 0) || d.HS > SG_MAX_HS) return base;
+  const HS4 = d.HS / 4;
+  return { name: base.name, variant: `sg.S${S}.HS4_${HS4}`, code: SG_SOURCES[which](HS4, S) };
+}
+
 function params(d: AttentionDims): Params {
   return new Params()
     .u(d.T)
@@ -121,12 +143,16 @@ export function attentionForward(
   // The kernel always writes lse; without a caller tensor it goes to a temporary (a buffer bound twice writable is
   // not allowed, so the dummy cannot stand in for both lse and probs).
   const lseOut = lse ?? ctx.alloc('workspace', 'attention.lse', [B * T, NH]); // (B*T, NH)
-  ctx.flops += attentionFlops(dims).forward;
+  const qBytes = 4 * B * T * NH * HS; // q, out, dq, dout
+  const kvBytes = 4 * B * T * NKV * HS; // k, v, dk, dv
+  const pBytes = 4 * B * NH * T * T;
   ctx.run(
-    { ...FWD, constants: { PROBS: probs !== null } },
+    { ...spec(ctx, 'fwd', dims), constants: { PROBS: probs !== null } },
     [out, lseOut, probs ?? ctx.dummy, q, k, v],
     params(dims),
     [Math.ceil(T / TILE), NH, B],
+    // q, k, v read, out and lse written (and P when kept)
+    { flops: attentionFlops(dims).forward, bytes: 2 * qBytes + 2 * kvBytes + 4 * B * T * NH + (probs ? pBytes : 0) },
   );
   if (!lse) ctx.free(lseOut);
 }
@@ -172,18 +198,25 @@ export function attentionBackward(
   distinct(op, { dq, dk, dv }, { dout, q, k, v, out, lse, probs });
   const R = B * T * NH;
   const p = params(dims);
-  ctx.flops += attentionFlops(dims).backward;
+  const qBytes = 4 * B * T * NH * HS; // q, out, dq, dout
+  const kvBytes = 4 * B * T * NKV * HS; // k, v, dk, dv
+  const pBytes = probs ? 4 * B * NH * T * T : 0;
+  const pairs = causalPairs(dims);
   // stats[r] = (lse[r], D[r]), D = Σ_d dout·out per (token, query head).
   const stats = ctx.alloc('workspace', 'attention.stats', [B * T, NH, 2]); // (B*T, NH, 2)
   const lseIn = lse ?? ctx.alloc('workspace', 'attention.lse_unused', [B * T, NH]); // (B*T, NH) zeros: P is given
-  ctx.run(STATS, [stats, dout, out, lseIn], p, grid1d(R, STATS_WG));
+  ctx.run(STATS, [stats, dout, out, lseIn], p, grid1d(R, STATS_WG), { flops: 2 * R * HS, bytes: 2 * qBytes + 12 * R });
   if (!lse) ctx.free(lseIn);
   const probsIn = probs ?? ctx.dummy;
   const constants = { PROBS: probs !== null };
   // forward: out = P·v, P = softmax(q·kᵀ·scale)  so  dq = scale·dS·k
-  ctx.run({ ...DQ, constants }, [dq, stats, dout, q, k, v, probsIn], p, [Math.ceil(T / TILE), NH, B]);
+  // The algorithmic backward (attentionFlops) is 10·HS per pair: score recompute, dP and dq here (6), dk and dv in
+  // attention_dkdv (4; that kernel recomputes scores and dP as well, which is not counted).
+  ctx.run({ ...spec(ctx, 'dq', dims), constants }, [dq, stats, dout, q, k, v, probsIn], p, [Math.ceil(T / TILE), NH, B],
+    { flops: 6 * HS * pairs, bytes: 3 * qBytes + 2 * kvBytes + 8 * R + pBytes });
   // so  dk = scale·dSᵀ·q and dv = Pᵀ·dout, summed over the group heads of each kv head
-  ctx.run({ ...DKDV, constants }, [dk, dv, stats, dout, q, k, v, probsIn], p, [Math.ceil(T / TILE), NKV, B]);
+  ctx.run({ ...spec(ctx, 'dkdv', dims), constants }, [dk, dv, stats, dout, q, k, v, probsIn], p, [Math.ceil(T / TILE), NKV, B],
+    { flops: 4 * HS * pairs, bytes: 2 * qBytes + 4 * kvBytes + 8 * R + pBytes });
   ctx.free(stats);
 }
 
@@ -194,8 +227,13 @@ export interface AttentionFlops {
   backward: number;
 }
 
+/** The B·NH·T(T+1)/2 causal (query, key) pairs. */
+function causalPairs(dims: AttentionDims): number {
+  return (dims.B * dims.NH * dims.T * (dims.T + 1)) / 2;
+}
+
 /** Algorithmic FLOPs (multiply-add = 2) over the B·NH·T(T+1)/2 causal (query, key) pairs. */
 export function attentionFlops(dims: AttentionDims): AttentionFlops {
-  const pairs = (dims.B * dims.NH * dims.T * (dims.T + 1)) / 2;
+  const pairs = causalPairs(dims);
   return { forward: 4 * dims.HS * pairs, backward: 10 * dims.HS * pairs };
 }

@@ -56,6 +56,8 @@ export function attentionDecode(
     if (t === out) throw new ShapeError(`${op}: out and ${name} are the same tensor ${t}; use separate buffers`);
   }
   if (scores === q || scores === k || scores === v) throw new ShapeError(`${op}: the scratch ${scores} must not be an input`);
-  ctx.flops += 4 * HS * NH * len;
-  ctx.run(SPEC, [out, scores, q, k, v], new Params().u(len).u(NKV).u(HS / 4).u(NH / NKV).f(1 / Math.sqrt(HS)).u(ld), [NH]);
+  ctx.run(SPEC, [out, scores, q, k, v], new Params().u(len).u(NKV).u(HS / 4).u(NH / NKV).f(1 / Math.sqrt(HS)).u(ld), [NH], {
+    // q·k and p·v per head and position; q, the len keys and values of the head's group, the scores (written, read), out
+    flops: 4 * HS * NH * len, bytes: 4 * (NH * HS + 2 * len * NKV * HS + 2 * NH * len + NH * HS),
+  });
 }

@@ -16,6 +16,7 @@ const WG = 256;
 const OP_ADD = 0;
 const OP_AXPY = 1;
 const OP_SCALE = 2;
+const OP_NAMES = ['add', 'axpy', 'scale'];
 
 function dispatch(ctx: GpuContext, op: number, y: Tensor, a: Tensor | null, b: Tensor | null, N: number, alpha: number): void {
   const aIsY = a === y;
@@ -25,6 +26,8 @@ function dispatch(ctx: GpuContext, op: number, y: Tensor, a: Tensor | null, b: T
     [y, !a || aIsY ? ctx.dummy : a, !b || bIsY ? ctx.dummy : b],
     new Params().u(N).f(alpha),
     grid1d(N, WG),
+    // add: 1 FLOP, 2 reads, 1 write; axpy: 2 FLOPs, 2 reads, 1 write; scale: 1 FLOP, 1 read, 1 write
+    { flops: (op === OP_AXPY ? 2 : 1) * N, bytes: 4 * N * (op === OP_SCALE || (op === OP_ADD && aIsY && bIsY) ? 2 : 3), kernel: OP_NAMES[op] },
   );
 }
 

@@ -45,12 +45,16 @@ export function embeddingForward(
   const W = dataWordsPerRow(table.format, C); // data words per row
   const SBW = sbWordsPerRow(table.format, C); // (scale, bias) words per row
   const count = N * W;
+  const rowBytes = 4 * (W + SBW);
   table.tiles.forEach((tile, k) => {
     ctx.run(
       { name: 'embedding', code: forwardCode, constants: { BITS: BITS[table.format] } },
       [out, ids, tile.data, tile.sb ?? ctx.dummy],
       new Params().u(count).u(W).u(C).u(tile.row0).u(tile.rows).u(V).u(k === 0 ? 1 : 0).u(SBW),
       grid1d(count, WG),
+      // every tile reads the ids; the N rows looked up and the (N, C) output are counted once, on the first tile.
+      // Dequantization is scale·q + bias: 2 per value.
+      { flops: k === 0 && table.format !== 'f32' ? 2 * N * C : 0, bytes: 4 * N + (k === 0 ? N * rowBytes + 4 * N * C : 0) },
     );
   });
 }
@@ -89,6 +93,7 @@ export function embeddingBackward(
       [{ tensor: dtable, offset: row0 * C * 4, size: rows * C * 4 }, dout, ids],
       new Params().u(count).u(N).u(C).u(row0).u(rows),
       grid1d(count, WG),
+      { flops: N * C, bytes: 4 * (N + N * C + (accumulate ? 2 : 1) * rows * C) },
     );
   }
 }

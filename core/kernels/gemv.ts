@@ -6,7 +6,7 @@ import { ShapeError } from '../common/errors';
 import { bindingElems, bindingTensor, type Binding, type GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
 import type { Tensor } from '../gpu/tensor';
-import type { WeightMatrix, WeightTile } from './weight';
+import { weightRowBytes, type WeightMatrix, type WeightTile } from './weight';
 import commonCode from './qlinear_common.wgsl';
 import code from './gemv.wgsl';
 
@@ -43,12 +43,14 @@ export function gemvTile(
   for (const t of [bindingTensor(x), tile.data, tile.sb, o.bias]) {
     if (t === yt) throw new ShapeError(`gemv: output ${String(yt)} is also an input; use a separate tensor`);
   }
-  ctx.flops += 2 * N * K;
   const bits = W.format === 'f32' ? 32 : W.format === 'int8' ? 8 : 4;
   const spec = { name: 'gemv', code: commonCode + code, constants: { BITS: bits, ACCUM: !!o.accumulate, BIAS: !!o.bias } };
   const blocks = Math.ceil(N / ROWS);
   for (let b0 = 0; b0 < blocks; b0 += MAX_GRID) {
     const params = new Params().u(N).u(K).f(o.alpha ?? 1).u(at.ycol).u((xrow * K) / 4).u(b0);
-    ctx.run(spec, [y, x, tile.data, tile.sb ?? ctx.dummy, o.bias ?? ctx.dummy], params, [Math.min(MAX_GRID, blocks - b0)]);
+    const n = Math.min(N - b0 * ROWS, MAX_GRID * ROWS); // output rows of this dispatch
+    ctx.run(spec, [y, x, tile.data, tile.sb ?? ctx.dummy, o.bias ?? ctx.dummy], params, [Math.min(MAX_GRID, blocks - b0)], {
+      flops: 2 * n * K, bytes: 4 * K + n * weightRowBytes(W) + 4 * ((o.accumulate ? 2 : 1) * n + (o.bias ? n : 0)), kernel: `gemv.${W.format}`,
+    });
   }
 }

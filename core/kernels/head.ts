@@ -92,6 +92,8 @@ function stats(ctx: GpuContext, part: Tensor, tl: TileLogits): number {
     [part, tl.L],
     new Params().u(tl.R).u(tl.N).u(tl.ld).u(nseg).u(tl.lrow0),
     [Math.ceil(nseg / 64), tl.R],
+    // max, then exp(L − mx) and the sum: 4 per logit; the logits read twice (a pass each), the parts written
+    { flops: 4 * tl.R * tl.N, bytes: 4 * (2 * tl.R * tl.N + 2 * tl.R * nseg) },
   );
   return nseg;
 }
@@ -103,6 +105,8 @@ function merge(ctx: GpuContext, state: Tensor, part: Tensor, nseg: number, tl: T
     [state, part, tl.L, targets, nll, lse],
     new Params().u(tl.R).u(tl.N).u(tl.ld).u(nseg).u(tl.lrow0).u(tl.trow0).u(tl.col0).u(V).u(first ? 1 : 0).u(last ? 1 : 0),
     [Math.ceil(tl.R / 64)],
+    // per segment: max, two exps, two products and a sum
+    { flops: 6 * tl.R * nseg, bytes: 4 * (2 * tl.R * nseg + 8 * tl.R + 4 * tl.R) },
   );
 }
 
@@ -115,6 +119,8 @@ function grad(ctx: GpuContext, tl: TileLogits, lse: Tensor, targets: Tensor, V: 
       [tl.L, lse, targets],
       new Params().u(R).u(tl.N).u(tl.ld).u(tl.lrow0 + r0).u(tl.trow0 + r0).u(tl.col0).u(V).f(scale),
       [Math.ceil(tl.N / 256), R],
+      // scale·(exp(L − lse) − onehot): 4 per logit, read and written in place
+      { flops: 4 * R * tl.N, bytes: 4 * (2 * R * tl.N + 2 * R) },
     );
   }
 }
@@ -159,7 +165,7 @@ export function headLossForward(
       const n = Math.min(rows, T - t0);
       W.tiles.forEach((tile, i) => {
         // logits (n, tile.rows) = x[t0 : t0+n] · W_tileᵀ
-        qlinearTile(ctx, ws, x, W, tile, n, { ldy: tile.rows, ycol: 0, yrow0: 0, xrow0: t0 });
+        qlinearTile(ctx, ws, x, W, tile, n, { ldy: tile.rows, ycol: 0, yrow0: 0, xrow0: t0 }, { label: `head.${W.format}` });
         const tl: TileLogits = { L: ws, R: n, N: tile.rows, ld: tile.rows, lrow0: 0, trow0: t0, col0: tile.row0 };
         const nseg = statsRows(ctx, part, tl);
         merge(ctx, state, part, nseg, tl, targets, nll, lse, V, i === 0, i === W.tiles.length - 1);
@@ -200,11 +206,11 @@ export function headLossBackward(
       const n = Math.min(rows, T - t0);
       W.tiles.forEach((tile, i) => {
         // logits (n, tile.rows) = x[t0 : t0+n] · W_tileᵀ, then dlogits in place
-        qlinearTile(ctx, ws, x, W, tile, n, { ldy: tile.rows, ycol: 0, yrow0: 0, xrow0: t0 });
+        qlinearTile(ctx, ws, x, W, tile, n, { ldy: tile.rows, ycol: 0, yrow0: 0, xrow0: t0 }, { label: `head.${W.format}` });
         grad(ctx, { L: ws, R: n, N: tile.rows, ld: tile.rows, lrow0: 0, trow0: t0, col0: tile.row0 }, lse, targets, V, dims.scale);
         // dx[t0 : t0+n] (+)= dlogits · W_tile, tiles in order
         const accumulate = !!dims.accumulate || i > 0;
-        qlinearTileT(ctx, dx, ws, W, tile, n, { ldg: tile.rows, gcol: 0, grow0: 0, dxrow0: t0 }, { accumulate });
+        qlinearTileT(ctx, dx, ws, W, tile, n, { ldg: tile.rows, gcol: 0, grow0: 0, dxrow0: t0 }, { accumulate, label: `head_t.${W.format}` });
       });
     }
   } finally {
@@ -242,7 +248,7 @@ export function headLogits(
   needT(op, 'x', x, T * C);
   checkLogits(op, logits, W, T, V);
   W.tiles.forEach((tile, i) => {
-    qlinearTile(ctx, logits[i], x, W, tile, T, { ldy: tile.rows, ycol: 0, yrow0: 0, xrow0: 0 });
+    qlinearTile(ctx, logits[i], x, W, tile, T, { ldy: tile.rows, ycol: 0, yrow0: 0, xrow0: 0 }, { label: `head.${W.format}` });
   });
 }
 
@@ -320,6 +326,6 @@ export function headBackwardInput(
   if (T === 0) return;
   W.tiles.forEach((tile, i) => {
     const accumulate = !!dims.accumulate || i > 0;
-    qlinearTileT(ctx, dx, dlogits[i], W, tile, T, { ldg: tile.rows, gcol: 0, grow0: 0, dxrow0: 0 }, { accumulate });
+    qlinearTileT(ctx, dx, dlogits[i], W, tile, T, { ldg: tile.rows, gcol: 0, grow0: 0, dxrow0: 0 }, { accumulate, label: `head_t.${W.format}` });
   });
 }

@@ -10,10 +10,14 @@ import { Params } from '../gpu/params';
 import { Tensor } from '../gpu/tensor';
 import { gemvFits, gemvTile } from './gemv';
 import { matmul } from './matmul';
-import type { WeightFormat, WeightMatrix, WeightTile } from './weight';
+import { weightRowBytes, type WeightFormat, type WeightMatrix, type WeightTile } from './weight';
 import commonCode from './qlinear_common.wgsl';
 import fwdCode from './qlinear.wgsl';
 import bwdCode from './qlinear_t.wgsl';
+import type { KernelSpec } from '../gpu/pipelines';
+import { variantId } from '../gpu/tuning';
+import { chooseVariant } from './variants';
+import { qlinearSgSource, qlinearTSgSource, qlinearTiledSource, qlinearTTiledSource, type QBits } from './qlinear_variants';
 
 export interface LinearDims {
   /** Tokens (rows of x and y). */
@@ -25,6 +29,8 @@ export interface LinearDims {
 }
 
 export interface LinearForwardOptions {
+  /** The profile row; "linear.<format>" when absent. */
+  label?: string;
   /** (out) added once per output. */
   bias?: Tensor;
   /** y += result instead of y = result. */
@@ -33,6 +39,8 @@ export interface LinearForwardOptions {
 }
 
 export interface LinearBackwardOptions {
+  /** The profile row; "linear_t.<format>" when absent. */
+  label?: string;
   /** dx += result instead of dx = result. */
   accumulate?: boolean;
   alpha?: number;
@@ -112,17 +120,36 @@ export function qlinearTile(
   need('qlinear', 'y', y, (at.yrow0 + M - 1) * at.ldy + at.ycol + N);
   if (o.bias && o.bias.numel < at.ycol + N) throw new ShapeError(`qlinear: bias ${o.bias} shorter than ${at.ycol + N}`);
   noAlias('qlinear', y, x, tile.data, tile.sb, o.bias);
-  ctx.flops += 2 * M * N * K;
-  const spec = { name: 'qlinear', code: commonCode + fwdCode, constants: { BITS: bitsOf(W.format), ACCUM: !!o.accumulate, BIAS: !!o.bias } };
-  const blocks = Math.ceil(N / FWD_N_BLOCK);
-  const gx = Math.ceil(M / M_BLOCK);
-  if (gx > MAX_GRID) throw new ShapeError(`qlinear: ${M} tokens is over one dispatch (${MAX_GRID * M_BLOCK})`);
+  const bits = bitsOf(W.format);
+  const v = chooseVariant(ctx, 'qlinear', W.format, { M, N, K });
+  const constants = { ACCUM: !!o.accumulate, BIAS: !!o.bias };
+  // Rows m and outputs n of one workgroup, and the variant's source.
+  let spec: KernelSpec;
+  let mBlock = M_BLOCK;
+  let nBlock = FWD_N_BLOCK;
+  if (v.kind === 'sg') {
+    const { MR, NR, S } = v.params;
+    spec = { name: 'qlinear', variant: `${variantId(v)}.b${bits}`, code: qlinearSgSource(bits as 4 | 8, MR, NR, S, 'f32'), constants };
+    [mBlock, nBlock] = [MR, S * NR];
+  } else if (v.kind === 'tiled') {
+    spec = { name: 'qlinear', variant: `${variantId(v)}.b${bits}`, code: qlinearTiledSource(bits as QBits, 'f32'), constants };
+    [mBlock, nBlock] = [64, 64];
+  } else {
+    spec = { name: 'qlinear', code: commonCode + fwdCode, constants: { BITS: bits, ...constants } };
+  }
+  const blocks = Math.ceil(N / nBlock);
+  const gx = Math.ceil(M / mBlock);
+  if (gx > MAX_GRID) throw new ShapeError(`qlinear: ${M} tokens is over one dispatch (${MAX_GRID * mBlock})`);
   for (let b0 = 0; b0 < blocks; b0 += MAX_GRID) {
     const params = new Params()
       .u(M).u(N).u(K).f(o.alpha ?? 1)
       .u(at.ldy).u(at.ycol).u(at.yrow0).u(at.xrow0)
       .u(b0);
-    ctx.run(spec, [y, x, tile.data, tile.sb ?? ctx.dummy, o.bias ?? ctx.dummy], params, [gx, Math.min(MAX_GRID, blocks - b0)]);
+    const n = Math.min(N - b0 * nBlock, MAX_GRID * nBlock); // outputs of this dispatch
+    ctx.run(spec, [y, x, tile.data, tile.sb ?? ctx.dummy, o.bias ?? ctx.dummy], params, [gx, Math.min(MAX_GRID, blocks - b0)], {
+      flops: 2 * M * n * K, bytes: 4 * M * K + n * weightRowBytes(W) + 4 * ((o.accumulate ? 2 : 1) * M * n + (o.bias ? n : 0)),
+      kernel: o.label ?? `linear.${W.format}`,
+    });
   }
 }
 
@@ -147,17 +174,35 @@ export function qlinearTileT(
   need('qlinear_t', 'g', g, (at.grow0 + M - 1) * at.ldg + at.gcol + K);
   need('qlinear_t', 'dx', dx, (at.dxrow0 + M) * N);
   noAlias('qlinear_t', dx, g, tile.data, tile.sb);
-  ctx.flops += 2 * M * N * K;
-  const spec = { name: 'qlinear_t', code: commonCode + bwdCode, constants: { BITS: bitsOf(W.format), ACCUM: !!o.accumulate } };
-  const blocks = Math.ceil(N / BWD_N_BLOCK);
-  const gx = Math.ceil(M / M_BLOCK);
-  if (gx > MAX_GRID) throw new ShapeError(`qlinear_t: ${M} tokens is over one dispatch (${MAX_GRID * M_BLOCK})`);
+  const bits = bitsOf(W.format);
+  const v = chooseVariant(ctx, 'qlinear_t', W.format, { M, N, K });
+  const constants = { ACCUM: !!o.accumulate };
+  let spec: KernelSpec;
+  let mBlock = M_BLOCK;
+  let nBlock = BWD_N_BLOCK;
+  if (v.kind === 'sg') {
+    const { MR, NC, S } = v.params;
+    spec = { name: 'qlinear_t', variant: `${variantId(v)}.b${bits}`, code: qlinearTSgSource(bits as 4 | 8, MR, NC, S, 'f32'), constants };
+    [mBlock, nBlock] = [MR, 8 * S * NC];
+  } else if (v.kind === 'tiled') {
+    spec = { name: 'qlinear_t', variant: `${variantId(v)}.b${bits}`, code: qlinearTTiledSource(bits as QBits, 'f32'), constants };
+    [mBlock, nBlock] = [64, 64];
+  } else {
+    spec = { name: 'qlinear_t', code: commonCode + bwdCode, constants: { BITS: bits, ...constants } };
+  }
+  const blocks = Math.ceil(N / nBlock);
+  const gx = Math.ceil(M / mBlock);
+  if (gx > MAX_GRID) throw new ShapeError(`qlinear_t: ${M} tokens is over one dispatch (${MAX_GRID * mBlock})`);
   for (let b0 = 0; b0 < blocks; b0 += MAX_GRID) {
     const params = new Params()
       .u(M).u(N).u(K).f(o.alpha ?? 1)
       .u(at.ldg).u(at.gcol).u(at.grow0).u(at.dxrow0)
       .u(b0);
-    ctx.run(spec, [dx, g, tile.data, tile.sb ?? ctx.dummy], params, [gx, Math.min(MAX_GRID, blocks - b0)]);
+    const n = Math.min(N - b0 * nBlock, MAX_GRID * nBlock); // columns of this dispatch
+    ctx.run(spec, [dx, g, tile.data, tile.sb ?? ctx.dummy], params, [gx, Math.min(MAX_GRID, blocks - b0)], {
+      flops: 2 * M * n * K, bytes: 4 * M * K + (K * weightRowBytes(W) * n) / N + 4 * (o.accumulate ? 2 : 1) * M * n,
+      kernel: o.label ?? `linear_t.${W.format}`,
+    });
   }
 }
 

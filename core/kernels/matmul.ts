@@ -7,6 +7,9 @@ import { ShapeError } from '../common/errors';
 import commonCode from './matmul_common.wgsl';
 import vec4Code from './matmul.wgsl';
 import scalarCode from './matmul_scalar.wgsl';
+import { variantId } from '../gpu/tuning';
+import { chooseVariant } from './variants';
+import { matmulTiledSource } from './matmul_variants';
 
 export interface MatmulDims {
   M: number;
@@ -24,6 +27,8 @@ export interface MatmulOptions {
   alpha?: number;
   /** bias[N], added once per output. */
   bias?: Tensor;
+  /** The profile row (e.g. "lora.xA"); "matmul" when absent. */
+  label?: string;
 }
 
 function nameOf(b: Binding): string {
@@ -46,15 +51,17 @@ export function matmul(ctx: GpuContext, out: Binding, a: Binding, b: Binding, d:
   if (bindingElems(b) < K * N) throw new ShapeError(`matmul: B ${nameOf(b)} holds ${bindingElems(b)} values, needs ${K}×${N}`);
   if (o.bias && o.bias.numel < N) throw new ShapeError(`matmul: bias ${o.bias} shorter than N=${N}`);
   const vec4 = matmulVec4Ok(d, o);
-  ctx.flops += 2 * M * N * K;
+  const constants = { TRANS_A: !!o.transA, TRANS_B: !!o.transB, ACCUM: !!o.accumulate, BIAS: !!o.bias };
+  const v = chooseVariant(ctx, 'matmul', `f32.${o.transA ? 't' : 'n'}${o.transB ? 't' : 'n'}${vec4 ? '.vec4' : ''}`, d);
+  const tiled = v.kind === 'tiled' && vec4;
+  const block = tiled ? 64 : 32; // outputs per workgroup along m and n
   ctx.run(
-    {
-      name: vec4 ? 'matmul' : 'matmul_scalar',
-      code: commonCode + (vec4 ? vec4Code : scalarCode),
-      constants: { TRANS_A: !!o.transA, TRANS_B: !!o.transB, ACCUM: !!o.accumulate, BIAS: !!o.bias },
-    },
+    tiled
+      ? { name: 'matmul', variant: variantId(v), code: matmulTiledSource('f32'), constants }
+      : { name: vec4 ? 'matmul' : 'matmul_scalar', code: commonCode + (vec4 ? vec4Code : scalarCode), constants },
     [out, a, b, o.bias ?? ctx.dummy],
     new Params().u(M).u(N).u(K).f(o.alpha ?? 1),
-    [Math.ceil(N / 32), Math.ceil(M / 32)],
+    [Math.ceil(N / block), Math.ceil(M / block)],
+    { flops: 2 * M * N * K, bytes: 4 * (M * K + K * N + (o.accumulate ? 2 : 1) * M * N + (o.bias ? N : 0)), kernel: o.label ?? 'matmul' },
   );
 }

@@ -20,5 +20,6 @@ export function pcgHash(v: number): number {
 /** θ ← θ + c·z(seed, stream) */
 export function mezoPerturb(ctx: GpuContext, theta: Tensor, seed: number, stream: number, c: number): void {
   const n = theta.numel;
-  ctx.run({ name: 'mezo', code }, [theta], new Params().u(n).u(mezoKey(seed, stream)).f(c), grid1d(n, 64));
+  // the hash and Box–Muller of z (about 20 integer and float operations, counted as 20) and θ += c·z
+  ctx.run({ name: 'mezo', code }, [theta], new Params().u(n).u(mezoKey(seed, stream)).f(c), grid1d(n, 64), { flops: 22 * n, bytes: 8 * n });
 }

@@ -27,7 +27,7 @@ function check(theta: Tensor, g: Tensor): number {
 /** θ ← θ − lr·g */
 export function sgdUpdate(ctx: GpuContext, theta: Tensor, g: Tensor, lr: number): void {
   const n = check(theta, g);
-  ctx.run({ name: 'sgd', code: sgdCode }, [theta, g], new Params().u(n).f(lr), grid1d(n, 64));
+  ctx.run({ name: 'sgd', code: sgdCode }, [theta, g], new Params().u(n).f(lr), grid1d(n, 64), { flops: 2 * n, bytes: 12 * n });
 }
 
 /** One AdamW step on θ with moments m, v (same shape as θ). */
@@ -37,11 +37,13 @@ export function adamwUpdate(ctx: GpuContext, theta: Tensor, g: Tensor, m: Tensor
   const bc1 = 1 - Math.pow(h.beta1, h.step);
   const bc2 = 1 - Math.pow(h.beta2, h.step);
   ctx.run({ name: 'adamw', code: optimCode }, [theta, g, m, v],
-    new Params().u(n).f(h.lr).f(h.beta1).f(h.beta2).f(h.eps).f(h.weightDecay).f(bc1).f(bc2), grid1d(n, 64));
+    new Params().u(n).f(h.lr).f(h.beta1).f(h.beta2).f(h.eps).f(h.weightDecay).f(bc1).f(bc2), grid1d(n, 64),
+    // moments, bias corrections, sqrt, division, decay: about 16 per value; θ, m, v read and written, g read
+    { flops: 16 * n, bytes: 28 * n });
 }
 
 /** out[slot] = Σ x² */
 export function sumSquares(ctx: GpuContext, out: Tensor, slot: number, x: Tensor): void {
   if (slot >= out.numel) throw new ShapeError(`sumSquares: slot ${slot} outside ${out}`);
-  ctx.run({ name: 'sumsq', code: sumsqCode }, [out, x], new Params().u(x.numel).u(slot), [1]);
+  ctx.run({ name: 'sumsq', code: sumsqCode }, [out, x], new Params().u(x.numel).u(slot), [1], { flops: 2 * x.numel, bytes: 4 * x.numel + 4 });
 }

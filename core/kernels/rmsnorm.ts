@@ -54,6 +54,8 @@ export function rmsnormForward(
     [out, rstd ?? ctx.dummy, x, w],
     new Params().u(N).u(C).f(eps),
     grid1d(N, WG),
+    // x² sums, the scale and the product: 4 per value; x and out, w once, rstd
+    { flops: 4 * N * C, bytes: 4 * (2 * N * C + C + (rstd ? N : 0)) },
   );
 }
 
@@ -88,5 +90,7 @@ export function rmsnormBackward(
     [dx, inPlace ? ctx.dummy : dout, x, w, rstd],
     new Params().u(N).u(C),
     grid1d(N, WG),
+    // the row's dot Σ dout·w·x and dx = r·w·dout − x·c: 7 per value; dout, x, dx (read too with accumulate), w, rstd
+    { flops: 7 * N * C, bytes: 4 * ((accumulate ? 4 : 3) * N * C + C + N) },
   );
 }

@@ -74,6 +74,8 @@ function dispatch(ctx: GpuContext, op: string, out: Tensor, x: Tensor, table: Te
     [out, inPlace ? ctx.dummy : x, table],
     new Params().u(count).u(T).u(H).u(HS / 2),
     grid1d(count, WG),
+    // a 2×2 rotation per pair: 6 FLOPs; x read and out written, the (T, HS) table once
+    { flops: 6 * count, bytes: 4 * (2 * n + T * HS), kernel: backward ? 'rope_backward' : 'rope' },
   );
 }
 

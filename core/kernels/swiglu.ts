@@ -31,7 +31,8 @@ export function swigluForward(
   needValues('swigluForward', 'out', out, N);
   needValues('swigluForward', 'gate', gate, N);
   needValues('swigluForward', 'up', up, N);
-  ctx.run({ name: 'swiglu', code: forwardCode }, [out, gate, up], new Params().u(N), grid1d(N, WG));
+  // silu(g)·u: exp, add, divide, two products
+  ctx.run({ name: 'swiglu', code: forwardCode }, [out, gate, up], new Params().u(N), grid1d(N, WG), { flops: 5 * N, bytes: 12 * N });
 }
 
 function backward(ctx: GpuContext, op: string, dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor | null, up: Tensor | null, N: number): void {
@@ -48,6 +49,8 @@ function backward(ctx: GpuContext, op: string, dgate: Tensor, dup: Tensor, dout:
     [dgate, dup, dout, gate ?? ctx.dummy, up ?? ctx.dummy],
     new Params().u(N),
     grid1d(N, WG),
+    // σ(g), silu, dup and dgate: about 10 per element; gate, up, dout read, dgate, dup written
+    { flops: 10 * N, bytes: 20 * N },
   );
 }
 

@@ -50,6 +50,11 @@ export function sbWordsPerRow(format: WeightFormat, cols: number): number {
   return format === 'f32' ? 0 : cols / QUANT_GROUP;
 }
 
+/** Bytes of one weight row (data and scale|bias words), what a kernel reads per row (the per-kernel counts). */
+export function weightRowBytes(W: WeightMatrix): number {
+  return 4 * (dataWordsPerRow(W.format, W.cols) + sbWordsPerRow(W.format, W.cols));
+}
+
 /** Bytes the weight takes in the ledger (data + scales/biases), over all tiles. */
 export function weightBytes(format: WeightFormat, rows: number, cols: number): number {
   return rows * (dataWordsPerRow(format, cols) + sbWordsPerRow(format, cols)) * 4;

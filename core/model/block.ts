@@ -83,8 +83,8 @@ export function projForward(
   const hName = `h_${p}` as SavedName;
   // A kept h is a saved-table entry, l<l>.h_<p>; one used only here is a temporary, l<l>.<p>.lora_h.
   const h = keep.has(hName) ? ctx.alloc('activations', `l${l}.${hName}`, [N, R]) : ctx.alloc('workspace', `l${l}.${p}.lora_h`, [N, R]); // (N, R)
-  matmul(ctx, h, inp, ad.A, { M: N, N: R, K: W.cols }, { transB: true }); // h = inp·Aᵀ
-  matmul(ctx, out, h, ad.B, { M: N, N: W.rows, K: R }, { transB: true, accumulate: true, alpha: lora.scale }); // out += s·h·Bᵀ
+  matmul(ctx, h, inp, ad.A, { M: N, N: R, K: W.cols }, { transB: true, label: 'lora.h' }); // h = inp·Aᵀ
+  matmul(ctx, out, h, ad.B, { M: N, N: W.rows, K: R }, { transB: true, accumulate: true, alpha: lora.scale, label: 'lora.y' }); // out += s·h·Bᵀ
   if (keep.has(hName)) saved[hName] = h;
   else ctx.free(h);
 }

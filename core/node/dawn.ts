@@ -14,7 +14,9 @@ export function dawnGpu(): GPU {
     Object.assign(globalThis, globals);
     installed = true;
   }
-  if (!gpu) gpu = create([]);
+  // Timestamps at full resolution for the per-kernel profile (Dawn quantizes them by default, a browser's defence
+  // against timing attacks that a local tool does not need).
+  if (!gpu) gpu = create(['disable-dawn-features=timestamp_quantization']);
   return gpu;
 }
 

@@ -4,6 +4,7 @@
 // profiles/README.md. WebGPU limit names and minimums follow the WebGPU specification (https://www.w3.org/TR/webgpu/#limits).
 // Pure TS: JSON in, objects out; core/node reads files.
 import { z } from 'zod';
+import type { Precision } from '../api/names';
 import { errorMessage, ConfigError } from '../common/errors';
 
 /** The WebGPU specification's default (guaranteed minimum) limits: an adapter never offers less. */
@@ -123,7 +124,7 @@ export function capBytesOf(profile: Pick<DeviceProfile, 'appBudgetMB'>): number 
   return Math.round(profile.appBudgetMB * 1e6);
 }
 
-export type Precision = 'f32' | 'f16';
+export type { Precision };
 
 export interface RooflineEstimate {
   seconds: number;

@@ -64,17 +64,17 @@ export function projBackward(b: Bwd, l: number, p: Projection, g: Tensor, inp: T
   let h = saved[hName]; // (N, R)
   if (!h) {
     h = ctx.alloc('workspace', `l${l}.${p}.lora_h`, [N, R]); // recomputed, not stored: h = inp·Aᵀ
-    matmul(ctx, h, inp, ad.A, { M: N, N: R, K: inF }, { transB: true });
+    matmul(ctx, h, inp, ad.A, { M: N, N: R, K: inF }, { transB: true, label: 'lora.h' });
   }
   const dB = ctx.alloc('grads', `l${l}.${p}.lora_B.grad`, [outF, R]); // (out, R)
-  matmul(ctx, dB, g, h, { M: outF, N: R, K: N }, { transA: true, alpha: s }); // dB = s·gᵀ·h
+  matmul(ctx, dB, g, h, { M: outF, N: R, K: N }, { transA: true, alpha: s, label: 'lora.dB' }); // dB = s·gᵀ·h
   ctx.free(h);
   delete saved[hName];
   const u = ctx.alloc('workspace', `l${l}.${p}.u`, [N, R]); // (N, R)  u = g·B
-  matmul(ctx, u, g, ad.B, { M: N, N: R, K: outF });
+  matmul(ctx, u, g, ad.B, { M: N, N: R, K: outF }, { label: 'lora.u' });
   const dA = ctx.alloc('grads', `l${l}.${p}.lora_A.grad`, [R, inF]); // (R, in)
-  matmul(ctx, dA, u, inp, { M: R, N: inF, K: N }, { transA: true, alpha: s }); // dA = s·uᵀ·inp
-  matmul(ctx, dInp, u, ad.A, { M: N, N: inF, K: R }, { accumulate: true, alpha: s }); // dInp += s·u·A
+  matmul(ctx, dA, u, inp, { M: R, N: inF, K: N }, { transA: true, alpha: s, label: 'lora.dA' }); // dA = s·uᵀ·inp
+  matmul(ctx, dInp, u, ad.A, { M: N, N: inF, K: R }, { accumulate: true, alpha: s, label: 'lora.dx' }); // dInp += s·u·A
   ctx.free(u);
   b.grads.take(l, p, dA, dB);
 }

@@ -1,11 +1,13 @@
 // The four training methods (DESIGN.md §5) as schedules over the same kernels. `full`, `mebp` and `mesp` run the same
 // forward (core/model/block.ts) and the same backward (core/train/backward.ts); they differ only in what they keep and
 // when they recompute. The tables below are the whole difference, written where a reader can see them.
-import type { MethodName } from '../api/names';
+import type { MethodName, Precision } from '../api/names';
 import { TRAIN_DEFAULTS } from '../api/train';
+import { ConfigError } from '../common/errors';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { embeddingForward } from '../kernels/embedding';
+import { fromF16, toF16 } from '../kernels/f16';
 import { rmsnormBackward, rmsnormForward } from '../kernels/rmsnorm';
 import { ropeTable } from '../kernels/rope';
 import type { LoraAdapter } from '../model/adapter';
@@ -47,6 +49,8 @@ export interface ExactStepOptions {
   chunkedHead?: boolean;
   /** Tokens per head chunk. */
   headChunk?: number;
+  /** f16: the checkpoints (the residual stream entering each layer) are stored in f16 (see exactStep). */
+  precision?: Precision;
 }
 
 export interface StepTensors {
@@ -87,15 +91,41 @@ export async function exactStep(s: StepTensors, batch: TokenBatch, o: ExactStepO
   const f: Fwd = { ctx, model, lora: s.lora, rope, dims: d };
   const b: Bwd = { ...f, grads: s.grads, inPlaceSwiglu: o.method === 'mesp' };
 
-  // ---- forward: the residual stream entering each layer is kept (the checkpoints; `full` keeps its tables too)
-  const xs: Tensor[] = []; // xs[l]: (N, C) input of layer l
+  // ---- forward: the residual stream entering each layer is kept (the checkpoints; `full` keeps its tables too).
+  // With f16 precision each checkpoint is stored in f16 (activations) and the forward goes on from the stored value
+  // (its f32 copy, rounded), so every method computes from the same values and full = mebp = mesp stays exact; the
+  // backward reads a checkpoint back into an f32 workspace copy, one layer at a time.
+  const half = o.precision === 'f16';
+  if (half && !ctx.dry && !ctx.features.f16) {
+    throw new ConfigError(`precision f16 needs an adapter with the shader-f16 feature; ${ctx.adapter.description || 'this adapter'} has none. Use --precision f32.`, { field: 'precision' });
+  }
+  const xs: Tensor[] = []; // xs[l]: (N, C) input of layer l (f16 with half: then xs16, and xs[l] only while in use)
+  const xs16: Tensor[] = []; // xs16[l]: (N, C) f16, the stored checkpoints
+  const NC = d.N * d.C;
+  /** Store layer l's input `x` (f32) as its f16 checkpoint, and round `x` to what is stored. */
+  const keep16 = (l: number, x: Tensor): void => {
+    xs16[l] = ctx.alloc('activations', `resid.${l}.f16`, [d.N, d.C], 'f16');
+    toF16(ctx, xs16[l], x, NC);
+    fromF16(ctx, x, xs16[l], NC);
+  };
+  /** Layer l's input as f32: the f16 checkpoint read back into a workspace copy. */
+  const back32 = (l: number): Tensor => {
+    const x = ctx.alloc('workspace', `resid.${l}`, [d.N, d.C]);
+    fromF16(ctx, x, xs16[l], NC);
+    return x;
+  };
   const tables: Saved[] = [];
-  xs.push(ctx.alloc('activations', 'resid.0', [d.N, d.C]));
+  xs.push(ctx.alloc(half ? 'workspace' : 'activations', 'resid.0', [d.N, d.C]));
   embeddingForward(ctx, xs[0], ids, model.embed, { N: d.N, C: d.C, V: model.cfg.vocab });
+  if (half) keep16(0, xs[0]);
   for (let l = 0; l < L; l++) {
-    const { y, saved } = blockForward(f, l, xs[l], { category: 'activations', name: `resid.${l + 1}` }, keepForward);
+    const { y, saved } = blockForward(f, l, xs[l], { category: half ? 'workspace' : 'activations', name: `resid.${l + 1}` }, keepForward);
     xs.push(y!);
     tables.push(saved);
+    if (half) {
+      keep16(l + 1, y!);
+      ctx.free(xs[l]); // its f16 checkpoint stays
+    }
   }
   const rstdF = ctx.alloc('activations', 'final_norm.rstd', [d.N]); // (N)
   const xf = ctx.alloc('activations', 'final_norm', [d.N, d.C]); // (N, C)
@@ -116,7 +146,9 @@ export async function exactStep(s: StepTensors, batch: TokenBatch, o: ExactStepO
   const dy = ctx.alloc('workspace', 'resid.grad', [d.N, d.C]); // (N, C) dL/d(residual stream)
   rmsnormBackward(ctx, dy, dxf, xs[L], model.finalNorm, rstdF, { N: d.N, C: d.C });
   ctx.free(dxf, rstdF, xs[L]);
+  if (half) ctx.free(xs16[L]);
   for (let l = L - 1; l >= 0; l--) {
+    if (half) xs[l] = back32(l);
     let saved = tables[l];
     if (o.method !== 'full') {
       // mebp: re-run the layer keeping its autograd table (its output is discarded);
@@ -128,6 +160,7 @@ export async function exactStep(s: StepTensors, batch: TokenBatch, o: ExactStepO
     }
     blockBackward(b, l, dy, xs[l], saved);
     ctx.free(xs[l]);
+    if (half) ctx.free(xs16[l]);
   }
   ctx.free(dy, ids, targets, rope);
   const nllHost = await ctx.readF32(nll);

@@ -13,7 +13,7 @@ import { batchLoss, mezoStep, mezoStepSeed } from './mezo';
 import { DeferredSink, ImmediateSink, Optimizer } from './optimizer';
 
 /** The loop's part of the TrainSpec (core/api/train.ts), with the run's resolved total of steps. */
-export interface TrainLoopSpec extends Pick<TrainSpec, 'seed' | 'storeH' | 'chunkedHead' | 'headChunk' | 'mezoEps' | 'valEvery' | 'checkpointEvery'> {
+export interface TrainLoopSpec extends Pick<TrainSpec, 'seed' | 'storeH' | 'chunkedHead' | 'headChunk' | 'mezoEps' | 'valEvery' | 'checkpointEvery'>, Partial<Pick<TrainSpec, 'precision'>> {
   method: Method;
   /** Total optimizer steps of the run (the loop runs from `startStep` to this). */
   steps: number;
@@ -22,7 +22,7 @@ export interface TrainLoopSpec extends Pick<TrainSpec, 'seed' | 'storeH' | 'chun
 }
 
 /** The keys of the TrainSpec the loop takes as they are. */
-export const LOOP_SPEC_KEYS = ['seed', 'storeH', 'chunkedHead', 'headChunk', 'mezoEps', 'valEvery', 'checkpointEvery'] as const;
+export const LOOP_SPEC_KEYS = ['seed', 'storeH', 'chunkedHead', 'headChunk', 'mezoEps', 'valEvery', 'checkpointEvery', 'precision'] as const;
 
 export type { LoopEvent };
 
@@ -103,7 +103,7 @@ export async function trainStep(
     const immediate = spec.method === 'mesp' && spec.immediateUpdates && opt.separable;
     const sink = immediate ? new ImmediateSink(opt) : new DeferredSink(ctx);
     const r = await exactStep({ ctx, model, lora, grads: sink }, batch, {
-      method: spec.method, storeH: spec.storeH, chunkedHead: spec.chunkedHead, headChunk: spec.headChunk,
+      method: spec.method, storeH: spec.storeH, chunkedHead: spec.chunkedHead, headChunk: spec.headChunk, precision: spec.precision,
     });
     if (sink instanceof DeferredSink) await sink.apply(opt);
     return { loss: r.nllSum / Math.max(1, r.tokens), tokens: r.tokens };

@@ -74,6 +74,9 @@ describe('MeSP Studio in browser mode', () => {
     expect(fit.points).toBe(4);
     expect(fit.series).toEqual(['Full backprop', 'MeBP-style', 'MeSP', 'MeZO']);
     expect(await page.textContent('[data-testid=fit-mesp]')).toMatch(/fits/);
+    // The projected step time on the phone, labelled a roofline projection (plan.fit's projections).
+    await page.waitForSelector('[data-testid=roofline-mesp]');
+    expect(await page.textContent('[data-testid=roofline]')).toMatch(/roofline projection, not a measurement[\s\S]*lower bound/);
     // Copy and edit: validation as you type.
     await page.click('[data-testid=profile-copy]');
     await page.fill('[data-testid=edit-budget]', '9000');

@@ -134,6 +134,19 @@ describe('attention', () => {
       expect(bitDiff(withP.dk, noP.dk), `d ${JSON.stringify(d)}`).toEqual([]);
       expect(bitDiff(withP.dv, noP.dv), `d ${JSON.stringify(d)}`).toEqual([]);
 
+      // The subgroup form (where the adapter has subgroups; attention_variants.ts) against the original kernels.
+      ctx.forcedVariants.set('attention', { kind: 'reg', params: {} });
+      try {
+        const regP = await runGpu(ctx, d, x, true);
+        const regNoP = await runGpu(ctx, d, x, false);
+        for (const [name, a, b] of [['out', withP.out, regP.out], ['lse', withP.lse, regP.lse], ['P', withP.probs!, regP.probs!], ['dq', withP.dq, regP.dq],
+          ['dk', withP.dk, regP.dk], ['dv', withP.dv, regP.dv], ['dq (P recomputed)', noP.dq, regNoP.dq], ['dk (P recomputed)', noP.dk, regNoP.dk]] as const) {
+          expect(bitDiff(a, b), `${label}: ${name}, ${ctx.features.subgroupSize ? `subgroup ${ctx.features.subgroupSize}` : 'no subgroups'} vs original kernels`).toEqual([]);
+        }
+      } finally {
+        ctx.forcedVariants.delete('attention');
+      }
+
       // Against float64. Values are O(1); measured at most 6e-7 absolute (forward) and 6e-7 relative to the largest
       // gradient (backward), so the bounds leave about 3x.
       expect(report(`attention fwd out ${label}`, withP.out, ref.out).maxAbs, `d ${JSON.stringify(d)}`).toBeLessThan(1e-6);

@@ -104,8 +104,8 @@ describe('charts', () => {
     const fit = fitChart({
       model: 'qwen2-demo', capBytes: 3e6, profileId: 'p', seqLen: 76,
       methods: [
-        { method: 'full', peakBytes: 6e6, atPeak: live(6e6 - 3800), peakByCategory: live(6e6), workingSetBytes: 1, fits: false, error: null, peakAt: null, timeline: [], events: 0 },
-        { method: 'mesp', peakBytes: 2e6, atPeak: live(2e6 - 3800), peakByCategory: live(2e6), workingSetBytes: 1, fits: true, error: null, peakAt: null, timeline: [], events: 0 },
+        { method: 'full', peakBytes: 6e6, atPeak: live(6e6 - 3800), peakByCategory: live(6e6), workingSetBytes: 1, fits: false, error: null, peakAt: null, timeline: [], events: 0, projections: [] },
+        { method: 'mesp', peakBytes: 2e6, atPeak: live(2e6 - 3800), peakByCategory: live(2e6), workingSetBytes: 1, fits: true, error: null, peakAt: null, timeline: [], events: 0, projections: [] },
       ],
     });
     expect(fit.probe).toMatchObject({ points: 2, cap: 3e6, series: ['Full backprop', 'MeSP'] });

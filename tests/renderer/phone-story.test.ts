@@ -14,7 +14,7 @@ const at = (total: number) => live(total - 3800);
 
 const method = (m: FitMethod['method'], peak: number, cap: number): FitMethod => ({
   method: m, peakBytes: peak, atPeak: at(peak), peakByCategory: at(peak), workingSetBytes: 1, fits: peak <= cap, error: null,
-  peakAt: { category: 'workspace', name: 'l35.dm', layer: 35, part: 'layer 35' }, events: 5,
+  peakAt: { category: 'workspace', name: 'l35.dm', layer: 35, part: 'layer 35' }, events: 5, projections: [],
   timeline: [0, 1, 2, 3, 4].map((x) => ({ x, live: at(x === 3 ? peak : peak / 2) })),
 });
 const fit = (peaks: Partial<Record<FitMethod['method'], number>>, cap = 2.8e9): FitResult => ({

@@ -6,12 +6,13 @@ import { z } from 'zod';
 import { METHODS, MethodSchema } from '../names';
 import { TRAIN_DEFAULTS, TrainInputsSchema, TrainSpecSchema, pickSpec, specMask } from '../train';
 import { ByCategorySchema, path } from './shared';
+import { StepProjectionSchema } from '../roofline';
 
 /** The real Qwen2.5 shapes "will it fit?" can plan without their weights (core/model/shapes.ts). */
 export const FIT_SHAPES = ['qwen2.5-0.5b', 'qwen2.5-1.5b', 'qwen2.5-3b'] as const;
 
 /** The settings a training step's memory depends on (what plan.fit passes to the engine's plan). */
-export const FIT_SPEC_KEYS = ['quant', 'seqLen', 'batch', 'rank', 'alpha', 'targets', 'optimizer', 'storeH', 'chunkedHead', 'headChunk', 'capBytes'] as const;
+export const FIT_SPEC_KEYS = ['quant', 'seqLen', 'batch', 'rank', 'alpha', 'targets', 'optimizer', 'storeH', 'chunkedHead', 'headChunk', 'capBytes', 'precision'] as const;
 
 /** The settings "will it fit?" shows inline (the rest are the spec's defaults). */
 export const PLAN_FORM_KEYS = ['quant', 'seqLen', 'rank', 'targets', 'batch'] as const;
@@ -69,6 +70,8 @@ export const FitMethodSchema = z.object({
   timeline: z.array(PlanPointSchema).default([]),
   /** Ledger events in the planned step (the length of its time axis). */
   events: z.number().default(0),
+  /** The roofline projection of the planned step on the profile's GPU, f32 then f16 arithmetic (core/api/roofline.ts); empty when the plan failed. */
+  projections: z.array(StepProjectionSchema).default([]),
 });
 export type FitMethod = z.infer<typeof FitMethodSchema>;
 

@@ -9,6 +9,8 @@ import { PAPER_MB, runBench, type BenchResult } from '../service/bench';
 import { BENCH_GENERATE, cmdBenchGenerate } from './cmd-bench-generate';
 import { command } from './flags';
 import { mb, table } from './format';
+import { autotuneTable, profileHeader, profileTable, projectionNote, projectionTable } from './bench-report';
+import { autotuneProgressLine } from '../autotune';
 
 export const BENCH = command({
   usage: ['mesp bench --shape qwen2.5-0.5b|qwen2.5-1.5b|qwen2.5-3b|CONFIG.json [--methods full,mebp,mesp,mezo] [flags] [--json FILE]'],
@@ -57,11 +59,14 @@ export async function cmdBench(argv: string[]): Promise<number> {
   if (argv.includes('--generate')) return cmdBenchGenerate(argv);
   const { values } = BENCH.parse(argv);
   const { json, ...req } = values;
-  console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, SGD, ${req.steps} step(s)`);
+  console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, ${req.precision} checkpoints, SGD, ${req.steps} step(s)`);
   const r = await runBench(req, (p) => {
     switch (p.type) {
       case 'plan':
         console.log(`planned peak ${p.method.padEnd(5)}: total ${mb(p.plan.peakBytes)}, working set ${mb(p.plan.peakWorkingSet)}`);
+        break;
+      case 'autotune':
+        console.log(autotuneProgressLine(p.progress));
         break;
       case 'peak':
         console.log(`matmul peak on this adapter: ${(p.flops / 1e9).toFixed(2)} GFLOP/s`);
@@ -72,13 +77,18 @@ export async function cmdBench(argv: string[]): Promise<number> {
       case 'step':
         console.log(`${p.method}: step ${p.step} ${p.seconds.toFixed(2)} s, loss ${p.loss.toFixed(4)}`);
         break;
+      case 'profile':
+        console.log(`\n${profileHeader(p.method, p.profile)}\n${profileTable(p.profile)}\n`);
+        break;
       case 'method':
         console.log(`${p.method}: measured peak ${mb(p.result.peakBytes.total)} (planned ${mb(p.result.predictedPeakBytes)}, ${pct(p.result.predictedPeakBytes, p.result.peakBytes.total)})`);
         break;
     }
   });
+  if (r.autotune.enabled) console.log(`\nKernel variants (autotune on this adapter):\n${autotuneTable(r.autotune)}`);
   console.log(`\n${benchTable(r)}\n`);
   for (const l of benchSummary(r)) console.log(l);
+  console.log(`\n${projectionNote()}\nf32:\n${projectionTable(r, 'f32')}\nf16 arithmetic:\n${projectionTable(r, 'f16')}`);
   if (json !== undefined) {
     const methodsOut: Record<string, unknown> = {};
     for (const [m, x] of Object.entries(r.methods)) {
@@ -86,11 +96,12 @@ export async function cmdBench(argv: string[]): Promise<number> {
         peakBytes: x!.peakBytes, workingSetBytes: x!.workingSetBytes, predictedPeakBytes: x!.predictedPeakBytes,
         stepSeconds: x!.stepSeconds, tokensPerSecond: x!.tokensPerSecond, flopsPerStep: x!.flopsPerStep, achievedFlops: x!.achievedFlops,
         predictedWorkingSetBytes: x!.predictedWorkingSetBytes, losses: x!.losses,
+        kernels: x!.kernels, projections: x!.projections, profile: x!.profile,
       };
     }
     writeFileAtomic(json, JSON.stringify({
-      shape: r.shape, seqLen: r.seqLen, rank: r.rank, quant: r.quant, batch: r.batch, targets: r.targets, adapter: r.adapter,
-      matmulPeakFlops: r.matmulPeakFlops, methods: methodsOut,
+      shape: r.shape, seqLen: r.seqLen, rank: r.rank, quant: r.quant, precision: req.precision, batch: r.batch, targets: r.targets, adapter: r.adapter,
+      matmulPeakFlops: r.matmulPeakFlops, autotune: r.autotune, methods: methodsOut,
     }, null, 2) + '\n');
     console.log(`wrote ${json}`);
   }

@@ -1,7 +1,10 @@
 // `mesp bench`: the paper's memory table in our engine. For a real Qwen2.5 shape with deterministic random weights
 // (nothing to download) it plans each method (the dry run of its schedule), then runs real steps on the adapter and
 // reports peak bytes by category, the working set, step time, tokens/s, FLOPs per step (counted by the kernels) and
-// the achieved FLOP/s against a matmul peak measured on the same adapter in the same run.
+// the achieved FLOP/s against a matmul peak measured on the same adapter in the same run; the roofline projection of
+// each method's planned step on every built-in phone profile; and with `profile`, one more step per method timed
+// dispatch by dispatch (core/gpu/profiler.ts), after the measured ones, so it changes neither their times nor their
+// peaks.
 import { readFileSync } from 'node:fs';
 import type { BenchRequest as BenchFlags } from '../../api/bench';
 import { TRAIN_DEFAULTS } from '../../api/train';
@@ -9,6 +12,9 @@ import { ConfigError, FormatError } from '../../common/errors';
 import { Rng } from '../../common/rng';
 import { GpuContext, PHONE_LIMITS, type GpuProvider } from '../../gpu/context';
 import { workingSet, type ByCategory } from '../../gpu/ledger';
+import type { KernelCount, KernelProfile } from '../../gpu/profiler';
+import { listBuiltinProfiles } from '../../profiles/builtin';
+import { projectStep, type StepProjection } from '../../profiles/roofline';
 import { linearBackwardInput, linearForward } from '../../kernels/linear';
 import { allocWeight, freeWeight } from '../../kernels/weight';
 import { parseQwen2Config, type Qwen2Config } from '../../model/config';
@@ -22,6 +28,7 @@ import { DEFAULT_OPTIMIZER, Optimizer } from '../../train/optimizer';
 import { planTrainStep, type PlanResult } from '../../train/plan';
 import { trainStep, type TrainLoopSpec } from '../../train/trainer';
 import { dawnProvider } from '../dawn';
+import { autotune, type AutotuneProgress, type AutotuneResult } from '../autotune';
 
 /** Peak working set of the paper's Table (MB) where the paper gives it: Qwen2.5-0.5B, seq 256, rank 8. */
 export const PAPER_MB: Partial<Record<string, Partial<Record<Method, number>>>> = {
@@ -41,6 +48,12 @@ export interface BenchMethodResult {
   flopsPerStep: number;
   achievedFlops: number;
   losses: number[];
+  /** Per-kernel counts of the last measured step (the same as the plan's: the dry run counts them too). */
+  kernels: KernelCount[];
+  /** The roofline projection of the planned step on each built-in profile, f32 and f16. */
+  projections: StepProjection[];
+  /** The profiled step (with `profile`). */
+  profile?: KernelProfile;
 }
 
 export interface BenchResult {
@@ -52,14 +65,18 @@ export interface BenchResult {
   targets: Projection[];
   adapter: string;
   matmulPeakFlops: number;
+  /** The kernel variants chosen for the shape classes the plans run (core/node/autotune.ts). */
+  autotune: AutotuneResult;
   methods: Partial<Record<Method, BenchMethodResult>>;
 }
 
 export type BenchProgress =
   | { type: 'plan'; method: Method; plan: PlanResult }
   | { type: 'peak'; flops: number }
+  | { type: 'autotune'; progress: AutotuneProgress }
   | { type: 'loaded'; method: Method; seconds: number }
   | { type: 'step'; method: Method; step: number; seconds: number; loss: number }
+  | { type: 'profile'; method: Method; profile: KernelProfile; loss: number }
   | { type: 'method'; method: Method; result: BenchMethodResult };
 
 export function benchConfig(shape: string): Qwen2Config {
@@ -119,16 +136,21 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
   for (const method of req.methods) {
     const plan = await planTrainStep({
       cfg, quant: req.quant, seqLen: req.seqLen, batch: req.batch, method, rank: req.rank, alpha: req.alpha,
-      targets: req.targets, optimizer: optCfg, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk,
+      targets: req.targets, optimizer: optCfg, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk, precision: req.precision,
     });
     plans.set(method, plan);
     onProgress({ type: 'plan', method, plan });
   }
+  // Kernel variants for every shape class the plans ran (measured once per adapter, then from the cache), before
+  // the matmul peak and the steps, which then run the chosen variants.
+  const tuned = await autotune(provider, [...plans.values()].flatMap((p) => p.tuneRequests), {
+    limits: PHONE_LIMITS, onProgress: (progress) => onProgress({ type: 'autotune', progress }),
+  });
   const peak = await measureMatmulPeak(provider, cfg, req.quant, req.seqLen);
   onProgress({ type: 'peak', flops: peak.flops });
   const result: BenchResult = {
     shape: req.shape, seqLen: req.seqLen, rank: req.rank, quant: req.quant, batch: req.batch, targets: req.targets,
-    adapter: peak.adapter, matmulPeakFlops: peak.flops, methods: {},
+    adapter: peak.adapter, matmulPeakFlops: peak.flops, autotune: tuned, methods: {},
   };
   const batch = benchBatch(cfg, req.batch, req.seqLen, req.seed);
   for (const method of req.methods) {
@@ -141,24 +163,34 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
       await ctx.finish();
       onProgress({ type: 'loaded', method, seconds: (performance.now() - t0) / 1000 });
       const spec: TrainLoopSpec = {
-        method, steps: req.steps, seed: req.seed, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk,
+        method, steps: req.steps, seed: req.seed, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk, precision: req.precision,
         mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
       };
       const times: number[] = [];
       const flops: number[] = [];
       const losses: number[] = [];
       for (let step = 0; step < req.steps; step++) {
-        const f0 = ctx.flops;
+        ctx.counts.reset();
         const s0 = performance.now();
         const r = await trainStep(ctx, model, lora, opt, spec, step, batch);
         await ctx.finish();
         times.push((performance.now() - s0) / 1000);
-        flops.push(ctx.flops - f0);
+        flops.push(ctx.flops);
         losses.push(r.loss);
         onProgress({ type: 'step', method, step: step + 1, seconds: times[times.length - 1], loss: r.loss });
       }
-      const snap = ctx.ledger.snapshot();
+      const kernels = ctx.counts.snapshot();
+      const snap = ctx.ledger.snapshot(); // before the profiled step: its timer buffers are not in the peaks
+      let profile: KernelProfile | undefined;
+      if (req.profile) {
+        ctx.startProfile();
+        const r = await trainStep(ctx, model, lora, opt, spec, req.steps, batch);
+        profile = await ctx.stopProfile();
+        onProgress({ type: 'profile', method, profile, loss: r.loss });
+      }
       const plan = plans.get(method)!;
+      const tokens = req.batch * req.seqLen;
+      const projections = listBuiltinProfiles().flatMap((p) => (['f32', 'f16'] as const).map((prec) => projectStep(p, plan.kernels, tokens, prec)));
       const stepSeconds = times.reduce((a, b) => a + b, 0) / times.length;
       const flopsPerStep = flops.reduce((a, b) => a + b, 0) / flops.length;
       const res: BenchMethodResult = {
@@ -171,6 +203,9 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
         flopsPerStep,
         achievedFlops: flopsPerStep / stepSeconds,
         losses,
+        kernels,
+        projections,
+        profile,
       };
       result.methods[method] = res;
       onProgress({ type: 'method', method, result: res });

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import type { DatasetInfo, DatasetRows, FitMethod, FitResult, ModelInfo } from '../../api/contract';
 import { tensorPlace, type FIT_SPEC_KEYS, type PeakPlace, type PlanPoint } from '../../api/contract/plan';
-import { totalOf, zeroByCategory, type MethodName } from '../../api/names';
+import { PRECISIONS, totalOf, zeroByCategory, type MethodName } from '../../api/names';
 import type { TrainSpec } from '../../api/train';
 import { ConfigError, errorMessage } from '../../common/errors';
 import { peakIndex, thinKeepingPeaks } from '../../common/series';
@@ -15,7 +15,7 @@ import { loadModelWeights, type Quant } from '../../model/weights';
 import { parameterCount } from '../../model/names';
 import { qwen25Config, type Qwen25Id } from '../../model/shapes';
 import { capBytesOf, capOverrideIssue } from '../../profiles/schema';
-import { planTrainStep } from '../../train/plan';
+import { planTrainStep, projectPlan } from '../../train/plan';
 import { loadDataset, loadTokenizer } from '../loaders';
 import { openModelFolder } from '../modelfiles';
 import { loadProfile } from '../profiles';
@@ -220,16 +220,17 @@ export async function planFit(p: FitInput): Promise<FitResult> {
     try {
       const r = await planTrainStep({
         cfg, quant: p.quant, limits: { ...profile.webgpu }, seqLen, batch, method, rank: p.rank, alpha: p.alpha, targets: p.targets,
-        optimizer: { kind: p.optimizer }, storeH: p.storeH, chunkedHead: p.chunkedHead, headChunk: p.headChunk,
+        optimizer: { kind: p.optimizer }, storeH: p.storeH, chunkedHead: p.chunkedHead, headChunk: p.headChunk, precision: p.precision,
       });
       methods.push({
         method, peakBytes: r.peakBytes, atPeak: { ...r.atPeak }, peakByCategory: { ...r.peakByCategory },
         workingSetBytes: r.peakWorkingSet, fits: r.peakBytes <= capBytes, error: null,
         peakAt: peakPlace(r.timeline), timeline: p.timeline ? planPoints(r.timeline) : [], events: r.timeline.length,
+        projections: PRECISIONS.map((precision) => projectPlan(r, profile, precision)),
       });
     } catch (e) {
       const zero = zeroByCategory();
-      methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e), peakAt: null, timeline: [], events: 0 });
+      methods.push({ method, peakBytes: 0, atPeak: zero, peakByCategory: zero, workingSetBytes: 0, fits: false, error: errorMessage(e), peakAt: null, timeline: [], events: 0, projections: [] });
     }
   }
   return { model: folder ? folder.name : p.shape ?? 'qwen2.5-0.5b', capBytes, profileId: profile.id, seqLen, methods };

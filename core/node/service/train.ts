@@ -16,6 +16,8 @@ import { capBytesOf, capOverrideIssue } from '../../profiles/schema';
 import { initHostAdapter, loraParamCount, uploadAdapter, type HostAdapter } from '../../train/lora';
 import { Optimizer, optimizerOf } from '../../train/optimizer';
 import { planTrainStep } from '../../train/plan';
+import { autotune, autotuneProgressLine } from '../autotune';
+import { dawnProvider } from '../dawn';
 import { LOOP_SPEC_KEYS, restoreMoments, trainLoop, type LoopResult, type TrainData, type TrainState } from '../../train/trainer';
 import { publishableBaseName } from '../../export/peft';
 import { loadDataset, loadTokenizer } from '../loaders';
@@ -195,8 +197,12 @@ export async function runTrain(
     const plan = await planTrainStep({
       cfg: folder.config, quant: cfg.quant, limits: { ...profile.webgpu }, seqLen: longest, batch: Math.min(cfg.batch, p.train.length),
       method: cfg.method, rank: cfg.rank, alpha: cfg.alpha, targets: cfg.targets, optimizer: optCfg,
-      storeH: cfg.storeH, chunkedHead: cfg.chunkedHead, headChunk: cfg.headChunk,
+      storeH: cfg.storeH, chunkedHead: cfg.chunkedHead, headChunk: cfg.headChunk, precision: cfg.precision,
     });
+    // Kernel variants for the plan's shape classes: measured once per adapter, then read from the cache.
+    await autotune(env.provider ?? dawnProvider, plan.tuneRequests, { limits: { ...profile.webgpu }, onProgress: (q) => {
+      if (q.type === 'class' || q.todo > 0) console.error(autotuneProgressLine(q));
+    } });
     ctx = await openContext(profile, { ...env, capBytes });
     const c = ctx;
     const model = loadModel(c, folder, cfg.quant);
