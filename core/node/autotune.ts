@@ -8,9 +8,9 @@
 // else ~/.cache/mesp-studio/autotune.json; written atomically (core/node/atomic.ts). MESP_AUTOTUNE=off skips the
 // autotune (every kernel runs reg). Timing: GPU timestamps where the adapter has them, else wall time around a wait.
 // The autotune runs on a context of its own, so the run's ledger never sees its buffers.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { errorMessage } from '../common/errors';
 import { Rng } from '../common/rng';
 import { GpuContext, PHONE_LIMITS, type DeviceLimits, type GpuProvider } from '../gpu/context';
@@ -75,6 +75,7 @@ function saveTuning(table: KernelTuning, path: string): void {
   const mine = { ...(file.adapters[table.adapterKey] ?? {}) };
   for (const [key, rec] of table.records) mine[key] = rec;
   file.adapters[table.adapterKey] = mine;
+  mkdirSync(dirname(path), { recursive: true }); // a fresh machine has no ~/.cache/mesp-studio yet
   writeFileAtomic(path, JSON.stringify(file, null, 1) + '\n');
 }
 
@@ -237,7 +238,14 @@ export async function autotune(provider: GpuProvider, requests: readonly TuneReq
       table.set(r.key, record);
       opts.onProgress?.({ type: 'class', key: r.key, record, index: i + 1, todo: todo.length });
     }
-    if (todo.length > 0 && cachePath) saveTuning(table, cachePath);
+    if (todo.length > 0 && cachePath) {
+      try {
+        saveTuning(table, cachePath);
+      } catch (e) {
+        // The choices still hold for this run; a cache that cannot be written only costs the next run a new measurement.
+        console.warn(`mesp: the autotune's choices were not saved to ${cachePath} (${errorMessage(e)}); the next run measures them again`);
+      }
+    }
     return {
       enabled: true, adapterKey: table.adapterKey, reused: unique.size - todo.length, measured: todo.length,
       records: [...unique.keys()].map((k) => [k, table.records.get(k)!]),
