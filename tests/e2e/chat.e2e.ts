@@ -5,18 +5,16 @@
 // and with the adapter; a non-zero adapter changes the answer, a zero one (B = 0, a fresh LoRA) does not; the KV cache
 // is shown against the profile's cap; a sampling setting out of its range is refused in the schema's words; the
 // controls take visible keyboard focus and axe finds no WCAG 2 A/AA violation in the view.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writePeft } from '../../core/export/peft';
 import { kvCacheBytes } from '../../core/infer/kvcache';
 import { openModelFolder } from '../../core/node/modelfiles';
-import type { HostAdapter } from '../../core/train/lora';
 import { runMesp } from '../helpers/cli';
-import { randomAdapter } from '../helpers/lora';
+import { randomAdapter, writePeftFolder } from '../helpers/lora';
 import { launchBrowser, openPage, requireBuild, shot, startWeb, type WebApp } from './harness';
 
 let web: WebApp;
@@ -27,14 +25,6 @@ let nonZero: string;
 let zero: string;
 const errors: string[] = [];
 
-function writeAdapter(dir: string, a: HostAdapter): string {
-  mkdirSync(dir, { recursive: true });
-  const peft = writePeft(a, 'qwen2-demo', 'f32');
-  writeFileSync(join(dir, 'adapter_config.json'), peft.config);
-  writeFileSync(join(dir, 'adapter_model.safetensors'), peft.weights);
-  return dir;
-}
-
 const demoModel = (): string => join(dataDir, 'demo', 'qwen2-demo');
 
 beforeAll(async () => {
@@ -43,8 +33,8 @@ beforeAll(async () => {
   web = await startWeb(dataDir); // writes the demo model into the data folder
   const cfg = openModelFolder(demoModel()).config;
   const a = randomAdapter({ cfg } as Parameters<typeof randomAdapter>[0], 4, 8, 7);
-  nonZero = writeAdapter(join(dataDir, 'adapters', 'random'), a);
-  zero = writeAdapter(join(dataDir, 'adapters', 'zero'), { ...a, B: new Map([...a.B].map(([k, v]) => [k, new Float32Array(v.length)])) });
+  nonZero = writePeftFolder(join(dataDir, 'adapters', 'random'), a);
+  zero = writePeftFolder(join(dataDir, 'adapters', 'zero'), { ...a, B: new Map([...a.B].map(([k, v]) => [k, new Float32Array(v.length)])) });
   browser = await launchBrowser();
   page = await openPage(browser, web.url, errors);
   await page.waitForSelector('[data-testid=connection].ready');

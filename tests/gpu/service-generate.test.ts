@@ -4,18 +4,16 @@
 // and a zero one (B = 0, as a fresh LoRA) does not; the generation takes the one GPU job slot (a run is refused while
 // it runs, and a generation while a run trains); cancel ends the answer in flight and skips the other; a KV cache over
 // the cap is refused before the prefill with the budget report, and the service generates again afterwards.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateEvent, ServiceEvent } from '../../core/api/contract';
-import { writePeft } from '../../core/export/peft';
 import { kvCacheBytes } from '../../core/infer/kvcache';
 import { openModelFolder } from '../../core/node/modelfiles';
 import { runGenerate } from '../../core/node/service/generate';
 import { ServiceHost } from '../../core/node/service/host';
-import type { HostAdapter } from '../../core/train/lora';
-import { randomAdapter } from '../helpers/lora';
+import { randomAdapter, writePeftFolder } from '../helpers/lora';
 
 let host: ServiceHost;
 let dataDir: string;
@@ -24,14 +22,6 @@ let nonZero: string;
 let zero: string;
 const events: ServiceEvent[] = [];
 
-function writeAdapter(dir: string, a: HostAdapter): string {
-  mkdirSync(dir, { recursive: true });
-  const peft = writePeft(a, 'qwen2-demo', 'f32');
-  writeFileSync(join(dir, 'adapter_config.json'), peft.config);
-  writeFileSync(join(dir, 'adapter_model.safetensors'), peft.weights);
-  return dir;
-}
-
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'mesp-svc-gen-'));
   host = new ServiceHost({ dataDir, mode: 'test' });
@@ -39,8 +29,8 @@ beforeAll(async () => {
   demo = (await host.call('app.info', {})).demo;
   const cfg = openModelFolder(demo.modelDir).config;
   const a = randomAdapter({ cfg } as Parameters<typeof randomAdapter>[0], 4, 8, 7);
-  nonZero = writeAdapter(join(dataDir, 'adapters', 'random'), a);
-  zero = writeAdapter(join(dataDir, 'adapters', 'zero'), { ...a, B: new Map([...a.B].map(([k, v]) => [k, new Float32Array(v.length)])) });
+  nonZero = writePeftFolder(join(dataDir, 'adapters', 'random'), a);
+  zero = writePeftFolder(join(dataDir, 'adapters', 'zero'), { ...a, B: new Map([...a.B].map(([k, v]) => [k, new Float32Array(v.length)])) });
 });
 afterAll(async () => {
   await host?.shutdown();

@@ -1,5 +1,8 @@
-// LoRA helpers for tests: a host adapter as the float64 reference takes it, and the reference's gradients as a
-// HostAdapter for maxRelDiff.
+// LoRA helpers for tests: a host adapter as the float64 reference takes it, the reference's gradients as a
+// HostAdapter for maxRelDiff, and an adapter written as a PEFT folder.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writePeft } from '../../core/export/peft';
 import { PROJECTIONS } from '../../core/model/weights';
 import type { HostAdapter } from '../../core/train/lora';
 import type { Ref64Lora } from './ref64';
@@ -44,4 +47,13 @@ export function randomAdapter(m: Pick<TinyModel, 'cfg'>, rank: number, alpha: nu
     }
   }
   return { rank, alpha, targets: [...PROJECTIONS], A, B };
+}
+
+/** Write `a` as a PEFT folder (adapter_config.json with `configPatch` over its fields, adapter_model.safetensors in f32). */
+export function writePeftFolder(dir: string, a: HostAdapter, baseModel = 'qwen2-demo', configPatch: Record<string, unknown> = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const p = writePeft(a, baseModel, 'f32');
+  writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ ...JSON.parse(p.config), ...configPatch }));
+  writeFileSync(join(dir, 'adapter_model.safetensors'), p.weights);
+  return dir;
 }

@@ -2,15 +2,15 @@
 // than --seq-len, an empty dataset and a chat row with an unknown role each give a clear message naming the file,
 // line, tensor or flag, exit code 5, and no run folder left behind half-made. No GPU is reached.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writePeft } from '../../core/export/peft';
 import { parseQwen2Config } from '../../core/model/config';
 import { writeTinyQwen2 } from '../../core/model/demo';
 import { writeDemoModel } from '../../core/node/demo';
-import { initHostAdapter, type HostAdapter } from '../../core/train/lora';
+import { initHostAdapter } from '../../core/train/lora';
+import { writePeftFolder } from '../helpers/lora';
 
 const root = mkdtempSync(join(tmpdir(), 'mesp-train-errors-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -24,19 +24,11 @@ function mesp(...args: string[]): { status: number | null; stderr: string } {
   return { status: r.status, stderr: r.stderr };
 }
 
-function writeAdapter(dir: string, a: HostAdapter, configPatch: Record<string, unknown> = {}): string {
-  mkdirSync(dir, { recursive: true });
-  const p = writePeft(a, 'x', 'f32');
-  writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ ...JSON.parse(p.config), ...configPatch }));
-  writeFileSync(join(dir, 'adapter_model.safetensors'), p.weights);
-  return dir;
-}
-
 describe('mesp train: bad input', () => {
   it('an adapter whose shapes do not fit the model', () => {
     const other = writeTinyQwen2({ hidden: 64, layers: 4, heads: 4, kvHeads: 2, intermediate: 256, vocab: 1024, tied: true, dtype: 'F32', seed: 1 });
     const cfg = parseQwen2Config(JSON.parse(new TextDecoder().decode(other.get('config.json')!)), 'other');
-    const dir = writeAdapter(join(root, 'wrong-shape'), initHostAdapter(cfg, { rank: 4, alpha: 8, targets: ['q', 'v'], seed: 1 }));
+    const dir = writePeftFolder(join(root, 'wrong-shape'), initHostAdapter(cfg, { rank: 4, alpha: 8, targets: ['q', 'v'], seed: 1 }), 'x');
     const out = join(root, 'run-wrong-shape');
     const r = mesp('--model', model, '--data', good, '--out', out, '--init-adapter', dir, '--steps', '1');
     expect(r.status).toBe(5);
@@ -47,11 +39,11 @@ describe('mesp train: bad input', () => {
   it('a rank mismatch: adapter_config.json r against the tensors, and --rank against the adapter', () => {
     const cfg = parseQwen2Config(JSON.parse(new TextDecoder().decode(writeTinyQwen2({ hidden: 128, layers: 4, heads: 4, kvHeads: 2, intermediate: 256, vocab: 1024, tied: true, dtype: 'F32', seed: 1 }).get('config.json')!)), 'demo');
     const a = initHostAdapter(cfg, { rank: 4, alpha: 8, targets: ['q', 'v'], seed: 1 });
-    const bad = writeAdapter(join(root, 'bad-r'), a, { r: 8 });
+    const bad = writePeftFolder(join(root, 'bad-r'), a, 'x', { r: 8 });
     let r = mesp('--model', model, '--data', good, '--out', join(root, 'run-bad-r'), '--init-adapter', bad, '--steps', '1');
     expect(r.status).toBe(5);
     expect(r.stderr).toMatch(/rank mismatch: base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight has shape \[4, 128\], but adapter_config\.json says r = 8/);
-    const ok = writeAdapter(join(root, 'ok-r'), a);
+    const ok = writePeftFolder(join(root, 'ok-r'), a, 'x');
     r = mesp('--model', model, '--data', good, '--out', join(root, 'run-rank-flag'), '--init-adapter', ok, '--rank', '16', '--steps', '1');
     expect(r.status).toBe(5);
     expect(r.stderr).toMatch(/rank mismatch: --init-adapter .* has r = 4, but --rank 16 was asked/);
