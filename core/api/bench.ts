@@ -21,6 +21,10 @@ export const BenchRequestSchema = TrainSpecSchema.pick({ seqLen: true, batch: tr
       label: 'Per-kernel profile', group: 'options',
       help: 'one more step per method with every dispatch timed (GPU timestamps where the adapter has them, else queue completion): calls, ms, share, FLOPs, bytes, GFLOP/s, GB/s per kernel',
     }),
+    planOnly: described(z.boolean().default(false), {
+      label: 'Plan only', group: 'options',
+      help: 'only the dry run of each method\'s schedule: planned peak, working set by category and projected phone step times (no GPU; seconds)',
+    }),
     json: described(z.string().min(1).optional(), { label: 'JSON', arg: 'FILE', group: 'options', help: 'also write the result as JSON' }),
   });
 export type BenchRequest = z.output<typeof BenchRequestSchema>;

@@ -6,7 +6,7 @@
 // Pure TS with zod schemas (DESIGN.md §1, §2).
 import { z } from 'zod';
 import { described, FIELDS } from './fields';
-import { PeakBytesSchema } from './names';
+import { PeakBytesSchema, PRECISION_FORWARD_HELP } from './names';
 import { TrainInputsSchema, TrainSpecSchema } from './train';
 import { BenchRequestSchema } from './bench';
 
@@ -51,6 +51,7 @@ export const GenerateModelFields = z.object({
   quant: reworded(TrainSpecSchema.shape.quant, 'quantize the frozen weights on load: none | int8 | int4 (with --run: the run\'s)'),
   profile: reworded(TrainInputsSchema.shape.profile, 'device profile whose budget is the hard cap (with --run: the run\'s)'),
   capBytes: TrainSpecSchema.shape.capBytes,
+  precision: reworded(TrainSpecSchema.shape.precision, PRECISION_FORWARD_HELP),
 });
 
 /** Refinements of what to load: a model (or a run that names it), and an adapter folder or a run, not both. */

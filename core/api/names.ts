@@ -97,6 +97,8 @@ export type QuantName = z.infer<typeof QuantSchema>;
 export const PRECISIONS = ['f32', 'f16'] as const;
 export const PrecisionSchema = z.enum(PRECISIONS);
 export type Precision = z.infer<typeof PrecisionSchema>;
+/** What --precision means for a forward without training (`mesp eval`, `mesp generate`, chat). */
+export const PRECISION_FORWARD_HELP = 'f16 stores the layers\' intermediates and the LoRA weights in f16 (f32 arithmetic; the KV cache stays f32); needs an adapter with shader-f16 (f32 | f16)';
 
 export const OPTIMIZERS = ['sgd', 'adamw'] as const;
 export const SCHEDULES = ['constant', 'cosine'] as const;

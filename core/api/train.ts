@@ -64,7 +64,7 @@ export const TrainSpecSchema = z.object({
   }),
   precision: described(PrecisionSchema.default('f32'), {
     label: 'Precision', arg: 'P', group: 'memory',
-    help: 'f16 stores the residual stream entering each layer (the checkpoints) in f16, half their bytes; every kernel still computes and accumulates in f32; needs an adapter with shader-f16 (f32 | f16)',
+    help: 'f16 stores the checkpoints, the layers\' saved tensors and the LoRA weights in f16, half their bytes (MeZO keeps its LoRA weights f32); every kernel still computes and accumulates in f32; needs an adapter with shader-f16 (f32 | f16)',
   }),
   headChunk: described(int(1, 32768).default(16), { label: 'Head chunk', arg: 'N', unit: 'tokens', group: 'ablation', help: 'tokens per chunk of the chunked head' }),
   samplePrompts: described(z.string().min(1).optional(), {

@@ -6,6 +6,7 @@
 // code that allocates, so prediction and measurement cannot drift apart. Every dispatch also carries its kernel
 // name, FLOPs and bytes moved (core/gpu/profiler.ts), counted in real and dry contexts alike, and, while a profile
 // is on (`startProfile`), timed.
+import { f16ArrayToF32 } from '../common/half';
 import { GpuUnavailableError } from '../common/errors';
 import { MemoryLedger, type Category } from './ledger';
 import { Params } from './params';
@@ -336,7 +337,9 @@ export class GpuContext {
     }
   }
 
+  /** A tensor's values as f32 (an f16 tensor's halves converted exactly). */
   async readF32(t: Tensor): Promise<Float32Array> {
+    if (t.dtype === 'f16') return f16ArrayToF32(new Uint16Array(await this.read(t), 0, t.numel));
     return new Float32Array(await this.read(t));
   }
 

@@ -13,6 +13,8 @@
 // prefill, so a generation that cannot fit is refused before any work; everything else is workspace freed by the call
 // that made it, also on error (each call is a GpuContext.scoped unit of work). A decode step allocates the same bytes at every position, which is what lets the plan
 // (core/infer/plan.ts) run one step to predict them all.
+import { requireF16 } from '../kernels/f16';
+import type { Precision } from '../api/names';
 import { ShapeError } from '../common/errors';
 import type { DeviceLimits, GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
@@ -52,13 +54,16 @@ export class KvDecoder {
     private readonly ropeHost: Float32Array, // (capacity, HS): rows of ropeTableValues
     /** Prompt tokens per batched forward. */
     readonly prefillChunk: number,
+    /** f16 storage of the layers' intermediates (core/model/block.ts; the KV cache stays f32). */
+    private readonly half: boolean,
   ) {}
 
   /**
    * Allocate the cache for `capacity` positions and the decoding buffers (refused here when over the cap).
    * `prefillChunk` (default: maxPrefillTokens) caps the prompt tokens of the batched forward.
    */
-  static open(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, capacity: number, opts: { prefillChunk?: number } = {}): KvDecoder {
+  static open(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, capacity: number, opts: { prefillChunk?: number; precision?: Precision } = {}): KvDecoder {
+    requireF16(ctx, opts.precision);
     const c = model.cfg;
     const prefillChunk = Math.min(opts.prefillChunk ?? Number.POSITIVE_INFINITY, maxPrefillTokens(c, ctx.limits));
     if (!(prefillChunk >= 1) || !Number.isInteger(prefillChunk)) throw new ShapeError(`KvDecoder: prefill chunk must be a positive integer, got ${prefillChunk}`);
@@ -67,7 +72,7 @@ export class KvDecoder {
       const scores = ctx.alloc('workspace', 'decode.scores', [c.heads, capacity]); // (NH, capacity)
       const ropeRow = ctx.alloc('workspace', 'decode.rope_row', [1, c.headDim]); // (1, HS)
       const tokenId = ctx.alloc('workspace', 'decode.input_id', [1], 'i32'); // (1)
-      return new KvDecoder(ctx, model, lora, cache, scores, ropeRow, tokenId, ropeTableValues(capacity, c.headDim, c.ropeTheta), prefillChunk);
+      return new KvDecoder(ctx, model, lora, cache, scores, ropeRow, tokenId, ropeTableValues(capacity, c.headDim, c.ropeTheta), prefillChunk, opts.precision === 'f16');
     });
   }
 
@@ -108,7 +113,7 @@ export class KvDecoder {
       ctx.write(idT, Int32Array.from(ids));
       const rope = ropeTable(ctx, P, c.headDim, c.ropeTheta); // (P, HS)
       const f: Fwd = {
-        ctx, model, lora: this.lora, rope, dims,
+        ctx, model, lora: this.lora, rope, dims, half: this.half,
         attend: (l, att, q, k, v) => {
           this.cache.write(ctx, l, k, v, 0, P);
           attentionForward(ctx, att, null, null, q, k, v, { B: 1, T: P, NH: c.heads, NKV: c.kvHeads, HS: c.headDim });
@@ -132,7 +137,7 @@ export class KvDecoder {
     ctx.write(this.tokenId, Int32Array.of(id));
     ctx.write(this.ropeRow, this.ropeHost.subarray(pos * HS, (pos + 1) * HS));
     const f: Fwd = {
-      ctx, model, lora: this.lora, rope: this.ropeRow, dims: blockDims(model, 1, 1),
+      ctx, model, lora: this.lora, rope: this.ropeRow, dims: blockDims(model, 1, 1), half: this.half,
       attend: (l, att, q, k, v) => {
         this.cache.write(ctx, l, k, v, pos, 1);
         attentionDecode(ctx, att, this.scores, q, this.cache.k[l], this.cache.v[l], { len: pos + 1, NH: c.heads, NKV: c.kvHeads, HS });

@@ -3,6 +3,7 @@
 // sampling.ts) is fed back one at a time until an EOS id, a stop string (core/infer/textstream.ts), max_new_tokens,
 // or the caller's stop request. Tokens are streamed through a callback as they are chosen. The cache and every buffer
 // of the generation are freed on the way out, also on an error, so the ledger is back at its baseline.
+import type { Precision } from '../api/names';
 import type { FinishReason, TokenEventData } from '../api/generate';
 import { ConfigError } from '../common/errors';
 import type { TextTokenizer } from '../data/tokenizer';
@@ -24,6 +25,8 @@ export interface GenerateSpec {
   stop: readonly string[];
   /** Decodes the text; null: tokens only (a model folder without tokenizer.json). */
   tokenizer: TextTokenizer | null;
+  /** f16 storage of the layers' intermediates (default f32). */
+  precision?: Precision;
 }
 
 /** One streamed token (core/api/generate.ts TokenEventSchema). */
@@ -75,7 +78,7 @@ export async function generate(
   const sampler = new Sampler(spec.sampling, promptIds);
   const text = new TextStream(spec.tokenizer, spec.stop);
   const eos = new Set(spec.eosIds);
-  const decoder = KvDecoder.open(ctx, model, lora, promptIds.length + spec.maxNewTokens); // refused here, before the prefill
+  const decoder = KvDecoder.open(ctx, model, lora, promptIds.length + spec.maxNewTokens, { precision: spec.precision }); // refused here, before the prefill
   try {
     const t0 = now();
     let logits = await decoder.prefill(promptIds);

@@ -1,6 +1,9 @@
 // SwiGLU, the Qwen2 MLP activation (HF Qwen2MLP): m = silu(gate) ⊙ up with silu(g) = g·sigmoid(g), forward and
-// backward, out of place or in place (gate → dgate, up → dup, so the MLP backward needs no extra (T, I) buffers).
-// Kernels: swiglu.wgsl, swiglu_backward.wgsl. CPU reference: core/reference/swiglu.ts.
+// backward, out of place or in place (gate → dgate, up → dup, so the MLP backward needs no extra (T, I) buffers);
+// and the same over f16 storage (`--precision f16`: gate and up f16, m f32; the gradients f16, rounded once; f32
+// arithmetic).
+// Kernels: swiglu.wgsl, swiglu_backward.wgsl, swiglu_f16.wgsl, swiglu_backward_f16.wgsl.
+// CPU reference: core/reference/swiglu.ts (with core/reference/f16.ts's rounding for the f16 forms).
 import { ShapeError } from '../common/errors';
 import type { GpuContext } from '../gpu/context';
 import { Params } from '../gpu/params';
@@ -9,6 +12,8 @@ import { needDims, needValues } from './checks';
 import { grid1d } from './grid';
 import forwardCode from './swiglu.wgsl';
 import backwardCode from './swiglu_backward.wgsl';
+import forwardF16Code from './swiglu_f16.wgsl';
+import backwardF16Code from './swiglu_backward_f16.wgsl';
 
 export interface SwigluDims {
   /** Elements (T·I for a (T, I) MLP activation). */
@@ -83,4 +88,54 @@ export function swigluBackwardInPlace(
   dims: SwigluDims,
 ): void {
   backward(ctx, 'swigluBackwardInPlace', gate, up, dout, null, null, dims.N);
+}
+
+/** out (N, f32) = silu(gate)·up from gate and up (N, f16) read exactly; f32 arithmetic, as swigluForward. */
+export function swigluForwardF16(
+  ctx: GpuContext,
+  out: Tensor, // (N) f32
+  gate: Tensor, // (N) f16
+  up: Tensor, // (N) f16
+  dims: SwigluDims,
+): void {
+  const { N } = dims;
+  needDims('swigluForwardF16', { N });
+  if (out === gate || out === up) throw new ShapeError(`swigluForwardF16: out ${out} must not be gate or up`);
+  needValues('swigluForwardF16', 'out', out, N);
+  needValues('swigluForwardF16', 'gate', gate, N, 'f16');
+  needValues('swigluForwardF16', 'up', up, N, 'f16');
+  ctx.run({ name: 'swiglu_f16', code: forwardF16Code }, [out, gate, up], new Params().u(N), grid1d(Math.ceil(N / 2), WG), { flops: 5 * N, bytes: 8 * N, kernel: 'swiglu' });
+}
+
+/**
+ * swigluBackward over f16 storage: dgate, dup (N, f16) from dout (N, f32) and gate, up (N, f16), rounded to f16.
+ * With gate and up null it works in place: `dgate` holds gate on entry, `dup` holds up (as swigluBackwardInPlace).
+ */
+export function swigluBackwardF16(
+  ctx: GpuContext,
+  dgate: Tensor, // (N) f16
+  dup: Tensor, // (N) f16
+  dout: Tensor, // (N) f32
+  gate: Tensor | null, // (N) f16
+  up: Tensor | null, // (N) f16
+  dims: SwigluDims,
+): void {
+  const op = 'swigluBackwardF16';
+  const { N } = dims;
+  needDims(op, { N });
+  if (dgate === dup) throw new ShapeError(`${op}: dgate and dup must be two distinct tensors`);
+  if ((gate === null) !== (up === null)) throw new ShapeError(`${op}: gate and up are both given (out of place) or both null (in place)`);
+  for (const o of [dgate, dup]) if (o === gate || o === up) throw new ShapeError(`${op}: output ${o} is an input; pass gate and up as null to work in place`);
+  needValues(op, 'dgate', dgate, N, 'f16');
+  needValues(op, 'dup', dup, N, 'f16');
+  needValues(op, 'dout', dout, N);
+  if (gate) needValues(op, 'gate', gate, N, 'f16');
+  if (up) needValues(op, 'up', up, N, 'f16');
+  ctx.run(
+    { name: 'swiglu_backward_f16', code: backwardF16Code, constants: { IN_PLACE: gate === null } },
+    [dgate, dup, dout, gate ?? ctx.dummy, up ?? ctx.dummy],
+    new Params().u(N),
+    grid1d(Math.ceil(N / 2), WG),
+    { flops: 10 * N, bytes: 12 * N, kernel: 'swiglu_backward' },
+  );
 }

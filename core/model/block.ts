@@ -12,6 +12,14 @@
 //   m = silu(gate) ⊙ up                         (N, I)
 //   y = x2 + m·Wdᵀ + lora                       (N, C)
 // LoRA h = inp·Aᵀ (N, R): kept in a saved table it is l<l>.h_<proj> (activations); a temporary is l<l>.<proj>.lora_h.
+//
+// f16 storage (`--precision f16`, Fwd.half): every tensor of HALF_NAMES is rounded to f16 where it is made and the
+// forward goes on from the rounded value, whether or not it is kept, so every method and every replay computes from the
+// same values; a kept one is stored as an f16 copy l<l>.<name>.f16 (activations) and its f32 form is a workspace
+// temporary. gate and up go to f16 as soon as each is made, and m (f32) is made from them by swiglu_f16.wgsl, so the
+// MLP never holds more than one (N, I) f32 tensor. LoRA A and B may be f16 tensors (read through an f32 workspace
+// copy). rstd, lse, the attention probabilities, the LoRA h and m stay f32 (small, or kept only by `full` and `mebp`:
+// MeSP makes m again from gate and up). Arithmetic is f32 throughout.
 import type { GpuContext } from '../gpu/context';
 import type { Category } from '../gpu/ledger';
 import type { Tensor } from '../gpu/tensor';
@@ -21,7 +29,8 @@ import { linearForward } from '../kernels/linear';
 import { matmul } from '../kernels/matmul';
 import { rmsnormForward } from '../kernels/rmsnorm';
 import { ropeForward } from '../kernels/rope';
-import { swigluForward } from '../kernels/swiglu';
+import { dropUnpacked, fromF16, packed, unpacked } from '../kernels/f16';
+import { swigluForward, swigluForwardF16 } from '../kernels/swiglu';
 import type { LoraAdapter } from './adapter';
 import type { ModelWeights, Projection } from './weights';
 
@@ -31,6 +40,9 @@ export const SAVED_NAMES = [
 ] as const;
 export type SavedName = (typeof SAVED_NAMES)[number];
 export type Saved = Partial<Record<SavedName, Tensor>>;
+
+/** The saved-table tensors stored in f16 with `--precision f16` (see the top comment). */
+export const HALF_NAMES: ReadonlySet<SavedName> = new Set<SavedName>(['a1', 'qr', 'kr', 'v', 'att', 'x2', 'a2', 'gate', 'up']);
 
 export interface BlockDims {
   B: number;
@@ -58,6 +70,8 @@ export interface Fwd {
    * layer l after RoPE and writes att; the cache decides which keys and values are attended.
    */
   attend?: (l: number, att: Tensor, q: Tensor, k: Tensor, v: Tensor) => void;
+  /** f16 storage of the layer's intermediates (HALF_NAMES); see the top comment. */
+  half?: boolean;
 }
 
 export function blockDims(model: ModelWeights, B: number, T: number): BlockDims {
@@ -83,32 +97,53 @@ export function projForward(
   const hName = `h_${p}` as SavedName;
   // A kept h is a saved-table entry, l<l>.h_<p>; one used only here is a temporary, l<l>.<p>.lora_h.
   const h = keep.has(hName) ? ctx.alloc('activations', `l${l}.${hName}`, [N, R]) : ctx.alloc('workspace', `l${l}.${p}.lora_h`, [N, R]); // (N, R)
-  matmul(ctx, h, inp, ad.A, { M: N, N: R, K: W.cols }, { transB: true, label: 'lora.h' }); // h = inp·Aᵀ
-  matmul(ctx, out, h, ad.B, { M: N, N: W.rows, K: R }, { transB: true, accumulate: true, alpha: lora.scale, label: 'lora.y' }); // out += s·h·Bᵀ
+  const A = unpacked(ctx, ad.A); // (R, in) f32
+  matmul(ctx, h, inp, A, { M: N, N: R, K: W.cols }, { transB: true, label: 'lora.h' }); // h = inp·Aᵀ
+  dropUnpacked(ctx, A, ad.A);
+  const B = unpacked(ctx, ad.B); // (out, R) f32
+  matmul(ctx, out, h, B, { M: N, N: W.rows, K: R }, { transB: true, accumulate: true, alpha: lora.scale, label: 'lora.y' }); // out += s·h·Bᵀ
+  dropUnpacked(ctx, B, ad.B);
   if (keep.has(hName)) saved[hName] = h;
   else ctx.free(h);
 }
 
 /**
  * Run layer l on x (N, C). Returns y (N, C), allocated as `out.category:out.name`, and the kept intermediates.
- * x is not freed. With `out` null the forward stops once m exists (MeSP's replay: the backward needs m, never y),
- * and y is null.
+ * x is not freed here; `xDone` is called once the layer no longer reads it (the caller may free it there). With `out` null the forward stops at the last kept tensor (MeSP's replay: its backward never needs
+ * y, and makes m again from gate and up), and y is null.
  */
 export function blockForward(
-  f: Fwd, l: number, x: Tensor, out: { category: Category; name: string } | null, keep: ReadonlySet<SavedName>,
+  f: Fwd, l: number, x: Tensor, out: { category: Category; name: string } | null, keep: ReadonlySet<SavedName>, xDone?: () => void,
 ): { y: Tensor | null; saved: Saved } {
   const { ctx, model, dims: d } = f;
   const L = model.layers[l];
   const saved: Saved = {};
+  const half = f.half === true;
+  /** Stored in f16 here: its f32 form is a temporary, the kept copy (if any) an f16 one. */
+  const isHalf = (n: SavedName): boolean => half && HALF_NAMES.has(n);
   const alloc = (n: SavedName, shape: number[]): Tensor => {
-    const t = ctx.alloc(keep.has(n) ? 'activations' : 'workspace', `l${l}.${n}`, shape);
-    if (keep.has(n)) saved[n] = t;
+    const kept = keep.has(n) && !isHalf(n);
+    const t = ctx.alloc(kept ? 'activations' : 'workspace', `l${l}.${n}`, shape);
+    if (kept) saved[n] = t;
     return t;
+  };
+  /**
+   * With half: round n's f32 form to f16 (through an f16 copy, kept when n is kept). Always the same two kernels, so a
+   * kept and an unkept tensor hold the same values (a fused round could be compiled to round ties differently).
+   */
+  const settle = (n: SavedName): void => {
+    const t = tmp[n]!;
+    if (!isHalf(n)) return;
+    const t16 = packed(ctx, t, keep.has(n) ? 'activations' : 'workspace', `l${l}.${n}.f16`); // t's shape, f16
+    fromF16(ctx, t, t16, t.numel);
+    if (keep.has(n)) saved[n] = t16;
+    else ctx.free(t16);
   };
   const done = (...names: SavedName[]): void => {
     for (const n of names) {
       const t = tmp[n];
-      if (t && !keep.has(n)) ctx.free(t);
+      if (t && (isHalf(n) || !keep.has(n))) ctx.free(t);
+      delete tmp[n];
     }
   };
   const tmp: Saved = {};
@@ -120,20 +155,25 @@ export function blockForward(
   const rstd1 = keep.has('rstd1') ? mk('rstd1', [d.N]) : null; // (N)
   const a1 = mk('a1', [d.N, d.C]); // (N, C)
   rmsnormForward(ctx, a1, rstd1, x, L.inputNorm, { N: d.N, C: d.C, eps: d.eps });
+  settle('a1');
   const q = mk('qr', [d.N, qDim]); // (N, NH*HS)
   projForward(f, l, 'q', q, a1, L.qBias, keep, saved);
   ropeForward(ctx, q, q, f.rope, { B: d.B, T: d.T, H: d.NH, HS: d.HS });
+  settle('qr');
   const k = mk('kr', [d.N, kvDim]); // (N, NKV*HS)
   projForward(f, l, 'k', k, a1, L.kBias, keep, saved);
   ropeForward(ctx, k, k, f.rope, { B: d.B, T: d.T, H: d.NKV, HS: d.HS });
+  settle('kr');
   const v = mk('v', [d.N, kvDim]); // (N, NKV*HS)
   projForward(f, l, 'v', v, a1, L.vBias, keep, saved);
+  settle('v');
   done('a1');
   const att = mk('att', [d.N, qDim]); // (N, NH*HS)
   const lse = keep.has('lse') ? mk('lse', [d.N, d.NH]) : null; // (N, NH)
   const probs = keep.has('probs') ? mk('probs', [d.B, d.NH, d.T, d.T]) : null; // (B, NH, T, T)
   if (f.attend) f.attend(l, att, q, k, v);
   else attentionForward(ctx, att, lse, probs, q, k, v, { B: d.B, T: d.T, NH: d.NH, NKV: d.NKV, HS: d.HS });
+  settle('att');
   done('qr', 'kr', 'v');
   const o = ctx.alloc('workspace', `l${l}.o`, [d.N, d.C]); // (N, C)
   projForward(f, l, 'o', o, att, null, keep, saved);
@@ -141,22 +181,59 @@ export function blockForward(
   const x2 = mk('x2', [d.N, d.C]); // (N, C)  x2 = x + o
   add(ctx, x2, x, o, { N: d.N * d.C });
   ctx.free(o);
+  xDone?.(); // x's last use in this layer
+  settle('x2');
 
   // ---- MLP half
   const rstd2 = keep.has('rstd2') ? mk('rstd2', [d.N]) : null; // (N)
   const a2 = mk('a2', [d.N, d.C]); // (N, C)
   rmsnormForward(ctx, a2, rstd2, x2, L.postNorm, { N: d.N, C: d.C, eps: d.eps });
-  const gate = mk('gate', [d.N, d.I]); // (N, I)
-  projForward(f, l, 'gate', gate, a2, null, keep, saved);
-  const up = mk('up', [d.N, d.I]); // (N, I)
-  projForward(f, l, 'up', up, a2, null, keep, saved);
-  done('a2');
-  const m = mk('m', [d.N, d.I]); // (N, I)  m = silu(gate) ⊙ up
-  swigluForward(ctx, m, gate, up, { N: d.N * d.I });
-  done('gate', 'up');
-  if (!out) {
-    done('m', 'x2');
-    return { y: null, saved };
+  settle('a2');
+  if (!out) done('x2'); // no residual add to come
+  let m: Tensor; // (N, I) f32: the down projection's input
+  if (half) {
+    // gate and up go to f16 as soon as each exists; m is made from them (f16-rounded values, in f32)
+    const mlpIn = (n: 'gate' | 'up'): Tensor => {
+      const t32 = ctx.alloc('workspace', `l${l}.${n}`, [d.N, d.I]); // (N, I)
+      projForward(f, l, n, t32, a2, null, keep, saved);
+      if (n === 'up') done('a2');
+      const t16 = packed(ctx, t32, keep.has(n) ? 'activations' : 'workspace', `l${l}.${n}.f16`); // (N, I) f16
+      ctx.free(t32);
+      if (keep.has(n)) saved[n] = t16;
+      return t16;
+    };
+    const gate16 = mlpIn('gate');
+    const up16 = mlpIn('up');
+    if (!out && !keep.has('m')) {
+      if (!keep.has('gate')) ctx.free(gate16);
+      if (!keep.has('up')) ctx.free(up16);
+      return { y: null, saved }; // MeSP's replay stops here: its backward makes m again from gate and up
+    }
+    m = mk('m', [d.N, d.I]); // (N, I)  m = silu(gate) ⊙ up
+    swigluForwardF16(ctx, m, gate16, up16, { N: d.N * d.I });
+    if (!keep.has('gate')) ctx.free(gate16);
+    if (!keep.has('up')) ctx.free(up16);
+    if (!out) {
+      done('m', 'x2');
+      return { y: null, saved };
+    }
+  } else {
+    const gate = mk('gate', [d.N, d.I]); // (N, I)
+    projForward(f, l, 'gate', gate, a2, null, keep, saved);
+    const up = mk('up', [d.N, d.I]); // (N, I)
+    projForward(f, l, 'up', up, a2, null, keep, saved);
+    done('a2');
+    if (!out && !keep.has('m')) {
+      done('gate', 'up', 'x2'); // MeSP's replay stops here: its backward makes m again from gate and up
+      return { y: null, saved };
+    }
+    m = mk('m', [d.N, d.I]); // (N, I)  m = silu(gate) ⊙ up
+    swigluForward(ctx, m, gate, up, { N: d.N * d.I });
+    done('gate', 'up');
+    if (!out) {
+      done('m', 'x2');
+      return { y: null, saved };
+    }
   }
   const y = ctx.alloc(out.category, out.name, [d.N, d.C]); // (N, C)
   projForward(f, l, 'down', y, m, null, keep, saved);

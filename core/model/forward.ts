@@ -1,6 +1,8 @@
 // The Qwen2 forward pass and its loss (HF Qwen2ForCausalLM): embedding → L decoder layers → final RMSNorm → LM head
 // with cross-entropy, fused and chunked over tokens so the (N, V) logits never exist whole. Loss = mean next-token
 // cross-entropy over unmasked targets (−100 masked), as HF computes it; targets are already shifted (core/data).
+import { requireF16 } from '../kernels/f16';
+import type { Precision } from '../api/names';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { embeddingForward } from '../kernels/embedding';
@@ -55,15 +57,17 @@ export function forwardHidden(f: Fwd, ids: Tensor): Tensor {
 }
 
 /**
- * Per-token negative log-likelihood (N), 0 where the target is masked. Frees everything it allocated, also when it
+ * Per-token negative log-likelihood (N), 0 where the target is masked. With precision f16 the layers' intermediates are
+ * stored in f16 (core/model/block.ts). Frees everything it allocated, also when it
  * fails (GpuContext.scoped).
  */
-export async function forwardNll(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, batch: TokenBatch): Promise<Float32Array> {
+export async function forwardNll(ctx: GpuContext, model: ModelWeights, lora: LoraAdapter | null, batch: TokenBatch, precision: Precision = 'f32'): Promise<Float32Array> {
+  requireF16(ctx, precision);
   return ctx.scoped(async () => {
     const d = blockDims(model, batch.B, batch.T);
     const { ids, targets } = uploadBatch(ctx, batch);
     const rope = ropeTable(ctx, d.T, d.HS, model.cfg.ropeTheta); // (T, HS)
-    const xf = forwardHidden({ ctx, model, lora, rope, dims: d }, ids); // (N, C)
+    const xf = forwardHidden({ ctx, model, lora, rope, dims: d, half: precision === 'f16' }, ids); // (N, C)
     const nll = ctx.alloc('workspace', 'nll', [d.N]); // (N)
     const lse = ctx.alloc('workspace', 'lse', [d.N]); // (N)
     headLossForward(ctx, nll, lse, xf, model.head, targets, { T: d.N, C: d.C, V: model.cfg.vocab, chunk: Math.min(HEAD_CHUNK, d.N) });

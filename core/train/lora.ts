@@ -1,8 +1,11 @@
 // LoRA adapters on the GPU (PEFT semantics, DESIGN.md §5, §7): targets among q, k, v, o, gate, up, down; rank R,
 // alpha, s = alpha / R, dropout 0. PEFT's default init: A is Kaiming-uniform with a = √5, i.e. U(−1/√in, 1/√in), drawn
 // here from our own seeded generator (one stream per layer and projection); B is zero, so the adapter starts as the
-// identity. Tensors are ledger category `adapter`.
+// identity. Tensors are ledger category `adapter`, f32, or f16 with `--precision f16` (the exact methods then keep no
+// f32 copy: each update is computed in f32 and rounded to f16, core/train/optimizer.ts).
+import type { Precision } from '../api/names';
 import { ConfigError, ShapeError } from '../common/errors';
+import { f32ArrayToF16 } from '../common/half';
 import { Rng, deriveSeed } from '../common/rng';
 import type { GpuContext } from '../gpu/context';
 import type { LoraAdapter, LoraProj } from '../model/adapter';
@@ -76,23 +79,27 @@ export function checkAdapterFits(cfg: Qwen2Config, h: HostAdapter, source: strin
   }
 }
 
-/** Allocate the adapter on the GPU and upload host values (or only allocate, in a dry plan). All or nothing. */
-export function uploadAdapter(ctx: GpuContext, cfg: Qwen2Config, h: HostAdapter | { rank: number; alpha: number; targets: readonly Projection[] }): LoraAdapter {
-  return ctx.scopedSync(() => allocAdapter(ctx, cfg, h));
+/**
+ * Allocate the adapter on the GPU and upload host values (or only allocate, in a dry plan). All or nothing. With
+ * precision f16 the tensors are f16, the host values rounded to a nearest f16.
+ */
+export function uploadAdapter(ctx: GpuContext, cfg: Qwen2Config, h: HostAdapter | { rank: number; alpha: number; targets: readonly Projection[] }, precision: Precision = 'f32'): LoraAdapter {
+  return ctx.scopedSync(() => allocAdapter(ctx, cfg, h, precision));
 }
 
-function allocAdapter(ctx: GpuContext, cfg: Qwen2Config, h: HostAdapter | { rank: number; alpha: number; targets: readonly Projection[] }): LoraAdapter {
+function allocAdapter(ctx: GpuContext, cfg: Qwen2Config, h: HostAdapter | { rank: number; alpha: number; targets: readonly Projection[] }, precision: Precision): LoraAdapter {
   const layers: Partial<Record<Projection, LoraProj>>[] = [];
   const host = 'A' in h ? h : null;
   for (let l = 0; l < cfg.layers; l++) {
     const layer: Partial<Record<Projection, LoraProj>> = {};
     for (const p of h.targets) {
       const [out, inF] = projShape(cfg, p);
-      const A = ctx.alloc('adapter', `l${l}.${p}.lora_A`, [h.rank, inF]); // (R, in)
-      const B = ctx.alloc('adapter', `l${l}.${p}.lora_B`, [out, h.rank]); // (out, R)
+      const A = ctx.alloc('adapter', `l${l}.${p}.lora_A`, [h.rank, inF], precision); // (R, in)
+      const B = ctx.alloc('adapter', `l${l}.${p}.lora_B`, [out, h.rank], precision); // (out, R)
       if (host) {
-        ctx.write(A, host.A.get(`${l}.${p}`)!);
-        ctx.write(B, host.B.get(`${l}.${p}`)!);
+        const put = (t: typeof A, v: Float32Array): void => ctx.write(t, precision === 'f16' ? f32ArrayToF16(v) : v);
+        put(A, host.A.get(`${l}.${p}`)!);
+        put(B, host.B.get(`${l}.${p}`)!);
       }
       layer[p] = { A, B };
     }

@@ -3,11 +3,10 @@
 // when they recompute. The tables below are the whole difference, written where a reader can see them.
 import type { MethodName, Precision } from '../api/names';
 import { TRAIN_DEFAULTS } from '../api/train';
-import { ConfigError } from '../common/errors';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
 import { embeddingForward } from '../kernels/embedding';
-import { fromF16, toF16 } from '../kernels/f16';
+import { fromF16, requireF16, toF16 } from '../kernels/f16';
 import { rmsnormBackward, rmsnormForward } from '../kernels/rmsnorm';
 import { ropeTable } from '../kernels/rope';
 import type { LoraAdapter } from '../model/adapter';
@@ -33,13 +32,22 @@ export const AUTOGRAD_TABLE: readonly SavedName[] = [
 
 /**
  * What MeSP keeps while it replays one layer for its backward: no LoRA h (recomputed from the projection's input, as
- * r ≪ in), no attention probabilities (recomputed from q, k and the log-sum-exp), and the replay stops at m (the
+ * r ≪ in), no attention probabilities (recomputed from q, k and the log-sum-exp), no m (made again from gate and up,
+ * an elementwise product, where the down projection's backward needs it), and the replay stops at gate and up (the
  * backward never needs the layer's output). Each of these is freed by the backward as soon as it is consumed.
  */
-export const MESP_TABLE: readonly SavedName[] = ['rstd1', 'a1', 'qr', 'kr', 'v', 'lse', 'att', 'x2', 'rstd2', 'a2', 'gate', 'up', 'm'];
+export const MESP_TABLE: readonly SavedName[] = ['rstd1', 'a1', 'qr', 'kr', 'v', 'lse', 'att', 'x2', 'rstd2', 'a2', 'gate', 'up'];
 
 /** MeSP with --store-h (the paper's ablation): also keeps every h = x·Aᵀ from the replay. */
 export const MESP_STORE_H_TABLE: readonly SavedName[] = [...MESP_TABLE, 'h_q', 'h_k', 'h_v', 'h_o', 'h_gate', 'h_up', 'h_down'];
+
+/**
+ * The storage precision of a run's LoRA weights: f16 with `--precision f16` for the exact methods; MeZO perturbs
+ * them in place by ±ε·z, which f16 cannot carry, so its weights stay f32 (its forward's tables are f16 all the same).
+ */
+export function adapterPrecision(method: Method, precision: Precision): Precision {
+  return method === 'mezo' ? 'f32' : precision;
+}
 
 export interface ExactStepOptions {
   method: Exclude<Method, 'mezo'>;
@@ -49,7 +57,7 @@ export interface ExactStepOptions {
   chunkedHead?: boolean;
   /** Tokens per head chunk. */
   headChunk?: number;
-  /** f16: the checkpoints (the residual stream entering each layer) are stored in f16 (see exactStep). */
+  /** f16: the checkpoints and the layers' saved tables are stored in f16 (see exactStep and core/model/block.ts). */
   precision?: Precision;
 }
 
@@ -88,17 +96,16 @@ export async function exactStep(s: StepTensors, batch: TokenBatch, o: ExactStepO
 
   const { ids, targets } = uploadBatch(ctx, batch);
   const rope = ropeTable(ctx, d.T, d.HS, model.cfg.ropeTheta); // (T, HS)
-  const f: Fwd = { ctx, model, lora: s.lora, rope, dims: d };
+  const half = o.precision === 'f16';
+  const f: Fwd = { ctx, model, lora: s.lora, rope, dims: d, half };
   const b: Bwd = { ...f, grads: s.grads, inPlaceSwiglu: o.method === 'mesp' };
 
   // ---- forward: the residual stream entering each layer is kept (the checkpoints; `full` keeps its tables too).
   // With f16 precision each checkpoint is stored in f16 (activations) and the forward goes on from the stored value
   // (its f32 copy, rounded), so every method computes from the same values and full = mebp = mesp stays exact; the
-  // backward reads a checkpoint back into an f32 workspace copy, one layer at a time.
-  const half = o.precision === 'f16';
-  if (half && !ctx.dry && !ctx.features.f16) {
-    throw new ConfigError(`precision f16 needs an adapter with the shader-f16 feature; ${ctx.adapter.description || 'this adapter'} has none. Use --precision f32.`, { field: 'precision' });
-  }
+  // backward reads a checkpoint back into an f32 workspace copy, one layer at a time. The layers' own tables are f16
+  // too (core/model/block.ts HALF_NAMES), and so may the LoRA weights be (uploadAdapter's precision).
+  requireF16(ctx, o.precision);
   const xs: Tensor[] = []; // xs[l]: (N, C) input of layer l (f16 with half: then xs16, and xs[l] only while in use)
   const xs16: Tensor[] = []; // xs16[l]: (N, C) f16, the stored checkpoints
   const NC = d.N * d.C;
@@ -148,19 +155,26 @@ export async function exactStep(s: StepTensors, batch: TokenBatch, o: ExactStepO
   ctx.free(dxf, rstdF, xs[L]);
   if (half) ctx.free(xs16[L]);
   for (let l = L - 1; l >= 0; l--) {
-    if (half) xs[l] = back32(l);
     let saved = tables[l];
     if (o.method !== 'full') {
       // mebp: re-run the layer keeping its autograd table (its output is discarded);
-      // mesp: replay it up to m, keeping only what the hand-written backward consumes.
+      // mesp: replay it up to gate and up, keeping only what the hand-written backward consumes.
+      if (half) xs[l] = back32(l);
       const out = o.method === 'mebp' ? { category: 'workspace' as const, name: `l${l}.recomputed_y` } : null;
-      const r = blockForward(f, l, xs[l], out, replayTable);
+      // with half the f32 copy of the layer's input is freed as soon as the replay is done with it
+      const x = xs[l];
+      const r = blockForward(f, l, x, out, replayTable, half ? () => ctx.free(x) : undefined);
       ctx.free(r.y);
       saved = r.saved;
     }
-    blockBackward(b, l, dy, xs[l], saved);
-    ctx.free(xs[l]);
-    if (half) ctx.free(xs16[l]);
+    if (half) {
+      // the f32 copy of the layer's input lives only for the replay and for the backward's last step
+      blockBackward(b, l, dy, () => back32(l), saved);
+      ctx.free(xs16[l]);
+    } else {
+      blockBackward(b, l, dy, xs[l], saved);
+      ctx.free(xs[l]);
+    }
   }
   ctx.free(dy, ids, targets, rope);
   const nllHost = await ctx.readF32(nll);

@@ -3,9 +3,12 @@
 //  - ImmediateSink applies the update at once and frees the gradient (MeSP: only one projection's gradients live);
 //  - DeferredSink keeps every gradient until the backward ends (what an autograd engine does), then clips and updates.
 // Both give the same bits: each parameter's update depends only on its own gradient (and moments).
+// An f16 parameter (`--precision f16`) has no f32 master copy: its update reads it into an f32 workspace copy, applies
+// the f32 update there and stores the result rounded to a nearest f16. AdamW's moments stay f32 (optimizer category).
 import { TRAIN_DEFAULTS, type TrainSpec } from '../api/train';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
+import { fromF16, toF16 } from '../kernels/f16';
 import { adamwUpdate, sgdUpdate, sumSquares } from '../kernels/optim';
 import { scaleInPlace } from '../kernels/elementwise';
 import type { LoraAdapter } from '../model/adapter';
@@ -91,6 +94,18 @@ export class Optimizer {
   }
 
   update(key: string, param: Tensor, grad: Tensor): void {
+    if (param.dtype === 'f16') {
+      const p32 = this.ctx.alloc('workspace', `${param.name}.f32`, param.shape); // param's shape, f32
+      fromF16(this.ctx, p32, param, param.numel);
+      this.update32(key, p32, grad);
+      toF16(this.ctx, param, p32, param.numel);
+      this.ctx.free(p32);
+      return;
+    }
+    this.update32(key, param, grad);
+  }
+
+  private update32(key: string, param: Tensor, grad: Tensor): void {
     if (this.cfg.kind === 'sgd') {
       sgdUpdate(this.ctx, param, grad, this.lr);
       return;

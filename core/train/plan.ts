@@ -14,7 +14,7 @@ import type { Qwen2Config } from '../model/config';
 import { forwardNll, type TokenBatch } from '../model/forward';
 import { loadModelWeights, type Quant } from '../model/weights';
 import { uploadAdapter } from './lora';
-import type { Method } from './methods';
+import { adapterPrecision, type Method } from './methods';
 import { DEFAULT_OPTIMIZER, Optimizer, type OptimizerConfig } from './optimizer';
 import { trainStep, type TrainLoopSpec } from './trainer';
 import type { Projection } from '../model/weights';
@@ -88,11 +88,12 @@ export async function planTrainStep(
 ): Promise<TrainPlanResult> {
   const ctx = GpuContext.dry({ limits: p.limits ?? PHONE_LIMITS });
   const model = loadModelWeights(ctx, p.cfg, p.quant, null);
-  const lora = uploadAdapter(ctx, p.cfg, { rank: p.rank, alpha: p.alpha, targets: p.targets });
+  const precision = p.precision ?? TRAIN_DEFAULTS.precision;
+  const lora = uploadAdapter(ctx, p.cfg, { rank: p.rank, alpha: p.alpha, targets: p.targets }, adapterPrecision(p.method, precision));
   const opt = new Optimizer(ctx, lora, { ...DEFAULT_OPTIMIZER, ...p.optimizer });
   const spec: TrainLoopSpec = {
     method: p.method, steps: 2, seed: 0, storeH: p.storeH ?? TRAIN_DEFAULTS.storeH, chunkedHead: p.chunkedHead ?? TRAIN_DEFAULTS.chunkedHead,
-    headChunk: p.headChunk ?? TRAIN_DEFAULTS.headChunk, precision: p.precision ?? TRAIN_DEFAULTS.precision, mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
+    headChunk: p.headChunk ?? TRAIN_DEFAULTS.headChunk, precision, mezoEps: TRAIN_DEFAULTS.mezoEps, valEvery: 0, checkpointEvery: 0, immediateUpdates: true,
   };
   const batch = dummyBatch(p.batch, p.seqLen);
   await trainStep(ctx, model, lora, opt, spec, 0, batch);

@@ -97,7 +97,7 @@ export async function trainStep(
   return ctx.scoped(async () => {
     opt.begin(step);
     if (spec.method === 'mezo') {
-      const r = await mezoStep(ctx, model, lora, batch, mezoStepSeed(spec.seed, step), spec.mezoEps, opt.lr);
+      const r = await mezoStep(ctx, model, lora, batch, mezoStepSeed(spec.seed, step), spec.mezoEps, opt.lr, spec.precision);
       return { loss: r.nllSum / Math.max(1, r.tokens), tokens: r.tokens };
     }
     const immediate = spec.method === 'mesp' && spec.immediateUpdates && opt.separable;

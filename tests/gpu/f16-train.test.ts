@@ -1,6 +1,7 @@
-// --precision f16 on a tiny Qwen2 model (checkpoints stored in f16, core/train/methods.ts): full, mebp and mesp agree
-// bit for bit in f16 as in f32; the f16 loss is within 1e-2 relative of f32's and the gradients' cosine with f32's is
-// ≥ 0.999; the plan counts the f16 checkpoints (half their bytes) and predicts the measured peak; an adapter without
+// --precision f16 on a tiny Qwen2 model (checkpoints, the layers' saved tables and the LoRA weights stored in f16,
+// core/train/methods.ts, core/model/block.ts): full, mebp and mesp agree bit for bit in f16 as in f32; the f16 loss is
+// within 1e-2 relative of f32's and the gradients' cosine with f32's is ≥ 0.999; an f16 update stays f16 and moves the
+// weights as the f32 one does; the plan counts the f16 storage and predicts the measured peak; an adapter without
 // shader-f16 is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickSpec, TRAIN_DEFAULTS } from '../../core/api/train';
@@ -11,7 +12,8 @@ import { dawnProvider } from '../../core/node/dawn';
 import { openModelFolder, type ModelFolder } from '../../core/node/modelfiles';
 import { GpuContext } from '../../core/gpu/context';
 import { exactGradients, gradientCosine, maxRelDiff } from '../../core/train/grads';
-import { uploadAdapter, type HostAdapter } from '../../core/train/lora';
+import { downloadAdapter, uploadAdapter, type HostAdapter } from '../../core/train/lora';
+import { roundF16Ref } from '../../core/reference/f16';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../../core/train/optimizer';
 import { planTrainStep } from '../../core/train/plan';
 import { LOOP_SPEC_KEYS, trainStep, type TrainLoopSpec } from '../../core/train/trainer';
@@ -31,11 +33,12 @@ function bitDiffs(a: HostAdapter, b: HostAdapter): number {
   return n;
 }
 
-describe('--precision f16: checkpoints in f16', () => {
+describe('--precision f16: checkpoints, tables and LoRA weights in f16', () => {
   let m: TinyModel;
   let folder: ModelFolder;
   let model: ModelWeights;
   let lora: LoraAdapter;
+  let lora16: LoraAdapter;
   let batch: TokenBatch;
 
   beforeAll(async () => {
@@ -44,6 +47,7 @@ describe('--precision f16: checkpoints in f16', () => {
     folder = openModelFolder(m.dir);
     model = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
     lora = uploadAdapter(ctx, folder.config, randomAdapter(m, 4, 8, 77));
+    lora16 = uploadAdapter(ctx, folder.config, randomAdapter(m, 4, 8, 77), 'f16');
     const rows = tokenRows(m.cfg.vocab, [12, 12], 45);
     batch = { B: 2, T: 12, inputIds: Int32Array.from(rows.flatMap((r) => r.ids)), targets: Int32Array.from(rows.flatMap((r) => r.targets)) };
   });
@@ -51,7 +55,8 @@ describe('--precision f16: checkpoints in f16', () => {
 
   it('full = mebp = mesp in f16 as in f32; f16 loss within 1e-2 of f32 and gradient cosine ≥ 0.999', async () => {
     const ctx = await gpu();
-    const run = async (method: 'full' | 'mebp' | 'mesp', precision: 'f32' | 'f16') => exactGradients(ctx, model, lora, batch, { method, precision, headChunk: 5 });
+    const run = async (method: 'full' | 'mebp' | 'mesp', precision: 'f32' | 'f16') =>
+      exactGradients(ctx, model, precision === 'f16' ? lora16 : lora, batch, { method, precision, headChunk: 5 });
     const f32 = { full: await run('full', 'f32'), mebp: await run('mebp', 'f32'), mesp: await run('mesp', 'f32') };
     const f16 = { full: await run('full', 'f16'), mebp: await run('mebp', 'f16'), mesp: await run('mesp', 'f16') };
     for (const method of ['full', 'mebp', 'mesp'] as const) {
@@ -75,7 +80,41 @@ describe('--precision f16: checkpoints in f16', () => {
     }
   });
 
-  it('the plan counts the f16 checkpoints and predicts the measured peak', async () => {
+  it('an f16 SGD step is the f32 update of the f16 weights rounded once, and they stay f16', async () => {
+    const ctx = await gpu();
+    const l16 = uploadAdapter(ctx, folder.config, randomAdapter(m, 4, 8, 91), 'f16');
+    expect(l16.layers[0].q!.A.dtype).toBe('f16');
+    const before = await downloadAdapter(ctx, l16);
+    const g = await exactGradients(ctx, model, l16, batch, { method: 'mesp', precision: 'f16', headChunk: 5 });
+    const lr = 0.05;
+    const opt = new Optimizer(ctx, l16, { ...DEFAULT_OPTIMIZER, kind: 'sgd', lr, schedule: 'constant', warmupSteps: 0 });
+    const spec: TrainLoopSpec = { ...pickSpec(TRAIN_DEFAULTS, LOOP_SPEC_KEYS), method: 'mesp', steps: 1, headChunk: 5, precision: 'f16', valEvery: 0, checkpointEvery: 0, immediateUpdates: true };
+    await trainStep(ctx, model, l16, opt, spec, 0, batch);
+    const after = await downloadAdapter(ctx, l16);
+    let moved = 0;
+    let n = 0;
+    let worstUlps = 0;
+    for (const side of ['A', 'B'] as const) {
+      for (const [k, b] of before[side]) {
+        const a = after[side].get(k)!;
+        const gk = g.grads[side].get(k)!;
+        const want = roundF16Ref(b.map((v, i) => Math.fround(v - Math.fround(Math.fround(lr) * gk[i])))); // f32 update, one f16 rounding
+        for (let i = 0; i < b.length; i++) {
+          n++;
+          if (a[i] !== b[i]) moved++;
+          expect(roundF16Ref([a[i]])[0], `${side} ${k}[${i}] is an f16 value`).toBe(a[i]);
+          const ulp = Math.max(2 ** -24, 2 ** (Math.floor(Math.log2(Math.abs(want[i]) || 2 ** -24)) - 10)); // f16 spacing at the value
+          const ulps = Math.abs(a[i] - want[i]) / ulp;
+          worstUlps = Math.max(worstUlps, ulps);
+          expect(ulps, `${side} ${k}[${i}]: ${a[i]} vs ${want[i]}`).toBeLessThanOrEqual(1); // FMA or a tie may round the other way
+        }
+      }
+    }
+    console.log(`[max diff] f16 SGD step: ${moved} of ${n} weights moved; largest difference from the CPU update ${worstUlps} f16 ulp`);
+    expect(moved, 'the step moves the f16 weights').toBeGreaterThan(n / 2);
+  });
+
+  it('the plan counts the f16 storage and predicts the measured peak', async () => {
     for (const method of ['full', 'mesp'] as const) {
       const p = { cfg: folder.config, quant: 'none' as const, seqLen: batch.T, batch: batch.B, method, rank: 4, alpha: 8, targets: lora.targets, optimizer: { kind: 'sgd' as const } };
       const plan32 = await planTrainStep({ ...p, precision: 'f32' });
@@ -87,7 +126,7 @@ describe('--precision f16: checkpoints in f16', () => {
       const ctx = await GpuContext.open(dawnProvider, { capBytes: plan16.peakBytes });
       try {
         const w = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
-        const l = uploadAdapter(ctx, folder.config, randomAdapter(m, 4, 8, 77));
+        const l = uploadAdapter(ctx, folder.config, randomAdapter(m, 4, 8, 77), 'f16');
         const opt = new Optimizer(ctx, l, { ...DEFAULT_OPTIMIZER, kind: 'sgd' });
         const spec: TrainLoopSpec = { ...pickSpec(TRAIN_DEFAULTS, LOOP_SPEC_KEYS), method, steps: 1, precision: 'f16', valEvery: 0, checkpointEvery: 0, immediateUpdates: true };
         await trainStep(ctx, w, l, opt, spec, 0, batch);

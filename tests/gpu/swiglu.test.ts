@@ -1,7 +1,10 @@
 // SwiGLU (Qwen2 MLP activation) on the GPU against the float64 reference: forward, backward, in place = out of place
-// bit for bit, the backward against finite differences, extreme gates (no NaN), and an MLP-sized N = 256·11008.
+// bit for bit, the backward against finite differences, extreme gates (no NaN), and an MLP-sized N = 256·11008; and
+// the f16-storage forms (`--precision f16`) against the same reference on the halves, their outputs rounded once.
 import { describe, expect, it } from 'vitest';
-import { swigluBackward, swigluBackwardInPlace, swigluForward } from '../../core/kernels/swiglu';
+import { f32ArrayToF16 } from '../../core/common/half';
+import { swigluBackward, swigluBackwardF16, swigluBackwardInPlace, swigluForward, swigluForwardF16 } from '../../core/kernels/swiglu';
+import { roundF16Ref } from '../../core/reference/f16';
 import { swigluBackwardRef, swigluForwardRef } from '../../core/reference/swiglu';
 import { gpu, rand, report, upload } from '../helpers/gpu';
 import { fdGrad, probeIndices } from '../helpers/fd';
@@ -75,4 +78,54 @@ describe('swiglu', () => {
     expect(() => swigluBackwardInPlace(ctx, a, a, c, { N: 8 })).toThrow(/distinct/);
     ctx.free(a, b, c);
   });
+
+  for (const N of [1001, 256 * 4864]) {
+    it(`f16 storage: forward (f16 in, f32 out) and backward (f16 gradients, in place = out of place) N ${N}`, async () => {
+      const ctx = await gpu();
+      const gate = roundF16Ref(rand(N, 41, 12)); // (N) values that are halves
+      gate.set([0, -0, 11, -11, 1e-4, -30]);
+      const up = roundF16Ref(rand(N, 42, 2)); // (N)
+      const dout = rand(N, 43); // (N) f32
+      const half = (name: string, v: Float32Array) => {
+        const t = ctx.alloc('workspace', name, [N], 'f16'); // (N) f16
+        ctx.write(t, f32ArrayToF16(v));
+        return t;
+      };
+      const tG = half('gate16', gate);
+      const tU = half('up16', up);
+      const tD = upload(ctx, 'dout', [N], dout);
+      const tM = ctx.alloc('workspace', 'm', [N]); // (N) f32
+      swigluForwardF16(ctx, tM, tG, tU, { N });
+      const m = await ctx.readF32(tM);
+      const wantM = new Float64Array(N);
+      swigluForwardRef(wantM, gate, up, { N });
+      const rm = report(`swiglu f16 forward N ${N}`, m, wantM);
+      expect(rm.maxAbs, `N ${N}`).toBeLessThan(1e-5);
+      const tDg = ctx.alloc('workspace', 'dgate16', [N], 'f16');
+      const tDu = ctx.alloc('workspace', 'dup16', [N], 'f16');
+      swigluBackwardF16(ctx, tDg, tDu, tD, tG, tU, { N });
+      const dg = await ctx.readF32(tDg);
+      const du = await ctx.readF32(tDu);
+      const wantDg = new Float64Array(N);
+      const wantDu = new Float64Array(N);
+      swigluBackwardRef(wantDg, wantDu, dout, gate, up, { N });
+      // one rounding to f16: half an ulp, 2⁻¹¹ relative (plus f32 arithmetic and the subnormal spacing 2⁻²⁴)
+      const within = (got: Float32Array, want: Float64Array, what: string): void => {
+        let worst = 0;
+        let at = 0;
+        for (let i = 0; i < N; i++) {
+          const excess = Math.abs(got[i] - want[i]) - (2 ** -11 * Math.abs(want[i]) * (1 + 1e-5) + 2 ** -24);
+          if (excess > worst || i === 0) [worst, at] = [excess, i];
+        }
+        report(`swiglu f16 backward ${what} N ${N}`, got, want);
+        expect(worst, `N ${N} ${what}: value ${at} (${got[at]} vs ${want[at]}) is more than one f16 rounding away`).toBeLessThanOrEqual(0);
+      };
+      within(dg, wantDg, 'dgate');
+      within(du, wantDu, 'dup');
+      swigluBackwardF16(ctx, tG, tU, tD, null, null, { N }); // in place: gate16 → dgate16, up16 → dup16
+      expect(equalBits(await ctx.readF32(tG), dg), `N ${N}: in place dgate`).toBe(true);
+      expect(equalBits(await ctx.readF32(tU), du), `N ${N}: in place dup`).toBe(true);
+      ctx.free(tG, tU, tD, tM, tDg, tDu);
+    });
+  }
 });

@@ -2,11 +2,16 @@
 // pinned to the byte for every method and category (core/train/plan.ts, the dry run of the real schedule). Weights,
 // adapter and gradients are also derived here from the shapes, so a changed number says which part of the schedule
 // moved; the activations and workspace are golden values. docs/benchmarks.md quotes these plans (in MB).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATEGORIES, METHODS, type ByCategory, type MethodName } from '../../core/api/names';
-import { qwen25Config } from '../../core/model/shapes';
+import { qwen25Config, type Qwen25Id } from '../../core/model/shapes';
 import { projShape } from '../../core/model/weights';
+import { loraParamCount } from '../../core/train/lora';
 import { planTrainStep } from '../../core/train/plan';
+import { runMain } from '../helpers/cli';
 
 const cfg = qwen25Config('qwen2.5-0.5b');
 const LORA = { rank: 8, alpha: 16, targets: ['q', 'v'] as const };
@@ -34,10 +39,10 @@ const GOLDEN: Record<MethodName, { peak: number; atPeak: ByCategory; peakByCateg
     peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: ADAPTER, optimizer: 0, activations: 179440640, workspace: 15992848, kvcache: 0 },
   },
   mesp: {
-    peak: 328162832,
-    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 41829376, workspace: 6031376, kvcache: 0 },
+    peak: 323182096,
+    atPeak: { weights: WEIGHTS, adapter: ADAPTER, grads: 0, optimizer: 0, activations: 36848640, workspace: 6031376, kvcache: 0 },
     // Immediate updates: one projection's dA and dB live at a time, the largest being q's.
-    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: projLora('q'), optimizer: 0, activations: 41829376, workspace: 15992848, kvcache: 0 },
+    peakByCategory: { weights: WEIGHTS, adapter: ADAPTER, grads: projLora('q'), optimizer: 0, activations: 36848640, workspace: 15992848, kvcache: 0 },
   },
   mezo: {
     peak: 300955152,
@@ -75,5 +80,47 @@ describe('the Qwen2.5-0.5B plan, to the byte', () => {
     const unchunked = await plan('mesp', { chunkedHead: false });
     expect(unchunked.atPeak.activations, 'logits kept whole (mesp --no-chunked-head)').toBeGreaterThanOrEqual(256 * cfg.vocab * 4);
     expect(unchunked.peakBytes, 'mesp --no-chunked-head').toBe(GOLDEN.mebp.peak);
+  });
+});
+
+const ALL = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
+
+describe('--precision f16 plans: all seven projections, seq 256, rank 8, int4, SGD', () => {
+  /** MeSP's working-set goals in f16 (MB = 10⁶ bytes): the paper's 136 MB for 0.5B, halved and then some. */
+  const GOAL: Partial<Record<Qwen25Id, number>> = { 'qwen2.5-0.5b': 34e6, 'qwen2.5-3b': 100e6 };
+  for (const id of ['qwen2.5-0.5b', 'qwen2.5-1.5b', 'qwen2.5-3b'] as const) {
+    it(`${id}: the adapter and checkpoints take half their f32 bytes, and MeSP's working set meets its goal`, async () => {
+      const c = qwen25Config(id);
+      const p = { cfg: c, quant: 'int4' as const, seqLen: 256, batch: 1, method: 'mesp' as const, rank: 8, alpha: 16, targets: ALL, optimizer: { kind: 'sgd' as const } };
+      const f32 = await planTrainStep({ ...p, precision: 'f32' });
+      const f16 = await planTrainStep({ ...p, precision: 'f16' });
+      const params = loraParamCount(c, 8, ALL);
+      console.log(`[plan f16] ${id} mesp: working set ${(f32.peakWorkingSet / 1e6).toFixed(2)} MB in f32, ${(f16.peakWorkingSet / 1e6).toFixed(2)} MB in f16; adapter ${f16.peakByCategory.adapter} B, activations ${f16.peakByCategory.activations} B`);
+      expect(f32.peakByCategory.adapter, `${id}: f32 adapter`).toBe(4 * params);
+      expect(f16.peakByCategory.adapter, `${id}: f16 adapter`).toBe(2 * params);
+      // the checkpoints: the residual stream entering each layer and after the last, (L + 1) × (T, C) halves
+      expect(f16.peakByCategory.activations, `${id}: f16 activations hold the checkpoints`).toBeGreaterThanOrEqual((c.layers + 1) * 256 * c.hidden * 2);
+      expect(f16.peakWorkingSet, `${id}: f16 below f32`).toBeLessThan(f32.peakWorkingSet);
+      const goal = GOAL[id];
+      if (goal !== undefined) expect(f16.peakWorkingSet, `${id}: MeSP working set in f16 ≤ ${goal / 1e6} MB`).toBeLessThanOrEqual(goal);
+    });
+  }
+
+  it('mesp bench --plan-only prints and writes these plans without a GPU', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mesp-plan-only-'));
+    try {
+      const json = join(dir, 'plan.json');
+      const r = await runMain(['bench', '--shape', 'qwen2.5-0.5b', '--methods', 'mebp,mesp', '--targets', 'all', '--precision', 'f16', '--plan-only', '--json', json]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/\| mesp +\| 311\.8 MB +\| 33\.6 MB/);
+      expect(r.out).toMatch(/f16 arithmetic:/);
+      const out = JSON.parse(readFileSync(json, 'utf8')) as { planOnly: boolean; methods: Record<string, { predictedWorkingSetBytes: number; projections: unknown[] }> };
+      const direct = await planTrainStep({ cfg, quant: 'int4', seqLen: 256, batch: 1, method: 'mesp', rank: 8, alpha: 16, targets: ALL, optimizer: { kind: 'sgd', lr: 1e-4 }, precision: 'f16' });
+      expect(out.planOnly).toBe(true);
+      expect(out.methods.mesp.predictedWorkingSetBytes).toBe(direct.peakWorkingSet);
+      expect(out.methods.mesp.projections.length).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,6 @@ import { listBuiltinProfiles } from '../../profiles/builtin';
 import { ROOFLINE_ASSUMPTIONS, type StepProjection } from '../../profiles/roofline';
 import type { Precision } from '../../profiles/schema';
 import type { Method } from '../../train/methods';
-import type { BenchResult } from '../service/bench';
 import { table } from './format';
 
 /** The profile as a table, the most time first. */
@@ -35,7 +34,7 @@ export function profileHeader(method: Method, p: KernelProfile): string {
 }
 
 /** Projected seconds per step (and tokens/s) per method, a column per built-in profile. */
-export function projectionTable(r: BenchResult, precision: Precision): string {
+export function projectionTable(r: { methods: Partial<Record<Method, { projections: StepProjection[] }>> }, precision: Precision): string {
   const profiles = listBuiltinProfiles();
   const rows = (Object.keys(r.methods) as Method[]).map((m) => {
     const x = r.methods[m]!;

@@ -1,11 +1,11 @@
 // `mesp bench`: prints each method's planned peak before running, then a Markdown table of measured memory, time and
 // FLOP/s beside the paper's numbers; --json FILE writes the result. `mesp bench --generate` is generation's
 // (cmd-bench-generate.ts).
-import { BenchRequestSchema } from '../../api/bench';
+import { BenchRequestSchema, type BenchRequest } from '../../api/bench';
 import { CATEGORIES } from '../../api/names';
 import type { Method } from '../../train/methods';
 import { writeFileAtomic } from '../atomic';
-import { PAPER_MB, runBench, type BenchResult } from '../service/bench';
+import { PAPER_MB, planBench, runBench, type BenchPlan, type BenchResult } from '../service/bench';
 import { BENCH_GENERATE, cmdBenchGenerate } from './cmd-bench-generate';
 import { command } from './flags';
 import { mb, table } from './format';
@@ -40,6 +40,15 @@ export function benchTable(r: BenchResult): string {
   );
 }
 
+/** `--plan-only`: each method's planned peak, working set and categories at the peak (MB). */
+export function planTable(plans: Partial<Record<Method, BenchPlan>>): string {
+  const rows = (Object.keys(plans) as Method[]).map((m) => {
+    const p = plans[m]!.plan;
+    return [m, mb(p.peakBytes), mb(p.peakWorkingSet), ...CATEGORIES.map((c) => mb(p.atPeak[c])), (p.kernels.reduce((s, k) => s + k.flops, 0) / 1e9).toFixed(1)];
+  });
+  return table(['method', 'planned peak', 'working set', ...CATEGORIES, 'GFLOP/step'], rows);
+}
+
 export function benchSummary(r: BenchResult): string[] {
   const lines: string[] = [];
   const a = r.methods.mebp;
@@ -59,7 +68,8 @@ export async function cmdBench(argv: string[]): Promise<number> {
   if (argv.includes('--generate')) return cmdBenchGenerate(argv);
   const { values } = BENCH.parse(argv);
   const { json, ...req } = values;
-  console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, ${req.precision} checkpoints, SGD, ${req.steps} step(s)`);
+  if (req.planOnly) return benchPlanOnly(req, json);
+  console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, ${req.precision} storage, SGD, ${req.steps} step(s)`);
   const r = await runBench(req, (p) => {
     switch (p.type) {
       case 'plan':
@@ -102,6 +112,26 @@ export async function cmdBench(argv: string[]): Promise<number> {
     writeFileAtomic(json, JSON.stringify({
       shape: r.shape, seqLen: r.seqLen, rank: r.rank, quant: r.quant, precision: req.precision, batch: r.batch, targets: r.targets, adapter: r.adapter,
       matmulPeakFlops: r.matmulPeakFlops, autotune: r.autotune, methods: methodsOut,
+    }, null, 2) + '\n');
+    console.log(`wrote ${json}`);
+  }
+  return 0;
+}
+
+/** `mesp bench --plan-only`: the plans and their projections, from the dry run alone. */
+async function benchPlanOnly(req: BenchRequest, json: string | undefined): Promise<number> {
+  console.log(`mesp bench --plan-only ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, ${req.precision} storage, SGD (the dry run of each schedule: nothing runs on a GPU)`);
+  const plans = await planBench(req);
+  console.log(`\n${planTable(plans)}\n`);
+  const withProjections = { methods: Object.fromEntries(Object.entries(plans).map(([m, p]) => [m, { projections: p!.projections }])) };
+  console.log(`${projectionNote()}\nf32:\n${projectionTable(withProjections, 'f32')}\nf16 arithmetic:\n${projectionTable(withProjections, 'f16')}`);
+  if (json !== undefined) {
+    writeFileAtomic(json, JSON.stringify({
+      shape: req.shape, seqLen: req.seqLen, rank: req.rank, quant: req.quant, precision: req.precision, batch: req.batch, targets: req.targets, planOnly: true,
+      methods: Object.fromEntries(Object.entries(plans).map(([m, p]) => [m, {
+        predictedPeakBytes: p!.plan.peakBytes, predictedWorkingSetBytes: p!.plan.peakWorkingSet, atPeak: p!.plan.atPeak, peakByCategory: p!.plan.peakByCategory,
+        kernels: p!.plan.kernels, projections: p!.projections,
+      }])),
     }, null, 2) + '\n');
     console.log(`wrote ${json}`);
   }

@@ -15,6 +15,7 @@ import { workingSet, type ByCategory } from '../../gpu/ledger';
 import type { KernelCount, KernelProfile } from '../../gpu/profiler';
 import { listBuiltinProfiles } from '../../profiles/builtin';
 import { projectStep, type StepProjection } from '../../profiles/roofline';
+import { PRECISIONS } from '../../api/names';
 import { linearBackwardInput, linearForward } from '../../kernels/linear';
 import { allocWeight, freeWeight } from '../../kernels/weight';
 import { parseQwen2Config, type Qwen2Config } from '../../model/config';
@@ -23,7 +24,7 @@ import { randomModelWeights } from '../../model/random';
 import { QWEN25_CONFIGS, QWEN25_IDS, type Qwen25Id } from '../../model/shapes';
 import { formatOf, type Projection, type Quant } from '../../model/weights';
 import { initHostAdapter, uploadAdapter } from '../../train/lora';
-import type { Method } from '../../train/methods';
+import { adapterPrecision, type Method } from '../../train/methods';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../../train/optimizer';
 import { planTrainStep, type PlanResult } from '../../train/plan';
 import { trainStep, type TrainLoopSpec } from '../../train/trainer';
@@ -129,18 +130,39 @@ async function measureMatmulPeak(provider: GpuProvider, cfg: Qwen2Config, quant:
   }
 }
 
-export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress) => void = () => {}, provider: GpuProvider = dawnProvider): Promise<BenchResult> {
+const benchOptimizer = (req: BenchRequest) => ({ ...DEFAULT_OPTIMIZER, kind: 'sgd' as const, lr: req.lr, totalSteps: req.steps });
+
+/** Projected step time of a plan on every built-in profile, f32 and f16 arithmetic. */
+function projectionsOf(plan: PlanResult, tokens: number): StepProjection[] {
+  return listBuiltinProfiles().flatMap((p) => PRECISIONS.map((prec) => projectStep(p, plan.kernels, tokens, prec)));
+}
+
+/** One method's plan as `mesp bench --plan-only` reports it. */
+export interface BenchPlan {
+  plan: PlanResult;
+  projections: StepProjection[];
+}
+
+/** The dry run of each method's schedule (core/train/plan.ts) at the bench's settings: no GPU. */
+export async function planBench(req: BenchRequest, onProgress: (p: BenchProgress) => void = () => {}): Promise<Partial<Record<Method, BenchPlan>>> {
   const cfg = benchConfig(req.shape);
-  const optCfg = { ...DEFAULT_OPTIMIZER, kind: 'sgd' as const, lr: req.lr, totalSteps: req.steps };
-  const plans = new Map<Method, PlanResult>();
+  const out: Partial<Record<Method, BenchPlan>> = {};
   for (const method of req.methods) {
     const plan = await planTrainStep({
       cfg, quant: req.quant, seqLen: req.seqLen, batch: req.batch, method, rank: req.rank, alpha: req.alpha,
-      targets: req.targets, optimizer: optCfg, storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk, precision: req.precision,
+      targets: req.targets, optimizer: benchOptimizer(req), storeH: req.storeH, chunkedHead: req.chunkedHead, headChunk: req.headChunk, precision: req.precision,
     });
-    plans.set(method, plan);
+    out[method] = { plan, projections: projectionsOf(plan, req.batch * req.seqLen) };
     onProgress({ type: 'plan', method, plan });
   }
+  return out;
+}
+
+export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress) => void = () => {}, provider: GpuProvider = dawnProvider): Promise<BenchResult> {
+  const cfg = benchConfig(req.shape);
+  const optCfg = benchOptimizer(req);
+  const planned = await planBench(req, onProgress);
+  const plans = new Map<Method, PlanResult>(req.methods.map((m) => [m, planned[m]!.plan]));
   // Kernel variants for every shape class the plans ran (measured once per adapter, then from the cache), before
   // the matmul peak and the steps, which then run the chosen variants.
   const tuned = await autotune(provider, [...plans.values()].flatMap((p) => p.tuneRequests), {
@@ -158,7 +180,7 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
     try {
       const t0 = performance.now();
       const model = randomModelWeights(ctx, cfg, req.quant, req.seed);
-      const lora = uploadAdapter(ctx, cfg, initHostAdapter(cfg, { rank: req.rank, alpha: req.alpha, targets: req.targets, seed: req.seed }));
+      const lora = uploadAdapter(ctx, cfg, initHostAdapter(cfg, { rank: req.rank, alpha: req.alpha, targets: req.targets, seed: req.seed }), adapterPrecision(method, req.precision));
       const opt = new Optimizer(ctx, lora, optCfg);
       await ctx.finish();
       onProgress({ type: 'loaded', method, seconds: (performance.now() - t0) / 1000 });
@@ -189,8 +211,7 @@ export async function runBench(req: BenchRequest, onProgress: (p: BenchProgress)
         onProgress({ type: 'profile', method, profile, loss: r.loss });
       }
       const plan = plans.get(method)!;
-      const tokens = req.batch * req.seqLen;
-      const projections = listBuiltinProfiles().flatMap((p) => (['f32', 'f16'] as const).map((prec) => projectStep(p, plan.kernels, tokens, prec)));
+      const projections = planned[method]!.projections;
       const stepSeconds = times.reduce((a, b) => a + b, 0) / times.length;
       const flopsPerStep = flops.reduce((a, b) => a + b, 0) / flops.length;
       const res: BenchMethodResult = {

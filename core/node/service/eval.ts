@@ -25,13 +25,13 @@ export async function runEval(input: EvalRequest, env: JobEnv = {}, onProgress?:
   try {
     const model = loadModel(ctx, folder, req.quant);
     const adapter = req.adapterDir ? loadAdapterFolder(req.adapterDir, folder.config) : null;
-    const lora = adapter ? uploadAdapter(ctx, folder.config, adapter) : null;
+    const lora = adapter ? uploadAdapter(ctx, folder.config, adapter, req.precision) : null;
     const out: EvalResult['rows'] = [];
     let nllTotal = 0;
     let tokTotal = 0;
     for (const [i, ex] of rows.entries()) {
       const batch = makeBatch([ex]);
-      const nll = await forwardNll(ctx, model, lora, batch);
+      const nll = await forwardNll(ctx, model, lora, batch, req.precision);
       const [r] = rowLosses(nll, batch);
       out.push({ line: ex.line, loss: r.loss, tokens: r.tokens });
       if (r.tokens > 0) {

@@ -10,7 +10,7 @@ import {
   type GenerateModelInput, type GenerateRequest, type GenerateResult, type PromptInput, type SamplingInput,
 } from '../../api/generate';
 import { parseSettings } from '../../api/fields';
-import type { QuantName } from '../../api/names';
+import type { Precision, QuantName } from '../../api/names';
 import { ConfigError, FormatError } from '../../common/errors';
 import type { TextTokenizer } from '../../data/tokenizer';
 import type { GpuContext } from '../../gpu/context';
@@ -60,6 +60,7 @@ export class GenerateSession {
     readonly profile: DeviceProfile,
     readonly capBytes: number,
     readonly quant: QuantName,
+    readonly precision: Precision,
     /** The LoRA adapter folder applied, or null. */
     readonly adapterDir: string | null,
     private readonly ctx: GpuContext,
@@ -86,9 +87,9 @@ export class GenerateSession {
     const ctx = await openContext(profile, { ...env, capBytes });
     try {
       const model = loadModel(ctx, folder, req.quant);
-      const lora = host ? uploadAdapter(ctx, folder.config, host) : null;
+      const lora = host ? uploadAdapter(ctx, folder.config, host, req.precision) : null;
       await ctx.finish();
-      return new GenerateSession(folder, tokenizer, eosIds, profile, capBytes, req.quant, adapterDir, ctx, model, host, lora);
+      return new GenerateSession(folder, tokenizer, eosIds, profile, capBytes, req.quant, req.precision, adapterDir, ctx, model, host, lora);
     } catch (e) {
       ctx.destroy();
       throw e;
@@ -125,11 +126,11 @@ export class GenerateSession {
     const t0 = performance.now();
     const plan = await planGenerate({
       cfg: this.folder.config, quant: this.quant, limits: ctx.limits, promptTokens: ids.length, maxNewTokens: s.maxNewTokens,
-      lora: useLora ? this.host : null,
+      lora: useLora ? this.host : null, precision: this.precision,
     });
     ctx.ledger.resetPeak();
     const out = await generate(ctx, this.model, useLora ? this.lora : null, ids, {
-      sampling: s, maxNewTokens: s.maxNewTokens, eosIds: this.eosIds, stop: s.stop, tokenizer: this.tokenizer,
+      sampling: s, maxNewTokens: s.maxNewTokens, eosIds: this.eosIds, stop: s.stop, tokenizer: this.tokenizer, precision: this.precision,
     }, hooks);
     const snap = ctx.ledger.snapshot();
     return {

@@ -16,6 +16,7 @@ import { capBytesOf, capOverrideIssue } from '../../profiles/schema';
 import { initHostAdapter, loraParamCount, uploadAdapter, type HostAdapter } from '../../train/lora';
 import { Optimizer, optimizerOf } from '../../train/optimizer';
 import { planTrainStep } from '../../train/plan';
+import { adapterPrecision } from '../../train/methods';
 import { autotune, autotuneProgressLine } from '../autotune';
 import { dawnProvider } from '../dawn';
 import { LOOP_SPEC_KEYS, restoreMoments, trainLoop, type LoopResult, type TrainData, type TrainState } from '../../train/trainer';
@@ -206,7 +207,7 @@ export async function runTrain(
     ctx = await openContext(profile, { ...env, capBytes });
     const c = ctx;
     const model = loadModel(c, folder, cfg.quant);
-    const lora = uploadAdapter(c, folder.config, state?.adapter ?? p.init);
+    const lora = uploadAdapter(c, folder.config, state?.adapter ?? p.init, adapterPrecision(cfg.method, cfg.precision));
     const opt = new Optimizer(c, lora, optCfg);
     if (state) restoreMoments(c, opt, state.moments);
     const data: TrainData = {
