@@ -14,6 +14,9 @@ Needs Python 3 and PyTorch only (Debian bookworm: `apt-get install python3-torch
     /usr/bin/python3 docs/bench/pytorch-reference.py --shape qwen2.5-0.5b --seq-len 256 --rank 8 --steps 3 --threads 2 --json /tmp/pytorch-0.5b.json
 
 (`--shape tiny --steps 2` is a quick check. /usr/bin/python3 because Debian's torch is installed for the system Python.)
+Peak RSS counts what glibc keeps of freed memory, too (often GBs here); prefix MALLOC_MMAP_THRESHOLD_=65536 to see
+closer to the live tensors. Debian's torch calls whichever libblas.so.3 is selected (reference BLAS unless OpenBLAS or
+BLIS is installed); the script prints the library it mapped.
 """
 import argparse, json, math, os, resource, statistics, sys, time
 import torch
@@ -140,6 +143,8 @@ def main():
     t0 = time.perf_counter()
     m = build(args.shape, args.rank)
     build_s = time.perf_counter() - t0
+    mb = lambda kib: kib * 1024 / 1e6  # ru_maxrss is KiB on Linux; MB = 10^6 bytes
+    build_rss_mb = mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     scale = LORA_ALPHA / args.rank
     lora_params = [t for ab in m['lora'] for pair in ab.values() for t in pair]
     opt = torch.optim.SGD(lora_params, lr=LR)
@@ -150,7 +155,7 @@ def main():
     print(f'shape {args.shape}: hidden {m["C"]}, intermediate {m["I"]}, layers {m["L"]}, heads {m["H"]}, '
           f'kv_heads {m["KV"]}, head_dim {m["D"]}, vocab {m["V"]}, tied; seq {args.seq_len}, batch 1, rank {args.rank}, '
           f'alpha {LORA_ALPHA:g}, targets {",".join(PROJ)}, SGD lr {LR:g}, per-layer checkpointing, float32')
-    print(f'LoRA params: {sum(t.numel() for t in lora_params)}; built in {build_s:.1f} s')
+    print(f'LoRA params: {sum(t.numel() for t in lora_params)}; built in {build_s:.1f} s, peak RSS {build_rss_mb:.1f} MB')
 
     steps = []
     for step in range(args.steps):
@@ -168,17 +173,19 @@ def main():
 
     median = statistics.median(s['seconds'] for s in steps)
     gflop = flop_estimate(m, args.seq_len, args.rank) / 1e9
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # ru_maxrss is KiB on Linux
+    rss_mb = mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     blas = blas_library()  # read after the steps: the library is mapped only once a BLAS call has run
     print(f'BLAS library mapped: {blas}')
     print(f'median step: {median:.3f} s, {args.seq_len / median:.1f} tokens/s; '
-          f'GFLOP/step (estimate, matmuls only): {gflop:.1f}, {gflop / median:.2f} GFLOP/s; peak RSS {rss_mb:.1f} MB')
+          f'GFLOP/step (estimate, matmuls only): {gflop:.1f}, {gflop / median:.2f} GFLOP/s; peak RSS {rss_mb:.1f} MB '
+          f'({build_rss_mb:.1f} MB after building the weights)')
     if args.json:
         out = dict(tool='docs/bench/pytorch-reference.py', torch=torch.__version__, config=config, blas_info=blas_info,
                    blas_library=blas, threads=torch.get_num_threads(), shape=args.shape, seq_len=args.seq_len, batch=1,
                    rank=args.rank, alpha=LORA_ALPHA, targets=list(PROJ), lr=LR, seed=SEED, build_seconds=build_s,
                    steps=steps, median_step_seconds=median, tokens_per_second=args.seq_len / median,
-                   gflop_per_step_estimate=gflop, peak_rss_mb=rss_mb)
+                   gflop_per_step_estimate=gflop, peak_rss_mb=rss_mb,
+                   peak_rss_after_build_mb=build_rss_mb, malloc_mmap_threshold=os.environ.get('MALLOC_MMAP_THRESHOLD_'))
         tmp = args.json + '.tmp'
         with open(tmp, 'w') as f:
             json.dump(out, f, indent=2)
