@@ -109,8 +109,9 @@ export function projForward(
 
 /**
  * Run layer l on x (N, C). Returns y (N, C), allocated as `out.category:out.name`, and the kept intermediates.
- * x is not freed here; `xDone` is called once the layer no longer reads it (the caller may free it there). With `out` null the forward stops at the last kept tensor (MeSP's replay: its backward never needs
- * y, and makes m again from gate and up), and y is null.
+ * x is not freed here; `xDone` is called once the layer no longer reads it (the caller may free it there). With
+ * `out` null the forward stops at the last kept tensor (MeSP's replay: its backward never needs y, and makes m again
+ * from gate and up), and y is null.
  */
 export function blockForward(
   f: Fwd, l: number, x: Tensor, out: { category: Category; name: string } | null, keep: ReadonlySet<SavedName>, xDone?: () => void,
@@ -192,7 +193,7 @@ export function blockForward(
   if (!out) done('x2'); // no residual add to come
   let m: Tensor; // (N, I) f32: the down projection's input
   if (half) {
-    // gate and up go to f16 as soon as each exists; m is made from them (f16-rounded values, in f32)
+    // gate and up go to f16 as soon as each exists; m (f32) is made from the two f16 tensors
     const mlpIn = (n: 'gate' | 'up'): Tensor => {
       const t32 = ctx.alloc('workspace', `l${l}.${n}`, [d.N, d.I]); // (N, I)
       projForward(f, l, n, t32, a2, null, keep, saved);

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickSpec, TRAIN_DEFAULTS } from '../../core/api/train';
 import type { LoraAdapter } from '../../core/model/adapter';
-import type { TokenBatch } from '../../core/model/forward';
+import { forwardNll, type TokenBatch } from '../../core/model/forward';
+import { KvDecoder } from '../../core/infer/decoder';
 import { loadModelWeights, type ModelWeights } from '../../core/model/weights';
 import { dawnProvider } from '../../core/node/dawn';
 import { openModelFolder, type ModelFolder } from '../../core/node/modelfiles';
@@ -114,6 +115,34 @@ describe('--precision f16: checkpoints, tables and LoRA weights in f16', () => {
     expect(moved, 'the step moves the f16 weights').toBeGreaterThan(n / 2);
   });
 
+  it('eval and decoding with f16 storage: per-token losses and logits within 1e-2 of f32', async () => {
+    const ctx = await gpu();
+    const nll32 = await forwardNll(ctx, model, lora, batch, 'f32');
+    const nll16 = await forwardNll(ctx, model, lora16, batch, 'f16');
+    let worst = 0;
+    for (let i = 0; i < nll32.length; i++) if (nll32[i] > 0) worst = Math.max(worst, Math.abs(nll16[i] - nll32[i]) / nll32[i]);
+    console.log(`[max diff] eval f16 vs f32: per-token NLL max rel ${worst.toExponential(3)}`);
+    expect(worst).toBeLessThanOrEqual(1e-2);
+    const prompt = Array.from(batch.inputIds.subarray(0, 10));
+    const logitsOf = async (l: LoraAdapter, precision: 'f32' | 'f16') => {
+      const dec = KvDecoder.open(ctx, model, l, prompt.length + 2, { precision });
+      try {
+        const first = await dec.prefill(prompt);
+        return [first, await dec.step(0)];
+      } finally {
+        dec.free();
+      }
+    };
+    const a = await logitsOf(lora, 'f32');
+    const b = await logitsOf(lora16, 'f16');
+    for (const [k, name] of [[0, 'prefill'], [1, 'decode step']] as const) {
+      const scale = a[k].reduce((mx, v) => Math.max(mx, Math.abs(v)), 0);
+      const d = a[k].reduce((mx, v, i) => Math.max(mx, Math.abs(v - b[k][i])), 0);
+      console.log(`[max diff] ${name} logits f16 vs f32: ${d.toExponential(3)} (largest |logit| ${scale.toFixed(3)})`);
+      expect(d / scale, name).toBeLessThanOrEqual(1e-2);
+    }
+  });
+
   it('the plan counts the f16 storage and predicts the measured peak', async () => {
     for (const method of ['full', 'mesp'] as const) {
       const p = { cfg: folder.config, quant: 'none' as const, seqLen: batch.T, batch: batch.B, method, rank: 4, alpha: 8, targets: lora.targets, optimizer: { kind: 'sgd' as const } };
@@ -140,13 +169,15 @@ describe('--precision f16: checkpoints, tables and LoRA weights in f16', () => {
     }
   });
 
-  it('refuses f16 on an adapter without shader-f16, naming the feature and the flag', async () => {
+  it('refuses f16 on an adapter without shader-f16 (train, eval, generate), naming the feature and the flag', async () => {
     const ctx = await GpuContext.open(dawnProvider, {});
     try {
       (ctx.features as { f16: boolean }).f16 = false; // stands in for an adapter without the feature (SwiftShader)
       const w = loadModelWeights(ctx, folder.config, 'none', (n) => folder.read(n));
       const l = uploadAdapter(ctx, folder.config, randomAdapter(m, 4, 8, 77));
       await expect(exactGradients(ctx, w, l, batch, { method: 'mesp', precision: 'f16' })).rejects.toThrow(/precision f16 needs an adapter with the shader-f16 feature.*--precision f32/);
+      await expect(forwardNll(ctx, w, l, batch, 'f16'), 'eval').rejects.toThrow(/precision f16 needs an adapter with the shader-f16 feature.*--precision f32/);
+      expect(() => KvDecoder.open(ctx, w, null, 4, { precision: 'f16' }), 'generate').toThrow(/precision f16 needs an adapter with the shader-f16 feature.*--precision f32/);
     } finally {
       ctx.destroy();
     }
