@@ -2,7 +2,7 @@
 // The request's fields come from the TrainSpec and the run inputs (core/api/train.ts), so a flag means the same in
 // `mesp eval` and `mesp train`. Pure TS (DESIGN.md §1): shared by the CLI, the service and the renderer.
 import { z } from 'zod';
-import { described, FIELDS } from './fields';
+import { described, reworded } from './fields';
 import { PeakBytesSchema, PRECISION_FORWARD_HELP } from './names';
 import { TrainInputsSchema, TrainSpecSchema } from './train';
 
@@ -10,7 +10,7 @@ export { PeakBytesSchema, QuantSchema, type PeakBytes, type QuantName } from './
 
 export const EvalRequestSchema = TrainInputsSchema.pick({ modelDir: true, dataPath: true, profile: true })
   .extend(TrainSpecSchema.pick({ quant: true }).shape)
-  .extend({ precision: described(TrainSpecSchema.shape.precision.clone(), { ...FIELDS.get(TrainSpecSchema.shape.precision)!, help: PRECISION_FORWARD_HELP }) })
+  .extend({ precision: reworded(TrainSpecSchema.shape.precision, PRECISION_FORWARD_HELP) })
   .extend({
     adapterDir: described(z.string().min(1).optional(), { label: 'Adapter', flag: 'adapter', arg: 'DIR', group: 'inputs', help: 'a PEFT adapter folder to evaluate with' }),
     seqLen: described(z.number().int().min(2).max(32768).optional(), { label: 'Sequence length', arg: 'N', unit: 'tokens', help: 'truncate rows to N tokens (default: whole rows)' }),

@@ -33,6 +33,11 @@ export function described<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
   return schema;
 }
 
+/** A field of another schema (with the metadata of `from`) and its own help line: what it means in this request. */
+export function reworded<T extends z.ZodType>(schema: T, help: string, from: z.ZodType = schema): T {
+  return described(schema.clone() as T, { ...FIELDS.get(from)!, help });
+}
+
 /** The default of a field's schema (undefined when it has none). */
 export function defaultOf(schema: z.ZodType): unknown {
   return unwrap(schema).defaultValue;

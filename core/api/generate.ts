@@ -5,7 +5,7 @@
 // (core/node/cli/flags.ts); the quantization, profile, cap and LoRA shape are the TrainSpec's fields (core/api/train.ts).
 // Pure TS with zod schemas (DESIGN.md §1, §2).
 import { z } from 'zod';
-import { described, FIELDS } from './fields';
+import { described, reworded } from './fields';
 import { PeakBytesSchema, PRECISION_FORWARD_HELP } from './names';
 import { TrainInputsSchema, TrainSpecSchema } from './train';
 import { BenchRequestSchema } from './bench';
@@ -34,11 +34,6 @@ export const SamplingSchema = z.object({
 });
 export type SamplingInput = z.input<typeof SamplingSchema>;
 export type Sampling = z.output<typeof SamplingSchema>;
-
-/** A TrainSpec / run-input field (the metadata of `from`) with its own help line: what it means for a generation. */
-function reworded<T extends z.ZodType>(schema: T, help: string, from: z.ZodType = schema): T {
-  return described(schema.clone() as T, { ...FIELDS.get(from)!, help });
-}
 
 /** What a generation session loads: the base model and at most one of an adapter folder or a run's adapter. */
 export const GenerateModelFields = z.object({

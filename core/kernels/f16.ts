@@ -57,6 +57,13 @@ export function unpacked(ctx: GpuContext, t: Tensor): Tensor {
   return f;
 }
 
+/** `t` as f32 in its stead: an f16 `t` is read into an f32 workspace copy and freed; an f32 `t` is returned as is. */
+export function unpackedInstead(ctx: GpuContext, t: Tensor): Tensor {
+  const f = unpacked(ctx, t);
+  if (f !== t) ctx.free(t);
+  return f;
+}
+
 /** Free `f` if it is an unpacked copy of `t` (not `t` itself). */
 export function dropUnpacked(ctx: GpuContext, f: Tensor, t: Tensor): void {
   if (f !== t) ctx.free(f);

@@ -22,6 +22,18 @@ export interface SwigluDims {
 
 const WG = 256;
 
+/** The forward's checks and dispatch; `half`: gate and up are f16 (swiglu_f16.wgsl, a word of two per invocation). */
+function forward(ctx: GpuContext, op: string, out: Tensor, gate: Tensor, up: Tensor, N: number, half: boolean): void {
+  needDims(op, { N });
+  if (out === gate || out === up) throw new ShapeError(`${op}: out ${out} must not be gate or up`);
+  needValues(op, 'out', out, N);
+  needValues(op, 'gate', gate, N, half ? 'f16' : 'f32');
+  needValues(op, 'up', up, N, half ? 'f16' : 'f32');
+  // silu(g)·u: exp, add, divide, two products
+  const code = half ? { name: 'swiglu_f16', code: forwardF16Code } : { name: 'swiglu', code: forwardCode };
+  ctx.run(code, [out, gate, up], new Params().u(N), grid1d(half ? Math.ceil(N / 2) : N, WG), { flops: 5 * N, bytes: (half ? 8 : 12) * N, kernel: 'swiglu' });
+}
+
 /** out = silu(gate) ⊙ up. `out` may be neither gate nor up. */
 export function swigluForward(
   ctx: GpuContext,
@@ -30,32 +42,27 @@ export function swigluForward(
   up: Tensor, // (N)
   dims: SwigluDims,
 ): void {
-  const { N } = dims;
-  needDims('swigluForward', { N });
-  if (out === gate || out === up) throw new ShapeError(`swigluForward: out ${out} must not be gate or up`);
-  needValues('swigluForward', 'out', out, N);
-  needValues('swigluForward', 'gate', gate, N);
-  needValues('swigluForward', 'up', up, N);
-  // silu(g)·u: exp, add, divide, two products
-  ctx.run({ name: 'swiglu', code: forwardCode }, [out, gate, up], new Params().u(N), grid1d(N, WG), { flops: 5 * N, bytes: 12 * N });
+  forward(ctx, 'swigluForward', out, gate, up, dims.N, false);
 }
 
-function backward(ctx: GpuContext, op: string, dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor | null, up: Tensor | null, N: number): void {
+/** The backward's checks and dispatch; `half`: gate, up, dgate and dup are f16 (swiglu_backward_f16.wgsl). */
+function backward(ctx: GpuContext, op: string, dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor | null, up: Tensor | null, N: number, half = false): void {
   needDims(op, { N });
   if (dgate === dup || dout === dgate || dout === dup) throw new ShapeError(`${op}: dgate, dup and dout must be three distinct tensors`);
-  needValues(op, 'dgate', dgate, N);
-  needValues(op, 'dup', dup, N);
+  const dt = half ? 'f16' : 'f32';
+  needValues(op, 'dgate', dgate, N, dt);
+  needValues(op, 'dup', dup, N, dt);
   needValues(op, 'dout', dout, N);
-  if (gate) needValues(op, 'gate', gate, N);
-  if (up) needValues(op, 'up', up, N);
+  if (gate) needValues(op, 'gate', gate, N, dt);
+  if (up) needValues(op, 'up', up, N, dt);
   const inPlace = gate === null;
   ctx.run(
-    { name: 'swiglu_backward', code: backwardCode, constants: { IN_PLACE: inPlace } },
+    { name: half ? 'swiglu_backward_f16' : 'swiglu_backward', code: half ? backwardF16Code : backwardCode, constants: { IN_PLACE: inPlace } },
     [dgate, dup, dout, gate ?? ctx.dummy, up ?? ctx.dummy],
     new Params().u(N),
-    grid1d(N, WG),
+    grid1d(half ? Math.ceil(N / 2) : N, WG),
     // σ(g), silu, dup and dgate: about 10 per element; gate, up, dout read, dgate, dup written
-    { flops: 10 * N, bytes: 20 * N },
+    { flops: 10 * N, bytes: (half ? 12 : 20) * N, kernel: 'swiglu_backward' },
   );
 }
 
@@ -98,13 +105,7 @@ export function swigluForwardF16(
   up: Tensor, // (N) f16
   dims: SwigluDims,
 ): void {
-  const { N } = dims;
-  needDims('swigluForwardF16', { N });
-  if (out === gate || out === up) throw new ShapeError(`swigluForwardF16: out ${out} must not be gate or up`);
-  needValues('swigluForwardF16', 'out', out, N);
-  needValues('swigluForwardF16', 'gate', gate, N, 'f16');
-  needValues('swigluForwardF16', 'up', up, N, 'f16');
-  ctx.run({ name: 'swiglu_f16', code: forwardF16Code }, [out, gate, up], new Params().u(N), grid1d(Math.ceil(N / 2), WG), { flops: 5 * N, bytes: 8 * N, kernel: 'swiglu' });
+  forward(ctx, 'swigluForwardF16', out, gate, up, dims.N, true);
 }
 
 /**
@@ -121,21 +122,7 @@ export function swigluBackwardF16(
   dims: SwigluDims,
 ): void {
   const op = 'swigluBackwardF16';
-  const { N } = dims;
-  needDims(op, { N });
-  if (dgate === dup) throw new ShapeError(`${op}: dgate and dup must be two distinct tensors`);
   if ((gate === null) !== (up === null)) throw new ShapeError(`${op}: gate and up are both given (out of place) or both null (in place)`);
   for (const o of [dgate, dup]) if (o === gate || o === up) throw new ShapeError(`${op}: output ${o} is an input; pass gate and up as null to work in place`);
-  needValues(op, 'dgate', dgate, N, 'f16');
-  needValues(op, 'dup', dup, N, 'f16');
-  needValues(op, 'dout', dout, N);
-  if (gate) needValues(op, 'gate', gate, N, 'f16');
-  if (up) needValues(op, 'up', up, N, 'f16');
-  ctx.run(
-    { name: 'swiglu_backward_f16', code: backwardF16Code, constants: { IN_PLACE: gate === null } },
-    [dgate, dup, dout, gate ?? ctx.dummy, up ?? ctx.dummy],
-    new Params().u(N),
-    grid1d(Math.ceil(N / 2), WG),
-    { flops: 10 * N, bytes: 12 * N, kernel: 'swiglu_backward' },
-  );
+  backward(ctx, op, dgate, dup, dout, gate, up, dims.N, true);
 }

@@ -11,7 +11,7 @@ import { linearBackwardInput } from '../kernels/linear';
 import { matmul } from '../kernels/matmul';
 import { rmsnormBackward } from '../kernels/rmsnorm';
 import { ropeBackward } from '../kernels/rope';
-import { dropUnpacked, unpacked } from '../kernels/f16';
+import { dropUnpacked, unpacked, unpackedInstead } from '../kernels/f16';
 import { swigluBackward, swigluBackwardF16, swigluBackwardInPlace, swigluForward, swigluForwardF16 } from '../kernels/swiglu';
 import type { Fwd, Saved, SavedName } from '../model/block';
 import type { Projection } from '../model/weights';
@@ -97,12 +97,9 @@ export function projBackward(
   return dx;
 }
 
-/** A saved tensor as f32 (an f16 one read into a workspace copy, and the f16 one freed and dropped from the table). */
+/** A saved tensor as f32: an f16 one is read into a workspace copy, which takes its place in the table. */
 function take32(b: Bwd, saved: Saved, n: SavedName, l: number): Tensor {
-  const t = need(saved, n, l);
-  if (t.dtype !== 'f16') return t;
-  const f = unpacked(b.ctx, t);
-  release(b, saved, n);
+  const f = unpackedInstead(b.ctx, need(saved, n, l));
   saved[n] = f;
   return f;
 }
@@ -156,19 +153,12 @@ export function blockBackward(b: Bwd, l: number, dy: Tensor, x: Tensor | (() => 
     release(b, saved, 'gate', 'up');
   }
   ctx.free(dm);
-  /** An MLP gradient as f32: an f16 one read into a copy and freed. */
-  const grad32 = (t: Tensor): Tensor => {
-    if (t.dtype !== 'f16') return t;
-    const f = unpacked(ctx, t);
-    ctx.free(t);
-    return f;
-  };
-  const dgate32 = grad32(dgate); // (N, I) f32
+  const dgate32 = unpackedInstead(ctx, dgate); // (N, I) f32
   const a2 = take32(b, saved, 'a2', l);
   const da2 = ctx.alloc('workspace', `l${l}.da2`, [d.N, d.C]); // (N, C)
   projBackward(b, l, 'gate', dgate32, a2, da2, false, saved);
   ctx.free(dgate32);
-  const dup32 = grad32(dup);
+  const dup32 = unpackedInstead(ctx, dup); // (N, I) f32
   projBackward(b, l, 'up', dup32, a2, da2, true, saved, () => release(b, saved, 'a2'));
   ctx.free(dup32);
   // dx2 = dy + rmsnorm'(da2): accumulate into dy

@@ -8,7 +8,7 @@
 import { TRAIN_DEFAULTS, type TrainSpec } from '../api/train';
 import type { GpuContext } from '../gpu/context';
 import type { Tensor } from '../gpu/tensor';
-import { fromF16, toF16 } from '../kernels/f16';
+import { dropUnpacked, toF16, unpacked } from '../kernels/f16';
 import { adamwUpdate, sgdUpdate, sumSquares } from '../kernels/optim';
 import { scaleInPlace } from '../kernels/elementwise';
 import type { LoraAdapter } from '../model/adapter';
@@ -94,15 +94,10 @@ export class Optimizer {
   }
 
   update(key: string, param: Tensor, grad: Tensor): void {
-    if (param.dtype === 'f16') {
-      const p32 = this.ctx.alloc('workspace', `${param.name}.f32`, param.shape); // param's shape, f32
-      fromF16(this.ctx, p32, param, param.numel);
-      this.update32(key, p32, grad);
-      toF16(this.ctx, param, p32, param.numel);
-      this.ctx.free(p32);
-      return;
-    }
-    this.update32(key, param, grad);
+    const p32 = unpacked(this.ctx, param); // param's values in f32 (param itself when it is f32)
+    this.update32(key, p32, grad);
+    if (p32 !== param) toF16(this.ctx, param, p32, param.numel);
+    dropUnpacked(this.ctx, p32, param);
   }
 
   private update32(key: string, param: Tensor, grad: Tensor): void {

@@ -49,6 +49,11 @@ export function planTable(plans: Partial<Record<Method, BenchPlan>>): string {
   return table(['method', 'planned peak', 'working set', ...CATEGORIES, 'GFLOP/step'], rows);
 }
 
+/** The settings a bench prints before its tables. */
+function settingsLine(req: BenchRequest): string {
+  return `seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, ${req.precision} storage, SGD`;
+}
+
 export function benchSummary(r: BenchResult): string[] {
   const lines: string[] = [];
   const a = r.methods.mebp;
@@ -69,7 +74,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
   const { values } = BENCH.parse(argv);
   const { json, ...req } = values;
   if (req.planOnly) return benchPlanOnly(req, json);
-  console.log(`mesp bench ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, ${req.precision} storage, SGD, ${req.steps} step(s)`);
+  console.log(`mesp bench ${req.shape}: ${settingsLine(req)}, ${req.steps} step(s)`);
   const r = await runBench(req, (p) => {
     switch (p.type) {
       case 'plan':
@@ -120,7 +125,7 @@ export async function cmdBench(argv: string[]): Promise<number> {
 
 /** `mesp bench --plan-only`: the plans and their projections, from the dry run alone. */
 async function benchPlanOnly(req: BenchRequest, json: string | undefined): Promise<number> {
-  console.log(`mesp bench --plan-only ${req.shape}: seq ${req.seqLen}, batch ${req.batch}, rank ${req.rank}, targets ${req.targets.join(',')}, ${req.quant}, ${req.precision} storage, SGD (the dry run of each schedule: nothing runs on a GPU)`);
+  console.log(`mesp bench --plan-only ${req.shape}: ${settingsLine(req)} (the dry run of each schedule: nothing runs on a GPU)`);
   const plans = await planBench(req);
   console.log(`\n${planTable(plans)}\n`);
   const withProjections = { methods: Object.fromEntries(Object.entries(plans).map(([m, p]) => [m, { projections: p!.projections }])) };
